@@ -1,0 +1,8 @@
+"""fieldkit: a field toolkit for 1st-level IT support.
+
+Diagnose the machine in front of you, capture tickets offline, guide the work with checklists,
+and sync everything to the central ticket system once back online. The packages below are the
+plain-Python core; ``fieldkit.cli`` is the only place that knows about the terminal.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,60 @@
+"""Rendering for humans (aligned tables, colour and symbols on a terminal) and for machines (JSON).
+
+Plain ANSI and no rich: rich costs ~100 ms to import, more than the rest of the CLI.
+Colour follows the conventions: only on a terminal, never with NO_COLOR set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+_COLOURS = {
+    "ok": "32",
+    "warn": "33",
+    "fail": "31",
+    "error": "35",
+    "skip": "90",
+    "bold": "1",
+    "dim": "2",
+}
+_SYMBOLS = {"ok": "✔", "warn": "!", "fail": "✘", "error": "?", "skip": "-"}
+_ASCII_SYMBOLS = {"ok": "+", "warn": "!", "fail": "x", "error": "?", "skip": "-"}
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def use_colour() -> bool:
+    return (
+        sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    )
+
+
+def paint(text: str, style: str) -> str:
+    code = _COLOURS.get(style)
+    return f"\x1b[{code}m{text}\x1b[0m" if code and use_colour() else text
+
+
+def symbol(status: str) -> str:
+    encoding = (sys.stdout.encoding or "").lower()
+    table = _SYMBOLS if "utf" in encoding else _ASCII_SYMBOLS
+    return paint(table.get(status, "?"), status)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 60) -> str:
+    """Left-aligned columns; over-long cells are cut with an ellipsis so rows stay one line."""
+    cells = [[_cut(str(c), max_width) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    lines = ["  ".join(paint(h.ljust(w), "bold") for h, w in zip(headers, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,89 @@
+"""Where fieldkit keeps its state, what config.toml says, and where secrets come from.
+
+Everything local lives under one directory so a technician can back it up, wipe it or point a
+test at a throwaway copy: ``$FIELDKIT_HOME`` when set, else the platform's user data directory.
+Secrets never live in config.toml or the ticket store: they come from the environment or the OS
+keyring (see :func:`secret`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fieldkit.errors import ConfigError
+
+ENV_HOME = "FIELDKIT_HOME"
+CONFIG_NAME = "config.toml"
+
+
+def home() -> Path:
+    """The fieldkit home directory (not created here: read-only commands must not write)."""
+    explicit = os.environ.get(ENV_HOME)
+    if explicit:
+        return Path(explicit).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("fieldkit", appauthor=False))
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the owner only: it holds customer data."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class Config:
+    """The parsed config.toml; sections stay plain dicts so each feature reads its own keys."""
+
+    path: Path
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.data.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.path}: [{name}] must be a table")
+        return value
+
+
+def load_config(base: Path | None = None) -> Config:
+    """Read config.toml; a missing file is an empty config, a malformed one a clear error."""
+    path = (base or home()) / CONFIG_NAME
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return Config(path, tomllib.loads(raw.decode("utf-8")))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def secret(
+    env_name: str, keyring_service: str = "fieldkit", keyring_user: str | None = None
+) -> str | None:
+    """Look a secret up in the environment first, then in the OS keyring if one is installed.
+
+    The keyring is optional (``pip install fieldkit[keyring]``): a technician's laptop usually has
+    one, a CI box usually does not, and neither case should need code changes.
+    """
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if keyring_user is None:
+        return None
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(keyring_service, keyring_user)
+    except KeyringError:
+        return None

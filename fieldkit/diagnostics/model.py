@@ -1,0 +1,83 @@
+"""The result vocabulary every diagnostic shares (one enum of states, like nmap's, plus evidence).
+
+``skip`` means the check could not apply here (no battery, no smartctl) and says why; ``error``
+means the check itself broke or timed out. Neither is ever dressed up as ``ok``.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+RUN_SCHEMA = "fieldkit.diag/1"
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+
+
+# worst first: what decides a run's overall verdict
+SEVERITY_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.OK, Status.SKIP)
+
+
+@dataclass
+class Finding:
+    check: str
+    subject: str
+    status: Status
+    summary: str
+    hint: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.status = Status(self.status)
+        if self.status in (Status.WARN, Status.FAIL) and not self.hint:
+            raise ValueError(f"{self.check}/{self.subject}: a {self.status} finding needs a hint")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "subject": self.subject,
+            "status": str(self.status),
+            "summary": self.summary,
+            "hint": self.hint,
+            "data": self.data,
+            "duration_s": round(self.duration_s, 4),
+        }
+
+
+@dataclass
+class DiagRun:
+    host: str
+    started_at: str
+    duration_s: float
+    findings: list[Finding]
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status == Status.FAIL for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": RUN_SCHEMA,
+            "host": self.host,
+            "started_at": self.started_at,
+            "duration_s": round(self.duration_s, 3),
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def utc_timestamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def hostname() -> str:
+    return platform.node() or "unknown"

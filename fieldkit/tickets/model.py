@@ -1,0 +1,274 @@
+"""What a ticket is, how its priority is derived, and which changes the lifecycle allows.
+
+Every mutation is a method on :class:`Ticket` that validates first and changes second, so a
+refused change leaves the ticket exactly as it was. Each change also returns an *event* (a plain
+dict with its own id): the store keeps those events so the sync engine can replay them on the
+central ticket system exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fieldkit.errors import InputError, TransitionError
+
+CATEGORIES = (
+    "hardware",
+    "software",
+    "network",
+    "printer",
+    "email",
+    "phone",
+    "mobile",
+    "server",
+    "firewall",
+    "account",
+    "other",
+)
+SEVERITIES = ("high", "medium", "low")
+STATUSES = ("new", "in_progress", "pending", "resolved", "closed")
+OPEN_STATUSES = ("new", "in_progress", "pending")
+LEVELS = (1, 2, 3)
+
+# ITIL impact x urgency -> priority 1 (critical) .. 5 (planning)
+PRIORITY_MATRIX = {
+    ("high", "high"): 1,
+    ("high", "medium"): 2,
+    ("high", "low"): 3,
+    ("medium", "high"): 2,
+    ("medium", "medium"): 3,
+    ("medium", "low"): 4,
+    ("low", "high"): 3,
+    ("low", "medium"): 4,
+    ("low", "low"): 5,
+}
+PRIORITY_LABELS = {1: "critical", 2: "high", 3: "medium", 4: "low", 5: "planning"}
+
+MAX_SHORT_TEXT = 200  # title, names, site, asset: a line on a screen
+MAX_LONG_TEXT = 64 * 1024  # description, notes, reasons: generous, but never a pasted disk image
+MAX_MINUTES = 24 * 60
+
+REF_PREFIX = "FK-"
+_REF_RE = re.compile(r"^(?:fk-?|#)?(\d{1,9})$", re.IGNORECASE)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def format_ref(number: int) -> str:
+    return f"{REF_PREFIX}{number}"
+
+
+def parse_ref(text: str) -> int | None:
+    """``FK-12``, ``fk12``, ``#12`` and ``12`` all mean ticket number 12; anything else is None."""
+    match = _REF_RE.match(text.strip())
+    return int(match.group(1)) if match else None
+
+
+def clean_text(name: str, value: str | None, limit: int, *, required: bool = False) -> str:
+    """Validate free text from a user: valid UTF-8, no control junk, within ``limit`` characters."""
+    if value is None:
+        value = ""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # argv bytes that are not UTF-8 arrive as lone surrogates (PEP 383)
+        raise InputError(f"{name} is not valid UTF-8 text") from None
+    if any(ch in value for ch in "\x00\x1b"):
+        raise InputError(f"{name} contains control characters (NUL or ESC)")
+    value = value.strip()
+    if required and not value:
+        raise InputError(f"{name} must not be empty")
+    if len(value) > limit:
+        raise InputError(f"{name} is too long ({len(value)} characters, at most {limit})")
+    return value
+
+
+def choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    normalised = value.strip().lower().replace("-", "_")
+    if normalised not in allowed:
+        raise InputError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return normalised
+
+
+def priority_of(impact: str, urgency: str) -> int:
+    return PRIORITY_MATRIX[(impact, urgency)]
+
+
+@dataclass
+class Ticket:
+    """A support ticket as captured on site. ``id`` never changes; ``ref`` is what people type."""
+
+    title: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    ref: str = ""
+    description: str = ""
+    requester: str = ""
+    contact: str = ""
+    site: str = ""
+    asset: str = ""
+    category: str = "other"
+    impact: str = "medium"
+    urgency: str = "medium"
+    status: str = "new"
+    level: int = 1
+    solution: str = ""
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+    worklog: list[dict[str, Any]] = field(default_factory=list)
+    diag_runs: list[dict[str, Any]] = field(default_factory=list)
+    remote: dict[str, Any] = field(default_factory=dict)
+    created_at: str = field(default_factory=utc_now)
+    updated_at: str = ""
+
+    @classmethod
+    def create(cls, title: str, **fields: Any) -> Ticket:
+        """Build a validated new ticket from user input (unknown field names are a bug)."""
+        ticket = cls(title=clean_text("title", title, MAX_SHORT_TEXT, required=True))
+        ticket.edit(**fields)
+        ticket.updated_at = ticket.created_at
+        return ticket
+
+    @property
+    def priority(self) -> int:
+        return priority_of(self.impact, self.urgency)
+
+    @property
+    def priority_label(self) -> str:
+        return PRIORITY_LABELS[self.priority]
+
+    @property
+    def number(self) -> int:
+        number = parse_ref(self.ref)
+        if number is None:
+            raise ValueError(f"ticket {self.id} has no valid ref: {self.ref!r}")
+        return number
+
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    # -- changes ------------------------------------------------------------------------------
+
+    def edit(self, **fields: Any) -> dict[str, Any]:
+        """Change descriptive fields; returns the changed values (empty when nothing changed)."""
+        if self.status == "closed":
+            raise TransitionError(f"{self.ref or 'ticket'} is closed; reopen it before editing")
+        changes: dict[str, Any] = {}
+        for name, value in fields.items():
+            if value is None:
+                continue
+            if name == "title":
+                value = clean_text(name, value, MAX_SHORT_TEXT, required=True)
+            elif name == "description":
+                value = clean_text(name, value, MAX_LONG_TEXT)
+            elif name in ("requester", "contact", "site", "asset"):
+                value = clean_text(name, value, MAX_SHORT_TEXT)
+            elif name == "category":
+                value = choice(name, value, CATEGORIES)
+            elif name in ("impact", "urgency"):
+                value = choice(name, value, SEVERITIES)
+            elif name == "status":
+                value = choice(name, value, STATUSES)
+                if value not in OPEN_STATUSES:
+                    raise TransitionError(
+                        f"use 'ticket resolve' or 'ticket close' to set status {value}"
+                    )
+                if not self.is_open():
+                    raise TransitionError(f"{self.ref} is {self.status}; use 'ticket reopen'")
+            else:
+                raise TypeError(f"unknown ticket field {name!r}")
+            if getattr(self, name) != value:
+                changes[name] = value
+        for name, value in changes.items():
+            setattr(self, name, value)
+        if changes:
+            self.touch()
+        return changes
+
+    def add_note(self, text: str, minutes: int = 0) -> dict[str, Any]:
+        text = clean_text("note", text, MAX_LONG_TEXT, required=True)
+        if not 0 <= minutes <= MAX_MINUTES:
+            raise InputError(f"minutes must be between 0 and {MAX_MINUTES} (got {minutes})")
+        if self.status == "closed":
+            raise TransitionError(f"{self.ref} is closed; reopen it before adding notes")
+        entry = {"id": new_event_id(), "at": utc_now(), "minutes": minutes, "text": text}
+        self.worklog.append(entry)
+        if self.status == "new":
+            self.status = "in_progress"  # someone is working on it now
+        self.touch()
+        return entry
+
+    def escalate(self, level: int, reason: str) -> dict[str, Any]:
+        reason = clean_text("reason", reason, MAX_LONG_TEXT, required=True)
+        if level not in (2, 3):
+            raise InputError(f"escalation level must be 2 or 3 (got {level})")
+        if not self.is_open():
+            raise TransitionError(f"{self.ref} is {self.status}; reopen it before escalating")
+        if level <= self.level:
+            raise TransitionError(
+                f"{self.ref} is already at level {self.level}; escalation only goes up"
+            )
+        entry = {
+            "id": new_event_id(),
+            "at": utc_now(),
+            "from_level": self.level,
+            "to_level": level,
+            "reason": reason,
+        }
+        self.escalations.append(entry)
+        self.level = level
+        self.touch()
+        return entry
+
+    def resolve(self, solution: str) -> None:
+        solution = clean_text("solution", solution, MAX_LONG_TEXT, required=True)
+        if not self.is_open():
+            raise TransitionError(f"{self.ref} is already {self.status}")
+        self.solution = solution
+        self.status = "resolved"
+        self.touch()
+
+    def close(self) -> None:
+        if self.status != "resolved":
+            raise TransitionError(
+                f"{self.ref} is {self.status}; only a resolved ticket can be closed "
+                "(use 'ticket resolve --solution ...' first)"
+            )
+        self.status = "closed"
+        self.touch()
+
+    def reopen(self) -> None:
+        if self.is_open():
+            raise TransitionError(f"{self.ref} is {self.status}, not resolved or closed")
+        self.status = "in_progress"
+        self.touch()
+
+    def attach_run(self, summary: dict[str, Any]) -> None:
+        self.diag_runs.append(summary)
+        self.touch()
+
+    def touch(self) -> None:
+        now = utc_now()
+        # keep updated_at monotonic even when two changes land within one second
+        self.updated_at = max(now, self.updated_at or now)
+
+    # -- JSON ---------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["priority"] = self.priority
+        data["priority_label"] = self.priority_label
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ticket:
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,149 @@
+"""The low-level guarantees the ticket store is built on: atomic replace and one writer at a time.
+
+A ticket file is only ever replaced whole: the new content goes to a temp file in the store's own
+``tmp/`` directory (same filesystem), is fsynced, renamed over the old file, and the directory is
+fsynced. A process killed at any instant therefore leaves either the old or the new file, never a
+torn one. Readers never see partial data; writers serialise on an ``flock`` so two terminals never
+lose each other's update. Files are created 0600: they hold customer data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tinydb.storages import Storage
+
+from fieldkit.errors import StoreCorruptError, StoreLockedError
+
+FILE_MODE = 0o600
+LOCK_TIMEOUT_S = 30.0
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename durable: POSIX only persists it once the directory itself is synced."""
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, tmp_dir: Path) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
+    tmp = tmp_dir / f"{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def read_json(path: Path) -> Any | None:
+    """Parse a store file; None when it does not exist, :class:`StoreCorruptError` when unreadable."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreCorruptError(
+            f"store file {path} is damaged ({exc.__class__.__name__}); it was left untouched - "
+            "restore it from a backup or move it aside"
+        ) from None
+
+
+def dump_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that reads strictly and writes atomically (see module docstring).
+
+    TinyDB's own JSONStorage truncates and rewrites the file in place, and silently treats some
+    damage as an empty database; neither is acceptable for tickets nobody else has a copy of.
+    """
+
+    def __init__(self, path: str, tmp_dir: str, expect: type = dict) -> None:
+        self.path = Path(path)
+        self.tmp_dir = Path(tmp_dir)
+        self.expect = expect
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        data = read_json(self.path)
+        if data is not None and not isinstance(data, self.expect):
+            raise StoreCorruptError(
+                f"store file {self.path} has an unexpected layout; left untouched"
+            )
+        return data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        atomic_write(self.path, dump_json(data), self.tmp_dir)
+
+    def close(self) -> None:
+        pass
+
+
+@contextmanager
+def exclusive_lock(lock_path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold an inter-process lock; waits up to ``timeout_s`` for another fieldkit to finish."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        _acquire(fd, lock_path, timeout_s)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+if os.name == "posix":
+    import fcntl
+
+    def _acquire(fd: int, lock_path: Path, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"the store is busy ({lock_path} is held by another fieldkit process)"
+                    ) from None
+                time.sleep(0.01)
+
+else:  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _acquire(fd: int, lock_path: Path, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"the store is busy ({lock_path} is held by another fieldkit process)"
+                    ) from None
+                time.sleep(0.01)
