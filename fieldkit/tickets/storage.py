@@ -60,7 +60,7 @@ def atomic_write(path: Path, data: bytes, tmp_dir: Path) -> None:
 
 
 def read_json(path: Path) -> Any | None:
-    """Parse a store file; None when it does not exist, :class:`StoreCorruptError` when unreadable."""
+    """Parse a store file: None when missing, StoreCorruptError when unreadable."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
