@@ -1,0 +1,61 @@
+"""`fieldkit diag` as a whole process: schema, exit codes, table."""
+
+import time
+
+import pytest
+
+from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.registry import Check
+
+FINDING_KEYS = {"check", "subject", "status", "summary", "hint", "data", "duration_s"}
+
+
+def test_diag_json_schema_and_speed(proc):
+    t0 = time.monotonic()
+    r = proc("diag", "--json", "--no-probe")
+    elapsed = time.monotonic() - t0
+    run = r.json()
+    assert set(run) >= {"schema", "host", "started_at", "duration_s", "findings"}
+    assert run["schema"] == "fieldkit.diag/1"
+    checks = {f["check"] for f in run["findings"]}
+    assert {"system.os", "system.memory", "system.clock", "disk.usage", "disk.smart"} <= checks
+    for f in run["findings"]:
+        assert set(f) >= FINDING_KEYS
+        assert f["status"] in {"ok", "warn", "fail", "skip", "error"}
+        if f["status"] in ("warn", "fail"):
+            assert f["hint"]
+    assert r.code == (1 if any(f["status"] == "fail" for f in run["findings"]) else 0)
+    assert elapsed < 10
+
+
+def test_diag_table(proc):
+    r = proc("diag", "--check", "system", "--no-probe")
+    assert "system.os" in r.out and ("ok" in r.out)
+
+
+def test_unknown_check_is_usage_error(cli):
+    r = cli("diag", "--check", "toaster")
+    assert r.code == 2 and "unknown check toaster" in r.err
+
+
+@pytest.mark.parametrize(("status", "code"), [(Status.FAIL, 1), (Status.WARN, 0)])
+def test_exit_code_follows_failures(cli, monkeypatch, status, code):
+    from fieldkit.diagnostics import registry
+
+    def fake(ctx):
+        return [Finding("fake", "x", status, "bad", "fix it")]
+
+    monkeypatch.setattr(registry, "select",
+                        lambda names=None, **kw: [Check("fake", "test", fake, "fake")])
+    r = cli("diag")
+    assert r.code == code
+    assert "-> fix it" in r.out
+
+
+def test_ticket_new_with_diag_attaches_run(cli, home):
+    t = cli("ticket", "new", "-t", "slow", "--diag", "--json").json()
+    assert len(t["diag_runs"]) == 1
+    run_id = t["diag_runs"][0]["id"]
+    assert (home / "store" / "runs" / f"{run_id}.json").exists()
+    t = cli("ticket", "diag", "FK-1", "--json").json()
+    assert len(t["diag_runs"]) == 2

@@ -1,0 +1,136 @@
+"""The ticket lifecycle through the CLI, as a script would drive it (--json everywhere)."""
+
+import pytest
+
+REQUIRED_KEYS = {"id", "ref", "title", "description", "requester", "contact", "site", "asset",
+                 "category", "impact", "urgency", "priority", "status", "level", "escalations",
+                 "worklog", "diag_runs", "created_at", "updated_at"}
+
+
+def test_full_lifecycle(cli):
+    r = cli("ticket", "new", "--title", "Outlook cannot send", "--description", "since 9:00",
+            "--site", "ACME Berlin", "--requester", "Ann Smith", "--contact", "ann@acme.test",
+            "--category", "email", "--impact", "high", "--urgency", "medium", "--asset", "PC-042",
+            "--json")
+    assert r.code == 0, r.err
+    t = r.json()
+    assert REQUIRED_KEYS <= t.keys()
+    assert (t["ref"], t["priority"], t["priority_label"], t["status"], t["level"]) == \
+        ("FK-1", 2, "high", "new", 1)
+    assert t["created_at"].endswith("Z")
+
+    t = cli("ticket", "note", "FK-1", "recreated profile", "--minutes", "20", "--json").json()
+    assert t["status"] == "in_progress"
+    assert [(w["minutes"], w["text"]) for w in t["worklog"]] == [(20, "recreated profile")]
+    assert set(t["worklog"][0]) >= {"at", "minutes", "text"}
+
+    t = cli("ticket", "edit", "1", "--urgency", "high", "--json").json()
+    assert t["priority"] == 1
+
+    t = cli("ticket", "escalate", "1", "--level", "2", "--reason", "mailbox on server", "--json")\
+        .json()
+    assert t["level"] == 2
+    assert t["escalations"][0]["from_level"] == 1 and t["escalations"][0]["to_level"] == 2
+
+    t = cli("ticket", "resolve", "1", "--solution", "quota raised", "--json").json()
+    assert t["status"] == "resolved"
+    t = cli("ticket", "close", "1", "--json").json()
+    assert t["status"] == "closed"
+    t = cli("ticket", "reopen", "1", "--json").json()
+    assert t["status"] == "in_progress"
+
+    listed = cli("ticket", "list", "--json").json()
+    assert [x["ref"] for x in listed] == ["FK-1"]
+    shown = cli("ticket", "show", t["id"], "--json").json()
+    assert shown == t
+
+
+def test_list_filters_and_table(cli):
+    cli("ticket", "new", "-t", "a", "--site", "ACME")
+    cli("ticket", "new", "-t", "b", "--site", "Other")
+    cli("ticket", "note", "2", "looking")
+    assert [t["ref"] for t in cli("ticket", "list", "--site", "acme", "--json").json()] == ["FK-1"]
+    assert [t["ref"] for t in cli("ticket", "list", "--status", "in_progress", "--json").json()] \
+        == ["FK-2"]
+    table = cli("ticket", "list").out
+    assert "FK-1" in table and "FK-2" in table and "REF" in table
+    assert cli("ticket", "show", "FK-2").out.startswith("FK-2  b")
+
+
+@pytest.mark.parametrize(("args", "code", "fragment"), [
+    (("ticket", "close", "1"), 2, "only a resolved ticket can be closed"),
+    (("ticket", "escalate", "1", "--level", "1", "--reason", "x"), 2, "2 or 3"),
+    (("ticket", "show", "FK-77"), 3, "no ticket 'FK-77'"),
+    (("ticket", "show", "nonsense"), 3, "no ticket"),
+    (("ticket", "new", "-t", "x", "--impact", "huge"), 2, "impact must be one of"),
+    (("ticket", "new", "-t", "x", "--category", "toaster"), 2, "category must be one of"),
+    (("ticket", "new", "--bogus"), 2, "No such option"),
+    (("ticket", "note", "1", "x", "--minutes", "many"), 2, "valid integer"),
+    (("ticket", "list", "--status", "done"), 2, "status must be one of"),
+    (("ticket", "new", "-t", "x", "-d", "y" * 70000), 2, "too long"),
+    (("ticket", "new", "-t", "   "), 2, "title must not be empty"),
+    (("nosuchgroup",), 2, "No such command"),
+])
+def test_bad_input_is_one_line(cli, args, code, fragment):
+    cli("ticket", "new", "-t", "existing")
+    r = cli(*args)
+    assert r.code == code
+    assert fragment in r.err
+    assert len(r.err.strip().splitlines()) == 1
+    assert "Traceback" not in r.err
+
+
+def test_escalating_down_is_refused(cli):
+    cli("ticket", "new", "-t", "x")
+    cli("ticket", "escalate", "1", "--level", "3", "--reason", "vendor")
+    r = cli("ticket", "escalate", "1", "--level", "2", "--reason", "back")
+    assert r.code == 2 and "only goes up" in r.err
+
+
+def test_version(cli):
+    r = cli("--version")
+    assert r.code == 0 and r.out.startswith("fieldkit ")
+
+
+def test_non_utf8_argument_as_a_real_process(proc):
+    r = proc("ticket", "new", "--title", b"caf\xe9 broken")
+    assert r.code == 2
+    assert "not valid UTF-8" in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+
+def test_title_required_without_terminal(proc):
+    r = proc("ticket", "new", stdin=__import__("subprocess").DEVNULL)
+    assert r.code == 2 and "--title is required" in r.err
+
+
+def test_json_output_is_only_json(proc):
+    r = proc("ticket", "new", "-t", "x", "--json")
+    assert r.code == 0 and r.err == ""
+    assert r.json()["ref"] == "FK-1"
+    r = proc("ticket", "list", "--json")
+    assert r.json()[0]["ref"] == "FK-1"
+
+
+def test_corrupt_store_via_cli(proc, home):
+    assert proc("ticket", "new", "-t", "x").code == 0
+    shard = home / "store" / "tickets" / "0000.json"
+    shard.write_bytes(b"\x00garbage")
+    for args in (("ticket", "list"), ("ticket", "new", "-t", "y"), ("ticket", "note", "1", "n")):
+        r = proc(*args)
+        assert r.code == 4
+        assert str(shard) in r.err and len(r.err.strip().splitlines()) == 1
+    assert shard.read_bytes() == b"\x00garbage"
+
+
+def test_internal_error_is_one_line_and_debug_shows_traceback(cli, monkeypatch):
+    from fieldkit.tickets.store import TicketStore
+
+    def broken(self, **kw):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(TicketStore, "list", broken)
+    r = cli("ticket", "list")
+    assert r.code == 70 and "internal error" in r.err and "Traceback" not in r.err
+    with pytest.raises(ZeroDivisionError):
+        cli("--debug", "ticket", "list")
