@@ -29,13 +29,7 @@ def diag(
     """Run the local diagnostics. Exit 1 when any finding is 'fail'."""
     if ctx.invoked_subcommand is not None:
         return
-    run = run_local(checks, probe=not no_probe)
-    if json_out:
-        render.print_json(run.to_dict())
-    else:
-        print(format_run(run))
-    if run.failed:
-        raise typer.Exit(EXIT_FAILED)
+    _finish(run_local(checks, probe=not no_probe), json_out)
 
 
 def run_local(names: list[str] | None = None, *, probe: bool = True):  # -> DiagRun
@@ -63,7 +57,62 @@ def format_run(run) -> str:  # run: DiagRun
             f"{f.check:<{width_check}}  {subject:<{width_subject}}  {f.summary}"
         )
         if f.hint and f.status in ("warn", "fail", "error"):
-            lines.append(f"{'':>8}{render.paint('-> ' + f.hint, 'dim')}")
+            lines.append(render.paint(render.wrap("-> " + f.hint, 8), "dim"))
     counts = {s: sum(1 for f in run.findings if f.status == s) for s in order}
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     return "\n".join(lines)
+
+
+@app.command("reach")
+def reach(
+    targets: list[str] = typer.Argument(None, metavar="TARGET...", help="host:port or [v6]:port"),
+    timeout: float = typer.Option(3.0, "--timeout", "-t", help="Seconds to wait per target."),
+    profiles: list[str] = typer.Option(None, "--profile", "-p",
+                                       help="Add a named target list (repeatable)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+) -> None:
+    """Can this machine reach host:port? open / closed / filtered / unreachable / unresolved."""
+    import time
+
+    from fieldkit.config import home
+    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
+    from fieldkit.diagnostics.profiles import load_profile
+    from fieldkit.diagnostics.reach import parse_target, sweep, to_finding
+    from fieldkit.errors import InputError
+
+    if not 0 < timeout <= 120:
+        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
+    texts = list(targets or [])
+    for name in profiles or []:
+        texts += load_profile(name, home()).targets
+    if not texts:
+        raise InputError("give at least one target (host:port) or --profile NAME")
+    parsed = [parse_target(t) for t in texts]
+    started, t0 = utc_timestamp(), time.monotonic()
+    findings = [to_finding(p) for p in sweep(parsed, timeout)]
+    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
+
+
+@app.command("profiles")
+def profiles_(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """List the reach profiles (built in, and yours in <home>/profiles/*.toml)."""
+    from fieldkit.config import home
+    from fieldkit.diagnostics.profiles import list_profiles
+
+    found = list_profiles(home())
+    if json_out:
+        render.print_json([{"name": p.name, "description": p.description, "targets": p.targets,
+                            "path": str(p.path), "builtin": p.builtin} for p in found])
+        return
+    rows = [(p.name, "built-in" if p.builtin else "yours", str(len(p.targets)), p.description)
+            for p in found]
+    print(render.table(("PROFILE", "FROM", "TARGETS", "DESCRIPTION"), rows, max_width=70))
+
+
+def _finish(run, json_out: bool) -> None:
+    if json_out:
+        render.print_json(run.to_dict())
+    else:
+        print(format_run(run))
+    if run.failed:
+        raise typer.Exit(EXIT_FAILED)

@@ -50,9 +50,20 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int 
     """Left-aligned columns; over-long cells are cut with an ellipsis so rows stay one line."""
     cells = [[_cut(str(c), max_width) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    lines = ["  ".join(paint(h.ljust(w), "bold") for h, w in zip(headers, widths, strict=True))]
+    header = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    lines = [paint(header, "bold")]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(lines)
+
+
+def wrap(text: str, indent: int, width: int | None = None) -> str:
+    """Wrap a long hint to the terminal, indented under its finding."""
+    import shutil
+    import textwrap
+
+    width = width or min(shutil.get_terminal_size((100, 24)).columns, 110)
+    return textwrap.fill(text, width=max(40, width), initial_indent=" " * indent,
+                         subsequent_indent=" " * (indent + 3))
 
 
 def _cut(text: str, width: int) -> str:
