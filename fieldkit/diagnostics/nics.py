@@ -61,9 +61,13 @@ def describe(name: str, addrs: list, stat, counter) -> dict[str, Any]:
         elif a.family == psutil.AF_LINK:
             mac = a.address
     flags = (getattr(stat, "flags", "") or "").split(",") if stat else []
+    carrier = _carrier(name)
+    admin_up = "up" in flags if flags != [""] else bool(stat and stat.isup)
     info: dict[str, Any] = {
-        "up": bool(stat and stat.isup),
-        "carrier": _carrier(name),
+        "admin_up": admin_up,
+        # psutil's isup means "up and running" (link present); carrier refines it on Linux
+        "up": admin_up and (carrier if carrier is not None else bool(stat and stat.isup)),
+        "carrier": carrier,
         "loopback": "loopback" in flags or name == "lo" or name.startswith("Loopback"),
         "mac": mac,
         "ipv4": ipv4,
@@ -81,8 +85,8 @@ def describe(name: str, addrs: list, stat, counter) -> dict[str, Any]:
 
 
 def assess(name: str, info: dict[str, Any]) -> Finding:
-    if not info["up"] or info["carrier"] is False:
-        state = "administratively down" if not info["up"] else "no link (cable/Wi-Fi)"
+    if not info["up"]:
+        state = "no link (cable/Wi-Fi)" if info["admin_up"] else "administratively down"
         return Finding("nics", name, Status.OK, f"{name}: {state}, not in use", data=info)
     link_local = [a for a in info["ipv4"] if _is_link_local_v4(a)]
     routable_v4 = [a for a in info["ipv4"] if not _is_link_local_v4(a)]
