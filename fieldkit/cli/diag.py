@@ -116,3 +116,44 @@ def _finish(run, json_out: bool) -> None:
         print(format_run(run))
     if run.failed:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("mail")
+def mail(
+    targets: list[str] = typer.Argument(..., metavar="TARGET...",
+                                        help="smtp|submission|smtps|imap|imaps|pop3|pop3s://host"
+                                             "[:port], or a bare host for all seven ports"),
+    timeout: float = typer.Option(5.0, "--timeout", "-t", help="Seconds per network step."),
+    ca_file: str = typer.Option(None, "--ca-file", help="Also trust this CA (PEM), e.g. an "
+                                                        "internal company CA."),
+    user: str = typer.Option(None, "--user", "-u", help="Test a login as this user (asks for "
+                                                       "the password; FIELDKIT_MAIL_PASSWORD)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+) -> None:
+    """Check mail servers: reach, STARTTLS, certificate, capabilities, login. Sends no mail."""
+    import os
+    import sys
+    import time
+    from pathlib import Path
+
+    from fieldkit.diagnostics.mail import check_mail, parse_mail_target
+    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
+    from fieldkit.errors import InputError
+
+    if not 0 < timeout <= 120:
+        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
+    if ca_file and not Path(ca_file).is_file():
+        raise InputError(f"--ca-file {ca_file}: no such file")
+    parsed = [t for text in targets for t in parse_mail_target(text)]
+    credentials = None
+    if user:
+        password = os.environ.get("FIELDKIT_MAIL_PASSWORD")
+        if password is None:
+            if not sys.stdin.isatty():
+                raise InputError("--user needs a password: no terminal to ask for it (set "
+                                 "FIELDKIT_MAIL_PASSWORD)")
+            password = typer.prompt(f"Password for {user}", hide_input=True)
+        credentials = (user, password)
+    started, t0 = utc_timestamp(), time.monotonic()
+    findings = check_mail(parsed, timeout, ca_file, credentials)
+    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)

@@ -24,7 +24,7 @@ from fieldkit.errors import InputError
 
 STATE_RANK = {"open": 0, "closed": 1, "filtered": 2, "unreachable": 3, "unresolved": 4,
               "error": 5}
-_HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})\.?)+$")
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})\.?)+$")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def parse_target(text: str) -> Target:
             raise InputError(f"target {text!r}: write IPv6 as [address]:port")
         if not host:
             raise InputError(f"target {text!r} has no host: give host:port")
-        if not _HOSTNAME_RE.match(host):
+        if not HOSTNAME_RE.match(host):
             raise InputError(f"target {text!r}: {host!r} is not a valid host name or address")
     if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
         raise InputError(f"target {text!r}: port must be a number from 1 to 65535")
