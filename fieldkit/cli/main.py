@@ -13,7 +13,7 @@ import sys
 import typer
 
 from fieldkit import __version__
-from fieldkit.cli import diag, ticket
+from fieldkit.cli import diag, sync, ticket
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(diag.app, name="diag")
 app.add_typer(ticket.app, name="ticket")
+app.add_typer(sync.app, name="sync")
 
 
 def _version(value: bool) -> None:

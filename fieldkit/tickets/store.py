@@ -148,6 +148,54 @@ class TicketStore:
 
         return self.change(key, attach)
 
+    # -- the outbox (drained by fieldkit.sync) ------------------------------------------------
+
+    def outbox(self) -> dict[str, list[dict[str, Any]]]:
+        """Entries still to reach the central system, per ticket id, oldest first."""
+        pending: dict[str, list[dict[str, Any]]] = {}
+        if not self._check_schema():
+            return pending
+        for shard in self._shard_numbers():
+            entries = self._read_shard(shard).get("outbox", {})
+            for doc_id in sorted(entries, key=int):
+                entry = entries[doc_id]
+                pending.setdefault(entry["ticket_id"], []).append(entry)
+        return pending
+
+    def settle(self, key: str, *, done: set[str] = frozenset(), attempted: set[str] = frozenset(),
+               error: str | None = None, update: Callable[[Ticket], None] | None = None) -> Ticket:
+        """Record sync progress for one ticket in one atomic write.
+
+        Entries the server confirmed (``done``) leave the outbox; entries about to be sent are
+        marked ``attempted`` first, so that after a crash the engine knows their outcome is
+        unknown and checks the server before sending again. ``update`` applies what came back
+        from the server (remote id, status) without creating new outbox entries.
+        """
+        with self._writing():
+            number = self.get(key).number
+            with self._shard(self._shard_of(number)) as db:
+                table = db.table("tickets")
+                ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
+                outbox = db.table("outbox")
+                mine = [doc for doc in outbox.all() if doc["ticket_id"] == ticket.id]
+                gone = [doc.doc_id for doc in mine if doc["event_id"] in done]
+                if gone:
+                    outbox.remove(doc_ids=gone)
+                for doc in mine:
+                    if doc.doc_id in gone:
+                        continue
+                    changes: dict[str, Any] = {}
+                    if doc["event_id"] in attempted:
+                        changes["attempted"] = True
+                    if error is not None:
+                        changes["last_error"] = error
+                    if changes:
+                        outbox.update(changes, doc_ids=[doc.doc_id])
+                if update is not None:
+                    update(ticket)
+                    table.upsert(Document(ticket.to_dict(), doc_id=number))
+        return ticket
+
     # -- internals ----------------------------------------------------------------------------
 
     def _check_schema(self) -> bool:

@@ -1,0 +1,155 @@
+"""``fieldkit sync``: push everything captured offline to the central ticket system."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from fieldkit.cli import render
+
+app = typer.Typer(help="Sync tickets to the central ticket system (Request Tracker).",
+                  invoke_without_command=True, no_args_is_help=False)
+
+EXIT_PENDING = 1
+EXIT_UNREACHABLE = 6
+
+
+@app.callback()
+def sync(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent; no network."),
+    insecure: bool = typer.Option(False, "--insecure",
+                                  help="Do not verify the server's TLS certificate (this call)."),
+    workers: int = typer.Option(4, "--workers", min=1, max=16,
+                                help="Tickets synced in parallel."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Sync now. Exit 0 when nothing is left pending, 1 when something is, 6 when the server
+    could not be reached or refused the login (everything stays pending)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from fieldkit.config import home, load_config
+    from fieldkit.sync.configure import is_plain_http_off_host, open_backend, sync_settings
+    from fieldkit.sync.engine import SyncEngine, plan
+    from fieldkit.tickets.store import TicketStore
+
+    store = TicketStore.at_home(home())
+    config = load_config()
+    if dry_run:
+        _show_plan(plan(store), json_out)
+        return
+    sync_settings(config)
+    if is_plain_http_off_host(config):
+        print("fieldkit: warning: [sync] url is plain http: credentials travel unencrypted",
+              file=sys.stderr)
+    backend = open_backend(config, insecure=insecure)
+    try:
+        progress = _ProgressBar() if sys.stderr.isatty() and not json_out else None
+        report = SyncEngine(store, backend, max_workers=workers,
+                            progress=progress.update if progress else None).run()
+        if progress:
+            progress.finish()
+    finally:
+        backend.close()
+    if json_out:
+        render.print_json(report.to_dict())
+    else:
+        _show_report(report)
+    if report.fatal:
+        raise typer.Exit(EXIT_UNREACHABLE)
+    if report.pending:
+        raise typer.Exit(EXIT_PENDING)
+
+
+@app.command("status")
+def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Pending entries per ticket, last sync, last error."""
+    from fieldkit.config import home
+    from fieldkit.sync.engine import load_state, plan
+    from fieldkit.tickets.store import TicketStore
+
+    store = TicketStore.at_home(home())
+    state = load_state(store)
+    pending = plan(store)
+    conflicts = [t.remote["conflict"] for t in store.list() if t.remote.get("conflict")]
+    data = {"pending": sum(len(p["events"]) for p in pending), "tickets": pending,
+            "conflicts": conflicts, "last_sync_at": state.get("last_sync_at"),
+            "last_success_at": state.get("last_success_at"),
+            "last_error": state.get("last_error"), "last_result": state.get("last_result")}
+    if json_out:
+        render.print_json(data)
+        return
+    print(f"last sync:  {data['last_sync_at'] or 'never'}"
+          f"   last success: {data['last_success_at'] or 'never'}")
+    if data["last_error"]:
+        print(f"last error: {data['last_error']}")
+    _show_plan(pending, False)
+    for c in conflicts:
+        print(f"conflict: {c['ref']} {c['field']}: here {c['local']}, server {c['remote']} "
+              f"(fieldkit sync resolve {c['ref']} --keep local|remote)")
+
+
+@app.command("resolve")
+def resolve(
+    key: str = typer.Argument(..., metavar="ID|REF"),
+    keep: str = typer.Option(..., "--keep", help="local (push ours) or remote (take theirs)"),
+    json_out: bool = typer.Option(False, "--json", help="Print the ticket as JSON."),
+) -> None:
+    """Settle a sync conflict on a ticket's status."""
+    from fieldkit.config import home
+    from fieldkit.sync.engine import resolve_conflict
+    from fieldkit.sync.rt import STATUS_FROM_RT
+    from fieldkit.tickets.model import choice
+    from fieldkit.tickets.store import TicketStore
+
+    keep = choice("--keep", keep, ("local", "remote"))
+    ticket = resolve_conflict(TicketStore.at_home(home()), key, keep,
+                              lambda s: STATUS_FROM_RT.get(s, "in_progress"))
+    if json_out:
+        render.print_json(ticket.to_dict())
+    else:
+        print(f"{ticket.ref}: conflict settled, keeping the {keep} status ({ticket.status})")
+
+
+def _show_plan(pending: list[dict], json_out: bool) -> None:
+    if json_out:
+        render.print_json({"created": sum(1 for p in pending if not p["remote_id"]),
+                           "updated": sum(1 for p in pending if p["remote_id"]), "failed": 0,
+                           "pending": sum(len(p["events"]) for p in pending), "dry_run": True,
+                           "tickets": pending})
+        return
+    if not pending:
+        print("nothing to sync")
+        return
+    rows = [(p["ref"], p["remote_id"] or "(new)", ", ".join(p["events"]),
+             p["last_error"] or "") for p in pending]
+    print(render.table(("REF", "REMOTE", "PENDING", "LAST ERROR"), rows, max_width=70))
+
+
+def _show_report(report) -> None:
+    print(f"{report.created} created, {report.updated} updated, {report.failed} failed, "
+          f"{report.pending} pending")
+    for err in report.errors:
+        print(f"  {err['ref']}: {err['message']}")
+    for c in report.conflicts:
+        print(f"  conflict {c['ref']} {c['field']}: here {c['local']}, server {c['remote']} - "
+              f"run 'fieldkit sync resolve {c['ref']} --keep local|remote'")
+    if report.fatal:
+        print(f"sync stopped: {report.fatal}", file=sys.stderr)
+
+
+class _ProgressBar:
+    """One line on stderr: counts and the ticket being synced."""
+
+    def __init__(self, width: int = 30) -> None:
+        self.width = width
+
+    def update(self, done: int, total: int, ref: str) -> None:
+        filled = int(self.width * done / max(total, 1))
+        bar = "#" * filled + "." * (self.width - filled)
+        sys.stderr.write(f"\r[{bar}] {done}/{total} {ref:<12}")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        sys.stderr.write("\n")
