@@ -30,7 +30,7 @@ def sync(
     if ctx.invoked_subcommand is not None:
         return
     from fieldkit.config import home, load_config
-    from fieldkit.sync.configure import is_plain_http_off_host, open_backend, sync_settings
+    from fieldkit.sync.configure import build_backend, is_plain_http_off_host, sync_settings
     from fieldkit.sync.engine import SyncEngine, plan
     from fieldkit.tickets.store import TicketStore
 
@@ -43,7 +43,7 @@ def sync(
     if is_plain_http_off_host(config):
         print("fieldkit: warning: [sync] url is plain http: credentials travel unencrypted",
               file=sys.stderr)
-    backend = open_backend(config, insecure=insecure)
+    backend = build_backend(config, insecure=insecure)
     try:
         progress = _ProgressBar() if sys.stderr.isatty() and not json_out else None
         report = SyncEngine(store, backend, max_workers=workers,
@@ -128,15 +128,19 @@ def _show_plan(pending: list[dict], json_out: bool) -> None:
 
 
 def _show_report(report) -> None:
+    if report.fatal and not (report.created or report.updated):
+        print(f"fieldkit: error: {report.fatal}", file=sys.stderr)
+        return
     print(f"{report.created} created, {report.updated} updated, {report.failed} failed, "
           f"{report.pending} pending")
     for err in report.errors:
-        print(f"  {err['ref']}: {err['message']}")
+        if err["message"] != report.fatal:
+            print(f"  {err['ref']}: {err['message']}")
     for c in report.conflicts:
         print(f"  conflict {c['ref']} {c['field']}: here {c['local']}, server {c['remote']} - "
               f"run 'fieldkit sync resolve {c['ref']} --keep local|remote'")
     if report.fatal:
-        print(f"sync stopped: {report.fatal}", file=sys.stderr)
+        print(f"fieldkit: error: sync stopped: {report.fatal}", file=sys.stderr)
 
 
 class _ProgressBar:

@@ -172,7 +172,8 @@ def note(
     from fieldkit.tickets.store import Event
 
     def apply(ticket):
-        return Event("note", {"entry_id": ticket.add_note(text, minutes)["id"]})
+        entry = ticket.add_note(text, minutes)
+        return Event("note", {"entry_id": entry["id"]}, entry["id"])
 
     _emit(_store().change(key, apply), json_out, "noted")
 
@@ -188,7 +189,8 @@ def escalate(
     from fieldkit.tickets.store import Event
 
     def apply(ticket):
-        return Event("escalated", {"entry_id": ticket.escalate(level, reason)["id"]})
+        entry = ticket.escalate(level, reason)
+        return Event("escalated", {"entry_id": entry["id"]}, entry["id"])
 
     _emit(_store().change(key, apply), json_out, "escalated")
 

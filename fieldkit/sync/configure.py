@@ -28,8 +28,8 @@ def sync_settings(config: Config) -> dict[str, Any]:
     return settings
 
 
-def open_backend(config: Config, *, insecure: bool = False):
-    """The backend named in config.toml, authenticated and checked (SyncError if not)."""
+def build_backend(config: Config, *, insecure: bool = False):
+    """The backend named in config.toml (not connected yet: the engine opens it)."""
     settings = sync_settings(config)
     from fieldkit.sync.rt import RTBackend
 
@@ -42,19 +42,13 @@ def open_backend(config: Config, *, insecure: bool = False):
     elif settings.get("ca_file"):
         verify = str(settings["ca_file"])
     levels = settings.get("escalation_queues", {})
-    backend = RTBackend(url, str(settings.get("queue", "General")), user=user, password=password,
-                        token=token, verify=verify,
-                        timeout_s=float(settings.get("timeout_s", 30)),
-                        custom_fields=settings.get("custom_fields"),
-                        escalation_queues={int(k): str(v) for k, v in levels.items()},
-                        retries=int(settings.get("retries", 3)),
-                        backoff_s=float(settings.get("backoff_s", 0.5)))
-    try:
-        backend.open()
-    except BaseException:
-        backend.close()
-        raise
-    return backend
+    return RTBackend(url, str(settings.get("queue", "General")), user=user, password=password,
+                     token=token, verify=verify,
+                     timeout_s=float(settings.get("timeout_s", 30)),
+                     custom_fields=settings.get("custom_fields"),
+                     escalation_queues={int(k): str(v) for k, v in levels.items()},
+                     retries=int(settings.get("retries", 3)),
+                     backoff_s=float(settings.get("backoff_s", 0.5)))
 
 
 def is_plain_http_off_host(config: Config) -> bool:

@@ -54,6 +54,12 @@ class SyncEngine:
         self._stop = threading.Event()
 
     def run(self) -> SyncReport:
+        try:
+            self.backend.open()
+        except SyncError as exc:  # nothing can be synced: say why, keep everything pending
+            self.report.fatal = str(exc)
+            self.report.errors.append({"ref": "-", "kind": exc.kind, "message": str(exc)})
+            return self._finish()
         outbox = self.store.outbox()
         total, done = len(outbox), 0
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
@@ -62,6 +68,9 @@ class SyncEngine:
                 self.progress(done, total, ref)
         if not self._stop.is_set():
             self._pull([t for t in self.store.list() if t.remote.get("id") and t.id not in outbox])
+        return self._finish()
+
+    def _finish(self) -> SyncReport:
         remaining = self.store.outbox()
         self.report.pending = sum(len(v) for v in remaining.values()) + len(self.report.conflicts)
         save_state(self.store, self.report)
@@ -92,6 +101,8 @@ class SyncEngine:
         created = False
         if not ticket.remote.get("id"):
             ticket, server, created = self._ensure_remote(ticket, entries)
+            if created:
+                self._count("created")  # it exists remotely now, whatever happens next
         remote_id = ticket.remote["id"]
         others = [e for e in entries if e["kind"] != "created"]
         arrived = (self.backend.posted_event_ids(remote_id)
@@ -109,9 +120,7 @@ class SyncEngine:
         finally:
             if sent:
                 ticket = self.store.settle(ticket_id, done=sent)
-        if created:
-            self._count("created")
-        elif to_send or server is not None:
+        if not created and (to_send or server is not None):
             self._count("updated")
         self._reconcile(ticket, server or self.backend.get(remote_id))
 

@@ -90,10 +90,14 @@ class RTBackend:
                                                                "pass": self.password},
                           relogin=False)
         resp = self._request("GET", "/REST/2.0/rt", relogin=False)
+        if resp.status_code != 200 and self.token:
+            raise SyncError(f"RT rejected the token (HTTP {resp.status_code}): check "
+                            "FIELDKIT_SYNC_TOKEN or the token in the keyring", kind="auth",
+                            fatal=True)
         if resp.status_code != 200:
-            raise SyncError(f"RT refused the login as {self.user or 'token owner'} "
-                            f"(HTTP {resp.status_code}): check the user and password/token",
-                            kind="auth", fatal=True)
+            raise SyncError(f"RT refused the login as {self.user} (HTTP {resp.status_code}): "
+                            "check the user name and FIELDKIT_SYNC_PASSWORD", kind="auth",
+                            fatal=True)
 
     def close(self) -> None:
         self.client.close()

@@ -58,6 +58,8 @@ class Event:
 
     kind: str  # created, edited, note, escalated, status, diag_run
     payload: dict[str, Any]
+    # notes, escalations and runs reuse their own id, so the copy on the server names them
+    event_id: str = ""
 
 
 class TicketStore:
@@ -121,7 +123,8 @@ class TicketStore:
                 db.table("tickets").insert(Document(ticket.to_dict(), doc_id=number))
                 self._record(db, ticket, Event("created", {}))
                 for summary in ticket.diag_runs:
-                    self._record(db, ticket, Event("diag_run", {"run_id": summary["id"]}))
+                    self._record(db, ticket, Event("diag_run", {"run_id": summary["id"]},
+                                                   summary["id"]))
         return ticket
 
     def change(self, key: str, mutate: Mutation) -> Ticket:
@@ -144,7 +147,7 @@ class TicketStore:
         def attach(ticket: Ticket) -> Event:
             summary = self._save_run(run)
             ticket.attach_run(summary)
-            return Event("diag_run", {"run_id": summary["id"]})
+            return Event("diag_run", {"run_id": summary["id"]}, summary["id"])
 
         return self.change(key, attach)
 
@@ -282,7 +285,7 @@ class TicketStore:
     def _record(self, db: TinyDB, ticket: Ticket, event: Event) -> None:
         db.table("outbox").insert(
             {
-                "event_id": str(uuid.uuid4()),
+                "event_id": event.event_id or str(uuid.uuid4()),
                 "ticket_id": ticket.id,
                 "ref": ticket.ref,
                 "kind": event.kind,
