@@ -200,3 +200,10 @@ def test_tls_is_verified_unless_the_user_opts_out(synced, proc, home, tmp_path):
 def test_plain_http_warning_only_off_host(synced, proc, home):
     r = proc("sync")
     assert "plain http" not in r.err
+
+
+def test_missing_rights(proxy, proc):
+    proxy.add("GET", r"/REST/2.0/queue/", "status:403")
+    proc("ticket", "new", "-t", "x")
+    r = proc("sync")
+    assert r.code == 6 and "missing rights" in r.err

@@ -161,3 +161,37 @@ def test_no_backend_configured(proc):
     r = proc("sync")
     assert r.code == 5 and "no sync backend configured" in r.err
     assert proc("sync", "--dry-run").code == 0  # offline planning needs no server
+
+
+def test_progress_bar_on_a_terminal(synced, proc, home):
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import fieldkit_cmd
+
+    for i in range(3):
+        new_ticket(proc, "-t", f"progress {i}")
+    main, secondary = pty.openpty()
+    try:
+        done = subprocess.run([*fieldkit_cmd(), "sync"], stdin=secondary, stdout=subprocess.PIPE,
+                              stderr=secondary, env={**os.environ, "FIELDKIT_HOME": str(home)},
+                              timeout=120)
+        os.close(secondary)
+        secondary = None
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main)
+        if secondary is not None:
+            os.close(secondary)
+    assert done.returncode == 0
+    assert b"3/3" in shown and b"FK-" in shown
+    assert b"3 created" in done.stdout
