@@ -38,6 +38,14 @@ SERVFAIL_HINT = ("The DNS server {server} answers but cannot resolve names ({rco
                  "upstream connection or refuses this client. Escalate to whoever runs it.")
 NXDOMAIN_HINT = ("The name {name} does not exist according to DNS: check the spelling; if the "
                  "name is right, the DNS server may be filtering it (escalate).")
+# resolver outcome -> (summary, hint); anything else is a failing resolver (SERVFAIL, REFUSED...)
+RESOLVER_VERDICTS = {
+    "nxdomain": ("{server}: {name} does not exist (NXDOMAIN)", NXDOMAIN_HINT),
+    "timeout": ("{server} is not answering (timeout)", TIMEOUT_HINT),
+    "unreachable": ("{server} cannot be reached (no route)", UNREACHABLE_HINT),
+    "refused": ("{server}: no DNS service (port closed)", REFUSED_HINT),
+}
+RESOLVER_FAILING = ("{server} fails to resolve: {outcome}", SERVFAIL_HINT)
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 
 
@@ -104,20 +112,10 @@ def assess_resolver(server: str, name: str, result) -> Finding:
         return Finding("dns", subject, Status.OK, f"{server} resolves {name} -> "
                        f"{', '.join(result.addresses) or 'no IPv4 address'} ({result.ms:.0f} ms)",
                        data=data)
-    if result.outcome == "nxdomain":
-        return Finding("dns", subject, Status.FAIL, f"{server}: {name} does not exist (NXDOMAIN)",
-                       NXDOMAIN_HINT.format(name=name), data)
-    if result.outcome == "timeout":
-        return Finding("dns", subject, Status.FAIL, f"{server} is not answering (timeout)",
-                       TIMEOUT_HINT.format(server=server), data)
-    if result.outcome == "unreachable":
-        return Finding("dns", subject, Status.FAIL, f"{server} cannot be reached (no route)",
-                       UNREACHABLE_HINT.format(server=server), data)
-    if result.outcome == "refused":
-        return Finding("dns", subject, Status.FAIL, f"{server}: no DNS service (port closed)",
-                       REFUSED_HINT.format(server=server), data)
-    return Finding("dns", subject, Status.FAIL, f"{server} fails to resolve: {result.outcome}",
-                   SERVFAIL_HINT.format(server=server, rcode=result.outcome), data)
+    summary, hint = RESOLVER_VERDICTS.get(result.outcome, RESOLVER_FAILING)
+    return Finding("dns", subject, Status.FAIL,
+                   summary.format(server=server, name=name, outcome=result.outcome),
+                   hint.format(server=server, name=name, rcode=result.outcome), data)
 
 
 def system_lookup(name: str) -> Answer:

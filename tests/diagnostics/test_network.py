@@ -183,3 +183,15 @@ def test_nothing_up_but_loopback(home):
         assert code == 1
     finally:
         ns.close()
+
+
+@pytest.mark.integration
+def test_resolver_without_upstream_is_failing_not_silent(lan, home):
+    _, client = lan
+    client.resolv_conf(f"nameserver {ROUTER}\n")
+    (home / "config.toml").write_text('[diag]\ndns_name = "www.elsewhere.test"\n')
+    _, findings = diag(client, home, "-c", "dns")
+    finding = by_subject(findings, "dns")[f"resolver {ROUTER}"]
+    assert finding["status"] == "fail"
+    assert finding["data"]["outcome"] in ("REFUSED", "SERVFAIL")
+    assert "fails to resolve" in finding["summary"] and "Escalate" in finding["hint"]
