@@ -88,6 +88,7 @@ def list_(
         None, "--status", help="new, in_progress, pending, resolved, closed"
     ),
     site: str = typer.Option(None, "--site"),
+    archived: bool = typer.Option(False, "--archived", help="Include archived tickets."),
     json_out: bool = typer.Option(False, "--json", help="Print the tickets as a JSON array."),
 ) -> None:
     """List tickets, oldest first."""
@@ -95,7 +96,7 @@ def list_(
         from fieldkit.tickets.model import STATUSES, choice
 
         status = choice("status", status, STATUSES)
-    tickets = _store().list(status=status, site=site)
+    tickets = _store().list(status=status, site=site, archived=archived)
     if json_out:
         render.print_json([t.to_dict() for t in tickets])
         return
@@ -225,6 +226,24 @@ def diag(key: str = KEY, json_out: bool = JSON) -> None:
     store = _store()
     store.get(key)  # fail fast on a typo, before spending seconds on diagnostics
     _emit(store.attach_run(key, run_local().to_dict()), json_out, "diagnostics attached")
+
+
+@app.command("archive")
+def archive(
+    older_than: int = typer.Option(30, "--older-than", min=0,
+                                   help="Only tickets closed at least this many days ago."),
+    json_out: bool = typer.Option(False, "--json", help="Print the archived tickets as JSON."),
+) -> None:
+    """Move closed, fully synced tickets out of the daily lists (still shown by ref)."""
+    from datetime import UTC, datetime, timedelta
+
+    cutoff = datetime.now(UTC) - timedelta(days=older_than)
+    moved = _store().archive(cutoff.isoformat(timespec="seconds").replace("+00:00", "Z"))
+    if json_out:
+        render.print_json([t.to_dict() for t in moved])
+    else:
+        print(f"{len(moved)} ticket(s) archived" + (": " + ", ".join(t.ref for t in moved)
+                                                    if moved else ""))
 
 
 def _status_change(key: str, json_out: bool, verb: str, action) -> None:

@@ -6,13 +6,12 @@ Layout under ``<home>/store``::
     .lock                held (flock) around every read-modify-write
     tmp/                 temp files for atomic replace (same filesystem as the targets)
     tickets/0000.json    TinyDB: tickets FK-1..FK-256 and their outbox entries
-    tickets/0001.json    TinyDB: tickets FK-257..FK-512 ...
+    tickets/0001.json    TinyDB: tickets FK-257..FK-512 ... (see shards.py for why)
+    archive/NNNN.json    closed, fully synced tickets moved out of the way, same layout
     runs/<uuid>.json     one diagnostic run each: the bulky evidence, out of the hot files
 
-Why shards: TinyDB rewrites a whole file on every change. One file for years of tickets would
-make every ``ticket new`` slower than the last; with fixed-size shards a change costs the same at
-10 tickets and at 10,000, and a ref (``FK-300``) names its shard directly. The next ref is derived
-from the newest shard, so creating a ticket touches exactly one file.
+The next ref follows the highest one held (hot or archived), so creating a ticket touches one
+file. Archived tickets stay readable by ref; changing one (reopen) moves it back first.
 
 Why the outbox lives in the shard: a change and the record that it must still reach the central
 ticket system are written in the same atomic replace; one without the other cannot happen.
@@ -29,22 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
-from tinydb.middlewares import CachingMiddleware
 from tinydb.table import Document
 
 from fieldkit.errors import NotFoundError, StoreVersionError
 from fieldkit.tickets.model import Ticket, format_ref, parse_ref, utc_now
-from fieldkit.tickets.storage import (
-    AtomicJSONStorage,
-    atomic_write,
-    dump_json,
-    exclusive_lock,
-    read_json,
-)
+from fieldkit.tickets.shards import Shards, shard_of
+from fieldkit.tickets.storage import atomic_write, dump_json, exclusive_lock, read_json
 
 SCHEMA_VERSION = 1
 STORE_FORMAT = "fieldkit.store"
-TICKETS_PER_SHARD = 256
 
 # Migration hook: MIGRATIONS[n] upgrades a store from schema n to n + 1 (runs under the lock).
 MIGRATIONS: dict[int, Callable[[TicketStore], None]] = {}
@@ -69,6 +61,8 @@ class TicketStore:
         self.tickets_dir = root / "tickets"
         self.runs_dir = root / "runs"
         self.tmp_dir = root / "tmp"
+        self.hot = Shards(self.tickets_dir, self.tmp_dir)
+        self.archived = Shards(root / "archive", self.tmp_dir)
 
     @classmethod
     def at_home(cls, home: Path) -> TicketStore:
@@ -82,25 +76,30 @@ class TicketStore:
             raise NotFoundError(f"no ticket {key!r} (the store is empty)")
         number = parse_ref(key)
         if number is not None:
-            doc = self._read_shard(self._shard_of(number)).get("tickets", {}).get(str(number))
+            doc = self.hot.ticket_doc(number) or self.archived.ticket_doc(number)
             if doc is not None:
                 return Ticket.from_dict(doc)
         elif _looks_like_uuid(key):
-            for ticket in self._iter_tickets():
-                if ticket.id == key.strip().lower():
-                    return ticket
+            wanted = key.strip().lower()
+            for shards in (self.hot, self.archived):
+                for _number, doc in shards.iter_docs():
+                    if doc["id"] == wanted:
+                        return Ticket.from_dict(doc)
         raise NotFoundError(f"no ticket {key!r} (use 'fieldkit ticket list' to see refs)")
 
-    def list(self, *, status: str | None = None, site: str | None = None) -> list[Ticket]:
+    def list(self, *, status: str | None = None, site: str | None = None,
+             archived: bool = False) -> list[Ticket]:
+        """Tickets in ref order; archived ones only when asked for."""
         if not self._check_schema():
             return []
         site_key = site.casefold() if site else None
-        return [
-            t
-            for t in self._iter_tickets()
-            if (status is None or t.status == status)
-            and (site_key is None or t.site.casefold() == site_key)
-        ]
+        docs = dict(self.hot.iter_docs())
+        if archived:
+            for number, doc in self.archived.iter_docs():
+                docs.setdefault(number, doc)  # a copy left mid-move: the hot one wins
+        tickets = (Ticket.from_dict(docs[n]) for n in sorted(docs))
+        return [t for t in tickets if (status is None or t.status == status)
+                and (site_key is None or t.site.casefold() == site_key)]
 
     def load_run(self, run_id: str) -> dict[str, Any]:
         if not _looks_like_uuid(run_id):
@@ -115,11 +114,11 @@ class TicketStore:
     def create(self, ticket: Ticket, run: dict[str, Any] | None = None) -> Ticket:
         """Store a new ticket (and its first diagnostic run), giving it the next free ref."""
         with self._writing():
-            number = self._next_number()
+            number = max(self.hot.highest_number(), self.archived.highest_number()) + 1
             ticket.ref = format_ref(number)
             if run is not None:
                 ticket.attach_run(self._save_run(run))
-            with self._shard(self._shard_of(number)) as db:
+            with self.hot.open(shard_of(number)) as db:
                 db.table("tickets").insert(Document(ticket.to_dict(), doc_id=number))
                 self._record(db, ticket, Event("created", {}))
                 for summary in ticket.diag_runs:
@@ -133,8 +132,8 @@ class TicketStore:
         If ``mutate`` raises (a refused transition, bad input), nothing is written.
         """
         with self._writing():
-            number = self.get(key).number
-            with self._shard(self._shard_of(number)) as db:
+            number = self._hot_number(key)
+            with self.hot.open(shard_of(number)) as db:
                 table = db.table("tickets")
                 ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
                 event = mutate(ticket)
@@ -158,8 +157,8 @@ class TicketStore:
         pending: dict[str, list[dict[str, Any]]] = {}
         if not self._check_schema():
             return pending
-        for shard in self._shard_numbers():
-            entries = self._read_shard(shard).get("outbox", {})
+        for shard in self.hot.numbers():
+            entries = self.hot.read(shard).get("outbox", {})
             for doc_id in sorted(entries, key=int):
                 entry = entries[doc_id]
                 pending.setdefault(entry["ticket_id"], []).append(entry)
@@ -175,8 +174,8 @@ class TicketStore:
         from the server (remote id, status) without creating new outbox entries.
         """
         with self._writing():
-            number = self.get(key).number
-            with self._shard(self._shard_of(number)) as db:
+            number = self._hot_number(key)
+            with self.hot.open(shard_of(number)) as db:
                 table = db.table("tickets")
                 ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
                 outbox = db.table("outbox")
@@ -199,7 +198,42 @@ class TicketStore:
                     table.upsert(Document(ticket.to_dict(), doc_id=number))
         return ticket
 
+    # -- the archive -------------------------------------------------------------------------
+
+    def archive(self, older_than: str) -> list[Ticket]:
+        """Move closed tickets with nothing left to sync, last changed before ``older_than``
+        (UTC ISO time, inclusive), to the archive: they stop weighing on ``list`` and sync."""
+        moved: list[Ticket] = []
+        with self._writing():
+            for shard in self.hot.numbers():
+                data = self.hot.read(shard)
+                unsynced = {e["ticket_id"] for e in data.get("outbox", {}).values()}
+                chosen = [Ticket.from_dict(doc) for doc in data.get("tickets", {}).values()
+                          if doc["status"] == "closed" and doc["id"] not in unsynced
+                          and doc["updated_at"] <= older_than]
+                if not chosen:
+                    continue
+                # archive copy first: a crash in between leaves a copy in both, never none
+                with self.archived.open(shard) as db:
+                    for t in chosen:
+                        db.table("tickets").upsert(Document(t.to_dict(), doc_id=t.number))
+                with self.hot.open(shard) as db:
+                    db.table("tickets").remove(doc_ids=[t.number for t in chosen])
+                moved += chosen
+        return sorted(moved, key=lambda t: t.number)
+
     # -- internals ----------------------------------------------------------------------------
+
+    def _hot_number(self, key: str) -> int:
+        """The ticket's number, after moving it back from the archive if it was there."""
+        ticket = self.get(key)
+        number = ticket.number
+        if self.hot.ticket_doc(number) is None:
+            with self.hot.open(shard_of(number)) as db:
+                db.table("tickets").insert(Document(ticket.to_dict(), doc_id=number))
+            with self.archived.open(shard_of(number)) as db:
+                db.table("tickets").remove(doc_ids=[number])
+        return number
 
     def _check_schema(self) -> bool:
         """True when a store exists and this fieldkit can read it; raise when it is too new."""
@@ -220,7 +254,9 @@ class TicketStore:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        for directory in (self.root, self.tickets_dir, self.runs_dir, self.tmp_dir):
+        # the home (config, profiles) is created private too; an existing one is left as it is
+        for directory in (self.root.parent, self.root, self.tickets_dir, self.runs_dir,
+                          self.tmp_dir):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with exclusive_lock(self.root / ".lock"):
             for stale in self.tmp_dir.iterdir():  # left by a killed writer; we hold the lock
@@ -239,48 +275,6 @@ class TicketStore:
         meta = {"format": STORE_FORMAT, "schema": version}
         if read_json(self.meta_path) != meta:
             atomic_write(self.meta_path, dump_json(meta), self.tmp_dir)
-
-    @staticmethod
-    def _shard_of(number: int) -> int:
-        return (number - 1) // TICKETS_PER_SHARD
-
-    def _shard_path(self, shard: int) -> Path:
-        return self.tickets_dir / f"{shard:04d}.json"
-
-    def _shard_numbers(self) -> list[int]:
-        if not self.tickets_dir.is_dir():
-            return []
-        return sorted(int(p.stem) for p in self.tickets_dir.glob("*.json") if p.stem.isdigit())
-
-    def _read_shard(self, shard: int) -> dict[str, Any]:
-        storage = AtomicJSONStorage(str(self._shard_path(shard)), str(self.tmp_dir))
-        return storage.read() or {}
-
-    def _iter_tickets(self) -> Iterator[Ticket]:
-        for shard in self._shard_numbers():
-            docs = self._read_shard(shard).get("tickets", {})
-            for number in sorted(docs, key=int):
-                yield Ticket.from_dict(docs[number])
-
-    def _next_number(self) -> int:
-        shards = self._shard_numbers()
-        if not shards:
-            return 1
-        docs = self._read_shard(shards[-1]).get("tickets", {})
-        highest = max((int(n) for n in docs), default=shards[-1] * TICKETS_PER_SHARD)
-        return highest + 1
-
-    @contextmanager
-    def _shard(self, shard: int) -> Iterator[TinyDB]:
-        """Open one shard for a batch of changes that land on disk in a single atomic replace."""
-        db = TinyDB(
-            str(self._shard_path(shard)),
-            tmp_dir=str(self.tmp_dir),
-            storage=CachingMiddleware(AtomicJSONStorage),
-        )
-        db.storage.WRITE_CACHE_SIZE = 1 << 30  # flush only when we say so
-        yield db  # an exception skips the flush: nothing is written
-        db.storage.flush()
 
     def _record(self, db: TinyDB, ticket: Ticket, event: Event) -> None:
         db.table("outbox").insert(

@@ -134,3 +134,21 @@ def test_internal_error_is_one_line_and_debug_shows_traceback(cli, monkeypatch):
     assert r.code == 70 and "internal error" in r.err and "Traceback" not in r.err
     with pytest.raises(ZeroDivisionError):
         cli("--debug", "ticket", "list")
+
+
+def test_archive_via_cli(cli, home):
+    from fieldkit.tickets.store import TicketStore
+
+    cli("ticket", "new", "-t", "done and dusted")
+    cli("ticket", "resolve", "1", "--solution", "fixed")
+    cli("ticket", "close", "1")
+    assert cli("ticket", "archive", "--older-than", "0", "--json").json() == []  # not synced
+    store = TicketStore.at_home(home)
+    store.settle("1", done={e["event_id"] for e in store.outbox()[store.get("1").id]})
+    archived = cli("ticket", "archive", "--older-than", "0", "--json").json()
+    assert [t["ref"] for t in archived] == ["FK-1"]
+    assert cli("ticket", "list", "--json").json() == []
+    assert [t["ref"] for t in cli("ticket", "list", "--archived", "--json").json()] == ["FK-1"]
+    assert cli("ticket", "show", "FK-1", "--json").json()["status"] == "closed"
+    assert cli("ticket", "reopen", "FK-1", "--json").json()["status"] == "in_progress"
+    assert [t["ref"] for t in cli("ticket", "list", "--json").json()] == ["FK-1"]

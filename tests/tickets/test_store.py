@@ -7,7 +7,8 @@ import pytest
 from fieldkit.errors import NotFoundError, StoreCorruptError, StoreVersionError
 from fieldkit.tickets import store as store_module
 from fieldkit.tickets.model import Ticket
-from fieldkit.tickets.store import TICKETS_PER_SHARD, Event, TicketStore
+from fieldkit.tickets.shards import TICKETS_PER_SHARD
+from fieldkit.tickets.store import Event, TicketStore
 
 
 @pytest.fixture
@@ -74,9 +75,10 @@ def test_runs_live_outside_the_ticket_shard(store):
     assert "findings" not in (store.tickets_dir / "0000.json").read_text()
 
 
-def test_files_are_private(store):
+def test_files_are_private(tmp_path):
+    store = TicketStore.at_home(tmp_path / "new-home")
     store.create(Ticket.create("x"), {"findings": []})
-    for path in store.root.rglob("*"):
+    for path in [store.root.parent, *store.root.parent.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
 
@@ -119,3 +121,50 @@ def test_stale_temp_files_are_swept(store):
     (store.tmp_dir / "0000.json.123.tmp").write_bytes(b"half a write")
     store.create(Ticket.create("y"))
     assert os.listdir(store.tmp_dir) == []
+
+
+def _closed(store, title, updated_at="2020-01-01T00:00:00Z"):
+    ticket = store.create(Ticket.create(title))
+    store.change(ticket.ref, lambda t: t.resolve("done"))
+    store.change(ticket.ref, lambda t: t.close())
+
+    def age(t):
+        t.updated_at = updated_at
+
+    # synced: its outbox is empty, and it was last changed long ago
+    store.settle(ticket.ref, done={e["event_id"] for e in store.outbox()[ticket.id]},
+                 update=age)
+    return store.get(ticket.ref)
+
+
+def test_archive_moves_only_closed_synced_old_tickets(store):
+    old = _closed(store, "old and synced")
+    recent = _closed(store, "recent", updated_at="2999-01-01T00:00:00Z")
+    unsynced = store.create(Ticket.create("closed, not synced"))
+    store.change(unsynced.ref, lambda t: t.resolve("x"))
+    store.change(unsynced.ref, lambda t: t.close())
+    open_one = store.create(Ticket.create("still open"))
+    moved = store.archive(older_than="2026-01-01T00:00:00Z")
+    assert [t.ref for t in moved] == [old.ref]
+    assert [t.ref for t in store.list()] == [recent.ref, unsynced.ref, open_one.ref]
+    assert [t.ref for t in store.list(archived=True)] == [old.ref, recent.ref, unsynced.ref,
+                                                          open_one.ref]
+    assert store.get(old.ref).title == "old and synced"
+    assert store.get(old.id).ref == old.ref
+    assert store.archive(older_than="2026-01-01T00:00:00Z") == []
+
+
+def test_refs_never_reused_after_archiving_the_newest(store):
+    a = _closed(store, "a")
+    store.archive(older_than="2026-01-01T00:00:00Z")
+    b = store.create(Ticket.create("b"))
+    assert (a.ref, b.ref) == ("FK-1", "FK-2")
+
+
+def test_changing_an_archived_ticket_brings_it_back(store):
+    old = _closed(store, "old")
+    store.archive(older_than="2026-01-01T00:00:00Z")
+    reopened = store.change(old.ref, lambda t: t.reopen())
+    assert reopened.status == "in_progress"
+    assert [t.ref for t in store.list()] == [old.ref]
+    assert store.list(archived=True) == store.list()
