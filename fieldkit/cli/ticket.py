@@ -273,7 +273,12 @@ def format_ticket(t) -> str:
         if value:
             lines.append(f"  {label:<9} {value}")
     if t.remote:
-        lines.append(f"  remote    #{t.remote.get('id')} {t.remote.get('url', '')}")
+        owner = f" (owner {t.remote['owner']})" if t.remote.get("owner") else ""
+        lines.append(f"  remote    #{t.remote.get('id')} {t.remote.get('url', '')}{owner}")
+        if t.remote.get("conflict"):
+            c = t.remote["conflict"]
+            lines.append(f"  CONFLICT  {c['field']}: here {c['local']}, server {c['remote']} "
+                         f"(fieldkit sync resolve {t.ref} --keep local|remote)")
     lines.append(f"  created   {t.created_at}   updated {t.updated_at}")
     if t.description:
         lines += ["", *("  " + line for line in t.description.splitlines())]

@@ -230,9 +230,10 @@ class RTBackend:
         fields = {cf.get("name", ""): (cf.get("values") or [""])[0]
                   for cf in item.get("CustomFields", []) if isinstance(cf, dict)}
         owner = item.get("Owner") or {}
+        owner_name = owner.get("id", "") if isinstance(owner, dict) else str(owner)
         remote_id = str(item["id"])
         return RemoteTicket(remote_id, self.web_url(remote_id), item.get("Status", ""),
-                            owner.get("id", "") if isinstance(owner, dict) else str(owner),
+                            "" if owner_name == "Nobody" else owner_name,  # RT's "unowned"
                             fields.get(CLIENT_ID_FIELD, ""), fields)
 
     def _expect(self, resp, status: int, doing: str) -> None:

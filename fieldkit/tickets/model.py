@@ -1,9 +1,9 @@
 """What a ticket is, how its priority is derived, and which changes the lifecycle allows.
 
 Every mutation is a method on :class:`Ticket` that validates first and changes second, so a
-refused change leaves the ticket exactly as it was. Each change also returns an *event* (a plain
-dict with its own id): the store keeps those events so the sync engine can replay them on the
-central ticket system exactly once.
+refused change leaves the ticket exactly as it was. Worklog notes and escalations carry their own
+id: the store's outbox refers to them by it, and the copy on the central ticket system is tagged
+with it, which is how sync recognises what already arrived.
 """
 
 from __future__ import annotations

@@ -115,6 +115,7 @@ def test_server_side_changes_come_back(synced, proc, home):
     local = proc("ticket", "show", "1", "--json").json()
     assert local["status"] == "pending"
     assert local["remote"]["owner"] == "fieldkit"
+    assert "(owner fieldkit)" in proc("ticket", "show", "1").out
     assert proc("sync", "--json").json()["updated"] == 0  # nothing changed since
 
 
@@ -131,6 +132,7 @@ def test_conflict_is_shown_and_resolved(synced, proc, home):
     assert one_remote(synced, t["id"])["Status"] == "stalled"  # nothing silently overwritten
     status = proc("sync", "status", "--json").json()
     assert status["conflicts"][0]["ref"] == "FK-1"
+    assert "CONFLICT  status: here resolved, server stalled" in proc("ticket", "show", "1").out
     assert proc("sync", "resolve", "1", "--keep", "local").code == 0
     assert proc("sync").code == 0
     assert one_remote(synced, t["id"])["Status"] == "resolved"
