@@ -1,5 +1,6 @@
 """Mail verdicts against real servers: aiosmtpd (plain, STARTTLS+AUTH, smtps) and dovecot."""
 
+import importlib.util
 import json
 import os
 import socket
@@ -10,7 +11,7 @@ import pytest
 
 from fieldkit.diagnostics.mail import parse_mail_target
 from fieldkit.errors import InputError
-from tests.conftest import need_root, need_tool
+from tests.conftest import need, need_root, need_tool
 
 LOCAL, HOSTSIDE, CLIENTSIDE = "127.0.0.1", "10.222.0.1", "10.222.0.2"
 SMTP_KINDS = ["plain", "submission", "smtps", "smtps:selfsigned", "smtps:expired",
@@ -31,7 +32,7 @@ def free_ports(n):
 def peers(tmp_path_factory):
     need_root()
     need_tool("dovecot", "ip")
-    pytest.importorskip("aiosmtpd")
+    need(importlib.util.find_spec("aiosmtpd") is not None, "needs aiosmtpd (the test extra)")
     from tests.peers.certs import make_certs
     from tests.peers.dovecot import Dovecot
     from tests.peers.netns import Netns, veth
