@@ -125,11 +125,11 @@ def system_lookup(name: str) -> Answer:
         infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         outcome = {socket.EAI_NONAME: "nxdomain", socket.EAI_AGAIN: "timeout"}.get(
-            exc.errno, f"error: {exc.strerror}")
+            exc.errno or 0, f"error: {exc.strerror}")
         if exc.errno == getattr(socket, "EAI_NODATA", -5):
             outcome = "nxdomain"
         return Answer(outcome, ms=(time.monotonic() - t0) * 1000)
-    addresses = sorted({info[4][0] for info in infos})
+    addresses = sorted({str(info[4][0]) for info in infos})
     return Answer("answer", addresses, (time.monotonic() - t0) * 1000)
 
 

@@ -122,10 +122,10 @@ def check_mail(targets: list[MailTarget], timeout_s: float, cafile: str | None =
         outcome = results.get(str(i))
         if probe.state != "open":
             findings.append(_unreachable(target, probe))
-        elif isinstance(outcome, BaseException):
-            findings.append(_broken(target, probe, outcome))
-        else:
+        elif isinstance(outcome, Finding):
             findings.append(outcome)
+        else:  # an exception, or the examination outlived its budget (TimeoutError)
+            findings.append(_broken(target, probe, outcome or TimeoutError()))
     return findings
 
 

@@ -136,7 +136,7 @@ def _ehlo(channel: Channel) -> list[str]:
 
 def _imap_command(channel: Channel, tag: str, command: str) -> tuple[str, list[str]]:
     channel.send(f"{tag} {command}")
-    untagged = []
+    untagged: list[str] = []
     while True:
         line = channel.readline()
         if line.startswith(f"{tag} "):

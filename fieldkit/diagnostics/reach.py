@@ -16,7 +16,7 @@ import selectors
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.runner import run_concurrently
@@ -122,16 +122,17 @@ def _poll(attempts, per_address, t0: float, timeout_s: float) -> None:
                 break
             for key, _ in selector.select(remaining):
                 i, address = key.data
-                code = key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                sock = cast(socket.socket, key.fileobj)
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 per_address.setdefault(i, []).append(_verdict(address, code, t0))
-                selector.unregister(key.fileobj)
-                key.fileobj.close()
+                selector.unregister(sock)
+                sock.close()
         for key in list(selector.get_map().values()):  # no answer before the deadline
             i, address = key.data
             per_address.setdefault(i, []).append(
                 {"address": address, "state": "filtered", "reason": "no-response",
                  "latency_ms": round(timeout_s * 1000, 1)})
-            key.fileobj.close()
+            cast(socket.socket, key.fileobj).close()
     finally:
         selector.close()
 
@@ -139,10 +140,11 @@ def _poll(attempts, per_address, t0: float, timeout_s: float) -> None:
 def _resolver(target: Target):
     def resolve() -> list[tuple[int, tuple]]:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-        seen, out = set(), []
+        seen: set[str] = set()
+        out: list[tuple[int, tuple]] = []
         for family, _type, _proto, _name, sockaddr in infos:
-            if sockaddr[0] not in seen:
-                seen.add(sockaddr[0])
+            if str(sockaddr[0]) not in seen:
+                seen.add(str(sockaddr[0]))
                 out.append((family, sockaddr))
         return out
 

@@ -129,8 +129,8 @@ class SyncEngine:
         server = self.backend.find_by_client_id(ticket.id)
         created = server is None
         if server is None:
-            created = [e["event_id"] for e in entries if e["kind"] == "created"]
-            self.store.settle(ticket.id, attempted=set(created))
+            intents = {e["event_id"] for e in entries if e["kind"] == "created"}
+            self.store.settle(ticket.id, attempted=intents)
             made = self.backend.create(ticket)
             server = self.backend.get(made.id)
             if server.client_id != ticket.id:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
@@ -67,6 +67,7 @@ class Shards:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         db = TinyDB(str(self.path(shard)), tmp_dir=str(self.tmp_dir),
                     storage=CachingMiddleware(AtomicJSONStorage))
-        db.storage.WRITE_CACHE_SIZE = 1 << 30  # flush only when we say so
+        cache = cast(CachingMiddleware, db.storage)
+        cache.WRITE_CACHE_SIZE = 1 << 30  # flush only when we say so
         yield db  # an exception skips the flush: nothing is written
-        db.storage.flush()
+        cache.flush()

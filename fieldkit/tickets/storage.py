@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,14 +86,13 @@ class AtomicJSONStorage(Storage):
     damage as an empty database; neither is acceptable for tickets nobody else has a copy of.
     """
 
-    def __init__(self, path: str, tmp_dir: str, expect: type = dict) -> None:
+    def __init__(self, path: str, tmp_dir: str) -> None:
         self.path = Path(path)
         self.tmp_dir = Path(tmp_dir)
-        self.expect = expect
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         data = read_json(self.path)
-        if data is not None and not isinstance(data, self.expect):
+        if data is not None and not isinstance(data, dict):
             raise StoreCorruptError(
                 f"store file {self.path} has an unexpected layout; left untouched"
             )
@@ -116,7 +116,7 @@ def exclusive_lock(lock_path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterat
         os.close(fd)  # closing the descriptor releases the lock
 
 
-if os.name == "posix":
+if sys.platform != "win32":
     import fcntl
 
     def _acquire(fd: int, lock_path: Path, timeout_s: float) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,9 @@ STORE_FORMAT = "fieldkit.store"
 MIGRATIONS: dict[int, Callable[[TicketStore], None]] = {}
 
 Mutation = Callable[[Ticket], "Event | None"]
+# aliases: inside TicketStore, ``list`` names the method
+Tickets = list[Ticket]
+Outbox = dict[str, list[dict[str, Any]]]
 
 
 @dataclass
@@ -88,7 +92,7 @@ class TicketStore:
         raise NotFoundError(f"no ticket {key!r} (use 'fieldkit ticket list' to see refs)")
 
     def list(self, *, status: str | None = None, site: str | None = None,
-             archived: bool = False) -> list[Ticket]:
+             archived: bool = False) -> Tickets:
         """Tickets in ref order; archived ones only when asked for."""
         if not self._check_schema():
             return []
@@ -152,9 +156,9 @@ class TicketStore:
 
     # -- the outbox (drained by fieldkit.sync) ------------------------------------------------
 
-    def outbox(self) -> dict[str, list[dict[str, Any]]]:
+    def outbox(self) -> Outbox:
         """Entries still to reach the central system, per ticket id, oldest first."""
-        pending: dict[str, list[dict[str, Any]]] = {}
+        pending: Outbox = {}
         if not self._check_schema():
             return pending
         for shard in self.hot.numbers():
@@ -164,8 +168,9 @@ class TicketStore:
                 pending.setdefault(entry["ticket_id"], []).append(entry)
         return pending
 
-    def settle(self, key: str, *, done: set[str] = frozenset(), attempted: set[str] = frozenset(),
-               error: str | None = None, update: Callable[[Ticket], None] | None = None) -> Ticket:
+    def settle(self, key: str, *, done: AbstractSet[str] = frozenset(),
+               attempted: AbstractSet[str] = frozenset(), error: str | None = None,
+               update: Callable[[Ticket], None] | None = None) -> Ticket:
         """Record sync progress for one ticket in one atomic write.
 
         Entries the server confirmed (``done``) leave the outbox; entries about to be sent are
@@ -200,10 +205,10 @@ class TicketStore:
 
     # -- the archive -------------------------------------------------------------------------
 
-    def archive(self, older_than: str) -> list[Ticket]:
+    def archive(self, older_than: str) -> Tickets:
         """Move closed tickets with nothing left to sync, last changed before ``older_than``
         (UTC ISO time, inclusive), to the archive: they stop weighing on ``list`` and sync."""
-        moved: list[Ticket] = []
+        moved: Tickets = []
         with self._writing():
             for shard in self.hot.numbers():
                 data = self.hot.read(shard)
@@ -265,10 +270,9 @@ class TicketStore:
             yield
 
     def _migrate(self) -> None:
+        version = SCHEMA_VERSION
         if self._check_schema():
-            version = read_json(self.meta_path)["schema"]
-        else:
-            version = SCHEMA_VERSION
+            version = (read_json(self.meta_path) or {})["schema"]
         while version < SCHEMA_VERSION:
             MIGRATIONS[version](self)
             version += 1
