@@ -81,25 +81,38 @@ def test_one_failing_ticket_does_not_stop_the_others(proxy, proc, home, synced):
     assert_exactly_once(synced, TicketStore.at_home(home))
 
 
+def pending(store) -> int:
+    return sum(len(entries) for entries in store.outbox().values())
+
+
 def test_killing_fieldkit_at_random_points(synced, proc, home):
-    """Work keeps arriving while syncs are killed at random instants; then one runs through."""
-    make_tickets(proc, 4, notes=2)
+    """Work keeps arriving; each sync is killed at a random point of its progress (after k of
+    its entries were confirmed, plus jitter, or before any); finally one runs through."""
+    store = TicketStore.at_home(home)
     rng = random.Random(7)
     env = {**os.environ, "FIELDKIT_HOME": str(home)}
     kills = 0
-    for round_ in range(8):
+    for round_ in range(6):
+        if round_ == 0:
+            make_tickets(proc, 2, notes=2)
         proc("ticket", "new", "-t", f"arrived in round {round_}")
-        proc("ticket", "note", str(rng.randint(1, 4)), f"note in round {round_}", "-m", "1")
+        proc("ticket", "note", "1", f"note in round {round_}", "-m", "1")
+        before = pending(store)
         child = subprocess.Popen([*fieldkit_cmd(), "sync"], env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.2, 1.0))
+        k = rng.randint(0, max(0, before - 1))
+        deadline = time.monotonic() + 60
+        while pending(store) > before - k and child.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05 if k else 0.4))
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1
         child.wait()
-    assert kills >= 3, f"only {kills} syncs were interrupted; the test proves too little"
+    assert kills >= 4, f"only {kills} syncs were interrupted; the test proves too little"
     assert proc("sync").code == 0
-    assert_exactly_once(synced, TicketStore.at_home(home))
+    assert_exactly_once(synced, store)
 
 
 def test_rt_killed_and_restarted_mid_sync(home, proc, monkeypatch):
@@ -115,11 +128,11 @@ def test_rt_killed_and_restarted_mid_sync(home, proc, monkeypatch):
         make_tickets(proc, 12, notes=2)
         env = {**os.environ, "FIELDKIT_HOME": str(home)}
         store = TicketStore.at_home(home)
-        before = sum(len(v) for v in store.outbox().values())
+        before = pending(store)
         child = subprocess.Popen([*fieldkit_cmd(), "sync", "--json"], env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while sum(len(v) for v in store.outbox().values()) > before - 3:  # some progress...
+        while pending(store) > before - 3:  # some progress...
             assert time.monotonic() < deadline and child.poll() is None, "sync never started"
             time.sleep(0.02)
         os.killpg(rt.proc.pid, signal.SIGKILL)  # ...then the server dies mid-sync
