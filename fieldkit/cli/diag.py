@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from fieldkit.cli import render
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.model import DiagRun
 
 app = typer.Typer(
     help="Diagnose this machine: system, disk, network.",
@@ -32,7 +37,7 @@ def diag(
     _finish(run_local(checks, probe=not no_probe), json_out)
 
 
-def run_local(names: list[str] | None = None, *, probe: bool = True):  # -> DiagRun
+def run_local(names: list[str] | None = None, *, probe: bool = True) -> DiagRun:
     from fieldkit.config import load_config
     from fieldkit.diagnostics.registry import CheckContext, select
     from fieldkit.diagnostics.runner import run_checks
@@ -41,7 +46,7 @@ def run_local(names: list[str] | None = None, *, probe: bool = True):  # -> Diag
     return run_checks(select(names or None), CheckContext(settings=settings, probe=probe))
 
 
-def format_run(run) -> str:  # run: DiagRun
+def format_run(run: DiagRun) -> str:
     from fieldkit.diagnostics.model import SEVERITY_ORDER
 
     order = {status: i for i, status in enumerate(SEVERITY_ORDER)}
@@ -109,7 +114,7 @@ def profiles_(json_out: bool = typer.Option(False, "--json", help="Print as JSON
     print(render.table(("PROFILE", "FROM", "TARGETS", "DESCRIPTION"), rows, max_width=70))
 
 
-def _finish(run, json_out: bool) -> None:
+def _finish(run: DiagRun, json_out: bool) -> None:
     if json_out:
         render.print_json(run.to_dict())
     else:
