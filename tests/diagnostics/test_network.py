@@ -48,6 +48,13 @@ def diag(client, home, *args):
     return out.returncode, json.loads(out.stdout)["findings"]
 
 
+def reach_data(client, home, *args):
+    """`fieldkit diag reach ... --json` inside the client namespace: the one finding's data."""
+    out = client.run(sys.executable, "-m", "fieldkit", "diag", "reach", *args, "--json",
+                     check=False, env={**os.environ, "FIELDKIT_HOME": str(home)})
+    return json.loads(out.stdout)["findings"][0]["data"]
+
+
 def by_subject(findings, check):
     return {f["subject"]: f for f in findings if f["check"] == check}
 
@@ -143,9 +150,7 @@ def test_dns_name_does_not_exist(lan, home):
     dns = by_subject(findings, "dns")
     assert dns[f"resolver {ROUTER}"]["data"]["outcome"] == "nxdomain"
     assert dns["nx.site.test"]["summary"] == "nx.site.test does not exist (name not found)"
-    reach = client.run(sys.executable, "-m", "fieldkit", "diag", "reach", "nx.site.test:80",
-                       "--json", check=False, env={**os.environ, "FIELDKIT_HOME": str(home)})
-    data = json.loads(reach.stdout)["findings"][0]["data"]
+    data = reach_data(client, home, "nx.site.test:80")
     assert (data["state"], data["reason"]) == ("unresolved", "nxdomain")
 
 
@@ -153,10 +158,7 @@ def test_dns_name_does_not_exist(lan, home):
 def test_dns_timeout_makes_reach_unresolved(lan, home):
     _, client = lan
     client.resolv_conf(f"nameserver {DROPPING}\noptions timeout:1 attempts:1\n")
-    reach = client.run(sys.executable, "-m", "fieldkit", "diag", "reach", "ok.site.test:80",
-                       "--timeout", "3", "--json", check=False,
-                       env={**os.environ, "FIELDKIT_HOME": str(home)})
-    data = json.loads(reach.stdout)["findings"][0]["data"]
+    data = reach_data(client, home, "ok.site.test:80", "--timeout", "3")
     assert (data["state"], data["reason"]) == ("unresolved", "dns-timeout")
 
 
