@@ -231,7 +231,10 @@ class TicketStore:
 
     def _hot_number(self, key: str) -> int:
         """The ticket's number, after moving it back from the archive if it was there."""
-        ticket = self.get(key)
+        number = parse_ref(key)
+        if number is not None and self.hot.ticket_doc(number) is not None:
+            return number  # the usual case: one read of one shard
+        ticket = self.get(key)  # a full id, an archived ticket, or NotFoundError
         number = ticket.number
         if self.hot.ticket_doc(number) is None:
             with self.hot.open(shard_of(number)) as db:
