@@ -79,12 +79,13 @@ class SyncEngine:
     # -- push ------------------------------------------------------------------------------
 
     def _push_guarded(self, item: tuple[str, list[dict[str, Any]]]) -> str:
-        ticket_id, entries = item
-        ref = entries[0].get("ref", ticket_id)
+        # the store is addressed by ref: a ref names its shard, a full id means a scan
+        _ticket_id, entries = item
+        ref = entries[0]["ref"]
         if self._stop.is_set():
             return ref
         try:
-            self._push(ticket_id, entries)
+            self._push(ref, entries)
         except SyncError as exc:
             with self._lock:
                 self.report.failed += 1
@@ -92,11 +93,11 @@ class SyncEngine:
                 if exc.fatal and not self._stop.is_set():
                     self._stop.set()
                     self.report.fatal = str(exc)
-            self.store.settle(ticket_id, error=str(exc))
+            self.store.settle(ref, error=str(exc))
         return ref
 
-    def _push(self, ticket_id: str, entries: list[dict[str, Any]]) -> None:
-        ticket = self.store.get(ticket_id)
+    def _push(self, ref: str, entries: list[dict[str, Any]]) -> None:
+        ticket = self.store.get(ref)
         server: RemoteTicket | None = None
         created = False
         if not ticket.remote.get("id"):
@@ -110,7 +111,7 @@ class SyncEngine:
         to_send = [e for e in others if e["event_id"] not in arrived]
         confirmed = {e["event_id"] for e in others if e["event_id"] in arrived}
         confirmed |= {e["event_id"] for e in entries if e["kind"] == "created"}
-        ticket = self.store.settle(ticket_id, done=confirmed,
+        ticket = self.store.settle(ref, done=confirmed,
                                    attempted={e["event_id"] for e in to_send})
         sent: set[str] = set()
         try:
@@ -119,7 +120,7 @@ class SyncEngine:
                 sent.add(entry["event_id"])
         finally:
             if sent:
-                ticket = self.store.settle(ticket_id, done=sent)
+                ticket = self.store.settle(ref, done=sent)
         if not created and (to_send or server is not None):
             self._count("updated")
         self._reconcile(ticket, server or self.backend.get(remote_id))
@@ -130,7 +131,7 @@ class SyncEngine:
         created = server is None
         if server is None:
             intents = {e["event_id"] for e in entries if e["kind"] == "created"}
-            self.store.settle(ticket.id, attempted=intents)
+            self.store.settle(ticket.ref, attempted=intents)
             made = self.backend.create(ticket)
             server = self.backend.get(made.id)
             if server.client_id != ticket.id:
@@ -143,7 +144,7 @@ class SyncEngine:
             t.remote.update(id=found.id, url=found.url, status=found.status, owner=found.owner,
                             synced_at=utc_now())
 
-        return self.store.settle(ticket.id, update=remember), server, created
+        return self.store.settle(ticket.ref, update=remember), server, created
 
     def _send(self, ticket: Ticket, remote_id: str, entry: dict[str, Any]) -> None:
         kind, payload, event_id = entry["kind"], entry.get("payload", {}), entry["event_id"]
@@ -229,7 +230,7 @@ class SyncEngine:
                 t.status = pulled
                 t.touch()
 
-        self.store.settle(ticket.id, update=apply)
+        self.store.settle(ticket.ref, update=apply)
 
     def _count(self, what: str) -> None:
         with self._lock:
@@ -253,7 +254,7 @@ def resolve_conflict(store: TicketStore, key: str, keep: str,
             t.touch()
         t.remote.pop("conflict", None)
 
-    return store.settle(ticket.id, update=apply)
+    return store.settle(ticket.ref, update=apply)
 
 
 def plan(store: TicketStore) -> list[dict[str, Any]]:

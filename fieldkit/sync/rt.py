@@ -301,8 +301,9 @@ class RTBackend:
                 raise SyncError("RT rejected the token (HTTP 401): check FIELDKIT_SYNC_TOKEN",
                                 kind="auth", fatal=True)
             return True
-        return resp.status_code == 302 and "NoAuth/Login" in resp.headers.get("location", "") \
-            or (resp.status_code == 302 and "Login required" in resp.text)
+        if resp.status_code != 302:
+            return False
+        return "NoAuth/Login" in resp.headers.get("location", "") or "Login required" in resp.text
 
     def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
         delay = self.backoff_s * (2 ** attempt)
