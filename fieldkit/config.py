@@ -30,12 +30,6 @@ def home() -> Path:
     return Path(user_data_dir("fieldkit", appauthor=False))
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only: it holds customer data."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
 @dataclass
 class Config:
     """The parsed config.toml; sections stay plain dicts so each feature reads its own keys."""
