@@ -1,7 +1,7 @@
 """TLS facts a technician can act on: version, cipher, certificate, and why verification failed.
 
-Verification is always attempted first with the system's trust store (plus a CA file the user
-names). Only when it fails do we look again without verification, to read the certificate and
+Verification is always attempted first with the system's trust store plus a CA file the user
+names (``fieldkit.trust``). Only when it fails do we look again without verification, to read the certificate and
 say *why* it failed (self-signed, expired, wrong name, unknown issuer). Credentials are never
 sent over such a second, unverified connection.
 """
@@ -41,7 +41,9 @@ VERIFY_HINTS = {
 
 
 def verifying_context(cafile: str | None) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=cafile)
+    from fieldkit.trust import client_context
+
+    return client_context(cafile, what="--ca-file")
 
 
 def inspection_context() -> ssl.SSLContext:
