@@ -32,16 +32,34 @@ def home() -> Path:
 
 @dataclass
 class Config:
-    """The parsed config.toml; sections stay plain dicts so each feature reads its own keys."""
+    """The parsed config.toml. A section is checked against the schema (``configschema``) when
+    first asked for; unknown keys are collected in ``warnings`` for the CLI to show."""
 
     path: Path
     data: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    _checked: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def section(self, name: str) -> dict[str, Any]:
-        value = self.data.get(name, {})
-        if not isinstance(value, dict):
-            raise ConfigError(f"{self.path}: [{name}] must be a table")
-        return value
+        """The section's values, every known key present (defaults filled in)."""
+        if name not in self._checked:
+            from fieldkit.configschema import validate_section
+
+            values, warnings = validate_section(self.path, name, self.data.get(name))
+            self._checked[name] = values
+            self.warnings += warnings
+        return self._checked[name]
+
+    def check_all(self) -> None:
+        """Validate every section (``fieldkit config check``), including unknown ones."""
+        from fieldkit.configschema import SECTIONS, unknown_key_warning
+
+        for name in SECTIONS:
+            self.section(name)
+        for name in self.data:
+            if name not in SECTIONS:
+                self.warnings.append(unknown_key_warning(self.path, "", name, list(SECTIONS))
+                                     .replace("[] unknown key", "unknown section"))
 
 
 def load_config(base: Path | None = None) -> Config:

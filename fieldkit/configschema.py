@@ -1,0 +1,171 @@
+"""Every key config.toml may hold, with its type, range, default and a one-line meaning.
+
+One table for the whole file, so a bad value is caught where it is read and reported in the
+words of the file (file, section, key, the value, what is allowed) instead of surfacing later
+as a Python exception, and so ``fieldkit config`` and docs/configuration.md cannot drift from
+what the code accepts. A section is validated when a command first asks for it: a typo in
+``[sync]`` must not stop ``fieldkit diag`` on site.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fieldkit.errors import ConfigError
+from fieldkit.sync import BACKENDS
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key. ``kind`` is str, int, float, bool, url, file, choice or table."""
+
+    section: str
+    key: str
+    kind: str
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    table_keys: tuple[str, ...] = ()  # for kind "table": the keys it may hold (values are text)
+
+    @property
+    def name(self) -> str:
+        return f"{self.section}.{self.key}"
+
+    def allowed(self) -> str:
+        """What the key accepts, in a technician's words."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind in ("int", "float"):
+            noun = "a whole number" if self.kind == "int" else "a number"
+            unit = " (seconds)" if self.key.endswith("_s") else ""
+            return f"{noun} from {self.minimum:g} to {self.maximum:g}{unit}"
+        if self.kind == "table":
+            return "a table of text values with keys " + ", ".join(self.table_keys)
+        return {"str": "text", "bool": "true or false", "url": "a URL (scheme://host/...)",
+                "file": "the path of a readable file"}.get(self.kind, self.kind)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("sync", "backend", "choice", None, "which central ticket system to sync to",
+            choices=tuple(BACKENDS)),
+    Setting("sync", "url", "url", None, "where the ticket system is (rt: its base URL)"),
+    Setting("sync", "queue", "str", "General", "queue new tickets are created in"),
+    Setting("sync", "user", "str", "", "user for password authentication (not needed with a "
+                                       "token)"),
+    Setting("sync", "ca_file", "file", "", "an extra CA (PEM) to trust besides the OS store"),
+    Setting("sync", "timeout_s", "float", 30.0, "seconds to wait for one answer of the server",
+            minimum=1, maximum=600),
+    Setting("sync", "retries", "int", 3, "retries of requests that are safe to repeat",
+            minimum=0, maximum=10),
+    Setting("sync", "backoff_s", "float", 0.5, "first pause between retries (doubles each time)",
+            minimum=0, maximum=60),
+    Setting("sync", "escalation_queues", "table", {}, "queue a ticket moves to per support "
+            "level when escalated", table_keys=("2", "3")),
+    Setting("sync", "custom_fields", "table", {}, "the server's custom field names, if they "
+            "differ from Category, Site, SupportLevel", table_keys=("category", "site", "level")),
+    Setting("diag", "dns_name", "str", "example.com", "the name the dns check resolves"),
+    Setting("diag", "dns_timeout_s", "float", 2.0, "seconds the dns check waits per resolver",
+            minimum=0.1, maximum=30),
+    Setting("diag", "gateway_timeout_s", "float", 2.0, "seconds the gateway check waits for an "
+            "answer", minimum=0.1, maximum=30),
+)
+
+SECTIONS = tuple(dict.fromkeys(s.section for s in SETTINGS))
+
+
+def settings_of(section: str) -> dict[str, Setting]:
+    return {s.key: s for s in SETTINGS if s.section == section}
+
+
+def validate_section(path: Path, section: str, raw: Any) -> tuple[dict[str, Any], list[str]]:
+    """The section's values with defaults filled in, plus warnings (unknown keys).
+
+    Raises :class:`ConfigError` naming file, section, key, value and what is allowed.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [{section}] must be a table (got {_show(raw)})")
+    known = settings_of(section)
+    values = {key: setting.default for key, setting in known.items()}
+    warnings = []
+    for key, value in raw.items():
+        setting = known.get(key)
+        if setting is None:
+            warnings.append(unknown_key_warning(path, section, key, list(known)))
+            continue
+        values[key] = _check(path, setting, value)
+    return values, warnings
+
+
+def unknown_key_warning(path: Path, section: str, key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{path}: [{section}] unknown key {key!r} is ignored{hint}"
+
+
+def refusal(path: Path, setting: Setting, value: Any, allowed: str = "") -> ConfigError:
+    """The one-line error for a value a key does not accept."""
+    return ConfigError(f"{path}: [{setting.section}] {setting.key} = {_show(value)}: must be "
+                       f"{allowed or setting.allowed()}")
+
+
+def _check(path: Path, setting: Setting, value: Any) -> Any:
+    def refuse(extra: str = "") -> ConfigError:
+        return refusal(path, setting, value, setting.allowed() + extra)
+
+    kind = setting.kind
+    if kind in ("str", "url", "file", "choice") and not isinstance(value, str):
+        raise refuse()
+    if kind == "choice" and value not in setting.choices:
+        raise refuse()
+    if kind == "url":
+        parts = urlsplit(value)
+        if not parts.scheme or not parts.hostname:
+            raise refuse()
+    if kind == "file" and value:
+        expanded = os.path.expanduser(value)
+        if not os.path.isfile(expanded):
+            raise refuse(" (no such file)")
+        if not os.access(expanded, os.R_OK):
+            raise refuse(" (not readable)")
+        return expanded
+    if kind == "bool" and not isinstance(value, bool):
+        raise refuse()
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise refuse()
+        if kind == "int" and not isinstance(value, int):
+            raise refuse()
+        assert setting.minimum is not None and setting.maximum is not None
+        if not setting.minimum <= value <= setting.maximum:
+            raise refuse()
+        return float(value) if kind == "float" else value
+    if kind == "table":
+        if not isinstance(value, dict):
+            raise refuse()
+        for key, item in value.items():
+            if key not in setting.table_keys or not isinstance(item, str) or not item.strip():
+                raise ConfigError(f"{path}: [{setting.section}.{setting.key}] {key} = "
+                                  f"{_show(item)}: must be {setting.allowed()}")
+        return dict(value)
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
