@@ -29,8 +29,8 @@ def client_context(ca_file: str | None = None, *, what: str = "CA file") -> ssl.
             context.load_verify_locations(cafile=ca_file)
         except FileNotFoundError:
             raise InputError(f"{what} {ca_file}: no such file") from None
+        except ssl.SSLError:  # before OSError, of which it is a kind
+            raise InputError(f"{what} {ca_file}: not a PEM certificate file") from None
         except OSError as exc:
             raise InputError(f"{what} {ca_file}: cannot read it ({exc.strerror})") from None
-        except ssl.SSLError:
-            raise InputError(f"{what} {ca_file}: not a PEM certificate file") from None
     return context

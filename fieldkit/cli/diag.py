@@ -38,11 +38,11 @@ def diag(
 
 
 def run_local(names: list[str] | None = None, *, probe: bool = True) -> DiagRun:
-    from fieldkit.config import load_config
+    from fieldkit.cli.common import section
     from fieldkit.diagnostics.registry import CheckContext, select
     from fieldkit.diagnostics.runner import run_checks
 
-    settings = load_config().section("diag")
+    settings = section("diag")
     return run_checks(select(names or None), CheckContext(settings=settings, probe=probe))
 
 

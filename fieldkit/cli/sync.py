@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -22,36 +23,38 @@ def sync(
     insecure: bool = typer.Option(False, "--insecure",
                                   help="Do not verify the server's TLS certificate (this call)."),
     workers: int = typer.Option(4, "--workers", min=1, max=16,
-                                help="Tickets synced in parallel."),
+                                help="Parallel requests when checking tickets one by one."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Sync now. Exit 0 when nothing is left pending, 1 when something is, 6 when the server
-    could not be reached or refused the login (everything stays pending)."""
+    could not be reached or refused the login (everything stays pending), 75 when another sync
+    is running on this store."""
     if ctx.invoked_subcommand is not None:
         return
-    from fieldkit.config import home, load_config
     from fieldkit.sync.configure import build_backend, is_plain_http_off_host, sync_settings
-    from fieldkit.sync.engine import SyncEngine, plan
-    from fieldkit.tickets.store import TicketStore
+    from fieldkit.sync.engine import SyncEngine
+    from fieldkit.sync.state import plan
 
-    store = TicketStore.at_home(home())
-    config = load_config()
+    store = _store()
     if dry_run:
         _show_plan(plan(store), json_out)
         return
-    sync_settings(config)
+    config = _config()
+    settings = sync_settings(config)
     if is_plain_http_off_host(config):
         print("fieldkit: warning: [sync] url is plain http: credentials travel unencrypted",
               file=sys.stderr)
     backend = build_backend(config, insecure=insecure)
+    progress = _ProgressBar() if sys.stderr.isatty() and not json_out else None
     try:
-        progress = _ProgressBar() if sys.stderr.isatty() and not json_out else None
         report = SyncEngine(store, backend, max_workers=workers,
-                            progress=progress.update if progress else None).run()
-        if progress:
-            progress.finish()
+                            grace_s=2 * settings["timeout_s"],
+                            progress=progress.update if progress else None,
+                            notice=lambda text: print(f"fieldkit: {text}", file=sys.stderr)).run()
     finally:
         backend.close()
+        if progress:
+            progress.finish()
     if json_out:
         render.print_json(report.to_dict())
     else:
@@ -64,12 +67,10 @@ def sync(
 
 @app.command("status")
 def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """Pending entries per ticket, last sync, last error."""
-    from fieldkit.config import home
-    from fieldkit.sync.engine import load_state, plan
-    from fieldkit.tickets.store import TicketStore
+    """Pending entries per ticket, held tickets, last sync, last error (no network)."""
+    from fieldkit.sync.state import load_state, plan
 
-    store = TicketStore.at_home(home())
+    store = _store()
     state = load_state(store)
     pending = plan(store)
     conflicts = [t.remote["conflict"] for t in store.list() if t.remote.get("conflict")]
@@ -90,6 +91,37 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")
               f"(fieldkit sync resolve {c['ref']} --keep local|remote)")
 
 
+@app.command("check")
+def check(
+    insecure: bool = typer.Option(False, "--insecure",
+                                  help="Do not verify the server's TLS certificate (this call)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Verify the server is set up for sync: login, queue, FieldkitID field and rights,
+    escalation queues. Exit 0 when nothing failed, 1 when a check failed, 6 when the server
+    could not be used at all."""
+    from fieldkit.sync.configure import build_backend
+
+    backend = build_backend(_config(), insecure=insecure)
+    try:
+        items = backend.check()
+    finally:
+        backend.close()
+    if json_out:
+        render.print_json([{"name": i.name, "status": i.status, "detail": i.detail,
+                            "hint": i.hint} for i in items])
+    else:
+        for item in items:
+            print(f"{render.symbol(item.status)} {render.paint(f'{item.status:<5}', item.status)}"
+                  f" {item.name:<20} {item.detail}")
+            if item.hint and item.status != "ok":
+                print(render.paint(render.wrap("-> " + item.hint, 8), "dim"))
+    if items and items[0].name == "login" and items[0].status == "fail":
+        raise typer.Exit(EXIT_UNREACHABLE)
+    if any(i.status == "fail" for i in items):
+        raise typer.Exit(EXIT_PENDING)
+
+
 @app.command("resolve")
 def resolve(
     key: str = typer.Argument(..., metavar="ID|REF"),
@@ -97,22 +129,30 @@ def resolve(
     json_out: bool = typer.Option(False, "--json", help="Print the ticket as JSON."),
 ) -> None:
     """Settle a sync conflict on a ticket's status."""
-    from fieldkit.config import home
-    from fieldkit.sync.engine import resolve_conflict
-    from fieldkit.sync.rt import STATUS_FROM_RT
+    from fieldkit.sync.merge import resolve_conflict
     from fieldkit.tickets.model import choice
-    from fieldkit.tickets.store import TicketStore
 
     keep = choice("--keep", keep, ("local", "remote"))
-    ticket = resolve_conflict(TicketStore.at_home(home()), key, keep,
-                              lambda s: STATUS_FROM_RT.get(s, "in_progress"))
+    ticket = resolve_conflict(_store(), key, keep)
     if json_out:
         render.print_json(ticket.to_dict())
     else:
         print(f"{ticket.ref}: conflict settled, keeping the {keep} status ({ticket.status})")
 
 
-def _show_plan(pending: list[dict], json_out: bool) -> None:
+def _store():
+    from fieldkit.cli.common import store
+
+    return store()
+
+
+def _config():
+    from fieldkit.cli.common import config
+
+    return config("sync")
+
+
+def _show_plan(pending: list[dict[str, Any]], json_out: bool) -> None:
     if json_out:
         render.print_json({"created": sum(1 for p in pending if not p["remote_id"]),
                            "updated": sum(1 for p in pending if p["remote_id"]), "failed": 0,
@@ -123,7 +163,7 @@ def _show_plan(pending: list[dict], json_out: bool) -> None:
         print("nothing to sync")
         return
     rows = [(p["ref"], p["remote_id"] or "(new)", ", ".join(p["events"]),
-             p["last_error"] or "") for p in pending]
+             p["held"] or p["last_error"] or "") for p in pending]
     print(render.table(("REF", "REMOTE", "PENDING", "LAST ERROR"), rows, max_width=70))
 
 
@@ -148,12 +188,15 @@ class _ProgressBar:
 
     def __init__(self, width: int = 30) -> None:
         self.width = width
+        self.shown = False
 
     def update(self, done: int, total: int, ref: str) -> None:
         filled = int(self.width * done / max(total, 1))
         bar = "#" * filled + "." * (self.width - filled)
         sys.stderr.write(f"\r[{bar}] {done}/{total} {ref:<12}")
         sys.stderr.flush()
+        self.shown = True
 
     def finish(self) -> None:
-        sys.stderr.write("\n")
+        if self.shown:
+            sys.stderr.write("\n")

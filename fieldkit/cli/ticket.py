@@ -17,10 +17,9 @@ KEY = typer.Argument(..., metavar="ID|REF", help="Ticket ref (FK-12, 12) or full
 
 
 def _store():
-    from fieldkit.config import home
-    from fieldkit.tickets.store import TicketStore
+    from fieldkit.cli.common import store
 
-    return TicketStore.at_home(home())
+    return store()
 
 
 def _emit(ticket, json_out: bool, verb: str = "") -> None:
@@ -140,8 +139,6 @@ def edit(
     json_out: bool = JSON,
 ) -> None:
     """Change fields of a ticket; priority follows impact and urgency."""
-    from fieldkit.tickets.store import Event
-
     fields = dict(
         title=title,
         description=description,
@@ -155,11 +152,7 @@ def edit(
         status=status,
     )
 
-    def apply(ticket):
-        changes = ticket.edit(**fields)
-        return Event("edited", {"changes": changes}) if changes else None
-
-    _emit(_store().change(key, apply), json_out, "updated")
+    _emit(_store().change(key, lambda ticket: ticket.edit(**fields)), json_out, "updated")
 
 
 @app.command("note")
@@ -170,13 +163,7 @@ def note(
     json_out: bool = JSON,
 ) -> None:
     """Add a worklog entry (time spent counts towards the ticket)."""
-    from fieldkit.tickets.store import Event
-
-    def apply(ticket):
-        entry = ticket.add_note(text, minutes)
-        return Event("note", {"entry_id": entry["id"]}, entry["id"])
-
-    _emit(_store().change(key, apply), json_out, "noted")
+    _emit(_store().change(key, lambda ticket: ticket.add_note(text, minutes)), json_out, "noted")
 
 
 @app.command("escalate")
@@ -187,13 +174,8 @@ def escalate(
     json_out: bool = JSON,
 ) -> None:
     """Hand the ticket to 2nd or 3rd level support."""
-    from fieldkit.tickets.store import Event
-
-    def apply(ticket):
-        entry = ticket.escalate(level, reason)
-        return Event("escalated", {"entry_id": entry["id"]}, entry["id"])
-
-    _emit(_store().change(key, apply), json_out, "escalated")
+    _emit(_store().change(key, lambda ticket: ticket.escalate(level, reason)), json_out,
+          "escalated")
 
 
 @app.command("resolve")
@@ -203,19 +185,19 @@ def resolve(
     json_out: bool = JSON,
 ) -> None:
     """Mark the ticket resolved with the solution."""
-    _status_change(key, json_out, "resolved", lambda t: t.resolve(solution))
+    _emit(_store().change(key, lambda t: t.resolve(solution)), json_out, "resolved")
 
 
 @app.command("close")
 def close(key: str = KEY, json_out: bool = JSON) -> None:
     """Close a resolved ticket."""
-    _status_change(key, json_out, "closed", lambda t: t.close())
+    _emit(_store().change(key, lambda t: t.close()), json_out, "closed")
 
 
 @app.command("reopen")
 def reopen(key: str = KEY, json_out: bool = JSON) -> None:
     """Reopen a resolved or closed ticket."""
-    _status_change(key, json_out, "reopened", lambda t: t.reopen())
+    _emit(_store().change(key, lambda t: t.reopen()), json_out, "reopened")
 
 
 @app.command("diag")
@@ -246,16 +228,6 @@ def archive(
                                                     if moved else ""))
 
 
-def _status_change(key: str, json_out: bool, verb: str, action) -> None:
-    from fieldkit.tickets.store import Event
-
-    def apply(ticket):
-        action(ticket)
-        return Event("status", {"status": ticket.status, "solution": ticket.solution})
-
-    _emit(_store().change(key, apply), json_out, verb)
-
-
 def format_ticket(t) -> str:
     lines = [
         render.paint(f"{t.ref}  {t.title}", "bold"),
@@ -272,9 +244,13 @@ def format_ticket(t) -> str:
     ):
         if value:
             lines.append(f"  {label:<9} {value}")
-    if t.remote:
+    if t.remote.get("id"):
         owner = f" (owner {t.remote['owner']})" if t.remote.get("owner") else ""
         lines.append(f"  remote    #{t.remote.get('id')} {t.remote.get('url', '')}{owner}")
+        if t.remote.get("status"):
+            lines.append(f"  {t.remote.get('system', 'server')}: {t.remote['status']}")
+        if t.remote.get("held"):
+            lines.append(f"  HELD      {t.remote['held']}")
         if t.remote.get("conflict"):
             c = t.remote["conflict"]
             lines.append(f"  CONFLICT  {c['field']}: here {c['local']}, server {c['remote']} "

@@ -1,16 +1,19 @@
 """What a ticket is, how its priority is derived, and which changes the lifecycle allows.
 
 Every mutation is a method on :class:`Ticket` that validates first and changes second, so a
-refused change leaves the ticket exactly as it was. Worklog notes and escalations carry their own
-id: the store's outbox refers to them by it, and the copy on the central ticket system is tagged
-with it, which is how sync recognises what already arrived.
+refused change leaves the ticket exactly as it was. Each mutation also records the
+:class:`Event` records the central ticket system must hear about, one per remote effect (a note, a
+field update, a status): the store writes them to the outbox in the same atomic write as the
+change, so no caller can change a ticket and forget to sync it. Worklog notes and escalations
+carry their own id, which their outbox event reuses and the copy on the central system is tagged
+with: that is how sync recognises what already arrived.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +57,33 @@ MAX_MINUTES = 24 * 60
 
 REF_PREFIX = "FK-"
 _REF_RE = re.compile(r"^(?:fk-?|#)?(\d{1,9})$", re.IGNORECASE)
+
+
+# What the outbox records (see fieldkit.sync.engine for what each becomes remotely)
+CREATED = "created"  # the remote ticket must exist
+NOTE = "note"  # a worklog entry (payload: entry_id)
+ESCALATION_NOTE = "escalation_note"  # the reason of an escalation (payload: entry_id)
+SOLUTION = "solution"  # the solution, once per transition to resolved (payload: text)
+DETAILS = "details"  # fields with no remote counterpart, sent as a note (payload: changes)
+FIELDS = "fields"  # remote fields to set from the ticket's current values (payload: fields)
+STATUS = "status"  # the status changed locally (payload: status)
+DIAG_RUN = "diag_run"  # a diagnostic run to attach (payload: run_id)
+NOTE_KINDS = (NOTE, ESCALATION_NOTE, SOLUTION, DETAILS, DIAG_RUN)
+
+# edits of these reach remote fields; the others reach the central system as a note
+REMOTE_FIELDS = {"title": "title", "impact": "priority", "urgency": "priority",
+                 "category": "category", "site": "site"}
+DETAIL_FIELDS = ("description", "requester", "contact", "asset")
+
+
+@dataclass
+class Event:
+    """A change that must reach the central ticket system, recorded in the ticket's outbox."""
+
+    kind: str
+    payload: dict[str, Any]
+    # notes, escalations and runs reuse their own id, so the copy on the server names them
+    event_id: str = ""
 
 
 def utc_now() -> str:
@@ -128,13 +158,16 @@ class Ticket:
     remote: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=utc_now)
     updated_at: str = ""
+    # outbox events of the mutations since the ticket was loaded; the store drains them
+    events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def create(cls, title: str, **fields: Any) -> Ticket:
+    def create(cls, title: str, **values: Any) -> Ticket:
         """Build a validated new ticket from user input (unknown field names are a bug)."""
         ticket = cls(title=clean_text("title", title, MAX_SHORT_TEXT, required=True))
-        ticket.edit(**fields)
+        ticket.edit(**values)
         ticket.updated_at = ticket.created_at
+        ticket.events = [Event(CREATED, {})]  # the first message carries every field
         return ticket
 
     @property
@@ -157,12 +190,12 @@ class Ticket:
 
     # -- changes ------------------------------------------------------------------------------
 
-    def edit(self, **fields: Any) -> dict[str, Any]:
+    def edit(self, **values: Any) -> dict[str, Any]:
         """Change descriptive fields; returns the changed values (empty when nothing changed)."""
         if self.status == "closed":
             raise TransitionError(f"{self.ref or 'ticket'} is closed; reopen it before editing")
         changes: dict[str, Any] = {}
-        for name, value in fields.items():
+        for name, value in values.items():
             if value is None:
                 continue
             if name == "title":
@@ -187,8 +220,18 @@ class Ticket:
                 raise TypeError(f"unknown ticket field {name!r}")
             if getattr(self, name) != value:
                 changes[name] = value
+        status = changes.pop("status", None)
         for name, value in changes.items():
             setattr(self, name, value)
+        remote = sorted({REMOTE_FIELDS[name] for name in changes if name in REMOTE_FIELDS})
+        if remote:
+            self.events.append(Event(FIELDS, {"fields": remote}))
+        details = {name: changes[name] for name in DETAIL_FIELDS if name in changes}
+        if details:
+            self.events.append(Event(DETAILS, {"changes": details}))
+        if status is not None:
+            self._set_status(status)
+            changes["status"] = status
         if changes:
             self.touch()
         return changes
@@ -199,10 +242,12 @@ class Ticket:
             raise InputError(f"minutes must be between 0 and {MAX_MINUTES} (got {minutes})")
         if self.status == "closed":
             raise TransitionError(f"{self.ref} is closed; reopen it before adding notes")
-        entry = {"id": new_event_id(), "at": utc_now(), "minutes": minutes, "text": text}
+        entry_id = new_event_id()
+        entry = {"id": entry_id, "at": utc_now(), "minutes": minutes, "text": text}
         self.worklog.append(entry)
+        self.events.append(Event(NOTE, {"entry_id": entry_id}, entry_id))
         if self.status == "new":
-            self.status = "in_progress"  # someone is working on it now
+            self._set_status("in_progress")  # someone is working on it now
         self.touch()
         return entry
 
@@ -216,15 +261,14 @@ class Ticket:
             raise TransitionError(
                 f"{self.ref} is already at level {self.level}; escalation only goes up"
             )
-        entry = {
-            "id": new_event_id(),
-            "at": utc_now(),
-            "from_level": self.level,
-            "to_level": level,
-            "reason": reason,
-        }
+        entry_id = new_event_id()
+        entry = {"id": entry_id, "at": utc_now(), "from_level": self.level, "to_level": level,
+                 "reason": reason}
         self.escalations.append(entry)
         self.level = level
+        # two remote effects, tracked and confirmed on their own: the note and the level/queue
+        self.events.append(Event(ESCALATION_NOTE, {"entry_id": entry_id}, entry_id))
+        self.events.append(Event(FIELDS, {"fields": ["level"]}))
         self.touch()
         return entry
 
@@ -233,7 +277,8 @@ class Ticket:
         if not self.is_open():
             raise TransitionError(f"{self.ref} is already {self.status}")
         self.solution = solution
-        self.status = "resolved"
+        self.events.append(Event(SOLUTION, {"text": solution}))
+        self._set_status("resolved")
         self.touch()
 
     def close(self) -> None:
@@ -242,18 +287,23 @@ class Ticket:
                 f"{self.ref} is {self.status}; only a resolved ticket can be closed "
                 "(use 'ticket resolve --solution ...' first)"
             )
-        self.status = "closed"
+        self._set_status("closed")
         self.touch()
 
     def reopen(self) -> None:
         if self.is_open():
             raise TransitionError(f"{self.ref} is {self.status}, not resolved or closed")
-        self.status = "in_progress"
+        self._set_status("in_progress")
         self.touch()
 
     def attach_run(self, summary: dict[str, Any]) -> None:
         self.diag_runs.append(summary)
+        self.events.append(Event(DIAG_RUN, {"run_id": summary["id"]}, summary["id"]))
         self.touch()
+
+    def _set_status(self, status: str) -> None:
+        self.status = status
+        self.events.append(Event(STATUS, {"status": status}))
 
     def touch(self) -> None:
         now = utc_now()
@@ -263,12 +313,16 @@ class Ticket:
     # -- JSON ---------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The stored and --json form. Shallow: lists are shared with the ticket, not copied
+        (deep copies of every worklog made listing years of tickets slow)."""
+        data = {name: getattr(self, name) for name in _STORED_FIELDS}
         data["priority"] = self.priority
         data["priority_label"] = self.priority_label
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ticket:
-        known = {name for name in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**{k: v for k, v in data.items() if k in _STORED_FIELDS})
+
+
+_STORED_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "events")

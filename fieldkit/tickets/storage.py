@@ -13,14 +13,14 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tinydb.storages import Storage
 
-from fieldkit.errors import StoreCorruptError, StoreLockedError
+from fieldkit.errors import FieldkitError, StoreCorruptError, StoreLockedError
 
 FILE_MODE = 0o600
 LOCK_TIMEOUT_S = 30.0
@@ -106,11 +106,20 @@ class AtomicJSONStorage(Storage):
 
 
 @contextmanager
-def exclusive_lock(lock_path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold an inter-process lock; waits up to ``timeout_s`` for another fieldkit to finish."""
+def exclusive_lock(lock_path: Path, timeout_s: float = LOCK_TIMEOUT_S,
+                   busy: Callable[[], FieldkitError] | None = None) -> Iterator[None]:
+    """Hold an inter-process lock; waits up to ``timeout_s`` for another fieldkit to finish.
+
+    ``busy`` makes the error raised when the wait runs out (default: the store is busy).
+    """
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
-        _acquire(fd, lock_path, timeout_s)
+        try:
+            _acquire(fd, lock_path, timeout_s)
+        except StoreLockedError:
+            if busy is None:
+                raise
+            raise busy() from None
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -28,34 +28,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
+from tinydb import TinyDB, where
 from tinydb.table import Document
 
 from fieldkit.errors import NotFoundError, StoreVersionError
-from fieldkit.tickets.model import Ticket, format_ref, parse_ref, utc_now
+from fieldkit.tickets.migrations import MIGRATIONS
+from fieldkit.tickets.model import Event, Ticket, format_ref, parse_ref, utc_now
 from fieldkit.tickets.shards import Shards, shard_of
 from fieldkit.tickets.storage import atomic_write, dump_json, exclusive_lock, read_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STORE_FORMAT = "fieldkit.store"
 
-# Migration hook: MIGRATIONS[n] upgrades a store from schema n to n + 1 (runs under the lock).
-MIGRATIONS: dict[int, Callable[[TicketStore], None]] = {}
-
-Mutation = Callable[[Ticket], "Event | None"]
+Mutation = Callable[[Ticket], Any]  # changes the ticket; the events it records are kept
 # aliases: inside TicketStore, ``list`` names the method
 Tickets = list[Ticket]
 Outbox = dict[str, list[dict[str, Any]]]
+Pending = list[tuple[Ticket, list[dict[str, Any]]]]
+__all__ = ["Event", "Settlement", "TicketStore", "run_summary"]
 
 
 @dataclass
-class Event:
-    """A change that must reach the central ticket system, recorded in the ticket's outbox."""
+class Settlement:
+    """Sync progress for one ticket, written with others of its shard in one atomic replace.
 
-    kind: str  # created, edited, note, escalated, status, diag_run
-    payload: dict[str, Any]
-    # notes, escalations and runs reuse their own id, so the copy on the server names them
-    event_id: str = ""
+    ``done``: entries the server confirmed (they leave the outbox). ``attempted``: entries about
+    to be sent, stamped with the time, so that after a crash the engine checks the server before
+    sending again. ``update`` applies what came back from the server (remote id, status), never
+    creating outbox entries. ``error`` is shown by ``sync status`` until the next attempt.
+    """
+
+    done: AbstractSet[str] = frozenset()
+    attempted: AbstractSet[str] = frozenset()
+    error: str | None = None
+    update: Callable[[Ticket], None] | None = None
 
 
 class TicketStore:
@@ -124,14 +130,11 @@ class TicketStore:
                 ticket.attach_run(self._save_run(run))
             with self.hot.open(shard_of(number)) as db:
                 db.table("tickets").insert(Document(ticket.to_dict(), doc_id=number))
-                self._record(db, ticket, Event("created", {}))
-                for summary in ticket.diag_runs:
-                    self._record(db, ticket, Event("diag_run", {"run_id": summary["id"]},
-                                                   summary["id"]))
+                self._record_events(db, ticket)
         return ticket
 
     def change(self, key: str, mutate: Mutation) -> Ticket:
-        """Apply ``mutate`` to one ticket under the lock; what it returns goes to the outbox.
+        """Apply ``mutate`` to one ticket under the lock; the events it records go to the outbox.
 
         If ``mutate`` raises (a refused transition, bad input), nothing is written.
         """
@@ -140,67 +143,78 @@ class TicketStore:
             with self.hot.open(shard_of(number)) as db:
                 table = db.table("tickets")
                 ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
-                event = mutate(ticket)
+                mutate(ticket)
                 table.upsert(Document(ticket.to_dict(), doc_id=number))
-                if event is not None:
-                    self._record(db, ticket, event)
+                self._record_events(db, ticket)
         return ticket
 
     def attach_run(self, key: str, run: dict[str, Any]) -> Ticket:
-        def attach(ticket: Ticket) -> Event:
-            summary = self._save_run(run)
-            ticket.attach_run(summary)
-            return Event("diag_run", {"run_id": summary["id"]}, summary["id"])
-
-        return self.change(key, attach)
+        return self.change(key, lambda ticket: ticket.attach_run(self._save_run(run)))
 
     # -- the outbox (drained by fieldkit.sync) ------------------------------------------------
 
     def outbox(self) -> Outbox:
         """Entries still to reach the central system, per ticket id, oldest first."""
-        pending: Outbox = {}
+        return {ticket.id: entries for ticket, entries in self.pending()}
+
+    def pending(self) -> Pending:
+        """Each ticket with outbox entries, and its entries oldest first (one read per shard)."""
+        found: Pending = []
         if not self._check_schema():
-            return pending
+            return found
         for shard in self.hot.numbers():
-            entries = self.hot.read(shard).get("outbox", {})
+            data = self.hot.read(shard)
+            per_ticket: dict[str, list[dict[str, Any]]] = {}
+            entries = data.get("outbox", {})
             for doc_id in sorted(entries, key=int):
-                entry = entries[doc_id]
-                pending.setdefault(entry["ticket_id"], []).append(entry)
-        return pending
+                per_ticket.setdefault(entries[doc_id]["ticket_id"], []).append(entries[doc_id])
+            docs = data.get("tickets", {})
+            for number in sorted(docs, key=int):
+                if docs[number]["id"] in per_ticket:
+                    found.append((Ticket.from_dict(docs[number]), per_ticket[docs[number]["id"]]))
+        return found
 
     def settle(self, key: str, *, done: AbstractSet[str] = frozenset(),
                attempted: AbstractSet[str] = frozenset(), error: str | None = None,
                update: Callable[[Ticket], None] | None = None) -> Ticket:
-        """Record sync progress for one ticket in one atomic write.
+        """Record sync progress for one ticket (see :class:`Settlement`)."""
+        return self.settle_many({key: Settlement(done, attempted, error, update)})[0]
 
-        Entries the server confirmed (``done``) leave the outbox; entries about to be sent are
-        marked ``attempted`` first, so that after a crash the engine knows their outcome is
-        unknown and checks the server before sending again. ``update`` applies what came back
-        from the server (remote id, status) without creating new outbox entries.
-        """
+    def settle_many(self, work: dict[str, Settlement]) -> Tickets:
+        """Record sync progress for many tickets: one atomic write per shard, not per ticket."""
+        by_shard: dict[int, list[tuple[int, Settlement]]] = {}
+        settled: Tickets = []
         with self._writing():
-            number = self._hot_number(key)
-            with self.hot.open(shard_of(number)) as db:
-                table = db.table("tickets")
-                ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
-                outbox = db.table("outbox")
-                mine = [doc for doc in outbox.all() if doc["ticket_id"] == ticket.id]
-                gone = [doc.doc_id for doc in mine if doc["event_id"] in done]
-                if gone:
-                    outbox.remove(doc_ids=gone)
-                for doc in mine:
-                    if doc.doc_id in gone:
-                        continue
-                    changes: dict[str, Any] = {}
-                    if doc["event_id"] in attempted:
-                        changes["attempted"] = True
-                    if error is not None:
-                        changes["last_error"] = error
-                    if changes:
-                        outbox.update(changes, doc_ids=[doc.doc_id])
-                if update is not None:
-                    update(ticket)
-                    table.upsert(Document(ticket.to_dict(), doc_id=number))
+            for key, settlement in work.items():
+                number = self._hot_number(key)
+                by_shard.setdefault(shard_of(number), []).append((number, settlement))
+            now = utc_now()
+            for shard, items in sorted(by_shard.items()):
+                with self.hot.open(shard) as db:
+                    for number, settlement in items:
+                        settled.append(self._settle_one(db, number, settlement, now))
+        return settled
+
+    def _settle_one(self, db: TinyDB, number: int, settlement: Settlement, now: str) -> Ticket:
+        table = db.table("tickets")
+        ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
+        outbox = db.table("outbox")
+        mine = outbox.search(where("ticket_id") == ticket.id)
+        gone = [doc.doc_id for doc in mine if doc["event_id"] in settlement.done]
+        if gone:
+            outbox.remove(doc_ids=gone)
+        marked = [doc.doc_id for doc in mine
+                  if doc["event_id"] in settlement.attempted and doc.doc_id not in gone]
+        if marked:
+            outbox.update({"attempted": True, "attempted_at": now}, doc_ids=marked)
+        if settlement.error is not None:
+            left = [doc.doc_id for doc in mine if doc.doc_id not in gone]
+            if left:
+                outbox.update({"last_error": settlement.error}, doc_ids=left)
+        if settlement.update is not None:
+            settlement.update(ticket)
+            ticket.events.clear()  # what the server said is not news for the server
+            table.upsert(Document(ticket.to_dict(), doc_id=number))
         return ticket
 
     # -- the archive -------------------------------------------------------------------------
@@ -272,6 +286,12 @@ class TicketStore:
             self._migrate()
             yield
 
+    def upgrade(self) -> None:
+        """Bring an older store to this schema now (sync does, before reading the outbox)."""
+        if self._check_schema():
+            with self._writing():
+                pass
+
     def _migrate(self) -> None:
         version = SCHEMA_VERSION
         if self._check_schema():
@@ -283,17 +303,13 @@ class TicketStore:
         if read_json(self.meta_path) != meta:
             atomic_write(self.meta_path, dump_json(meta), self.tmp_dir)
 
-    def _record(self, db: TinyDB, ticket: Ticket, event: Event) -> None:
-        db.table("outbox").insert(
-            {
-                "event_id": event.event_id or str(uuid.uuid4()),
-                "ticket_id": ticket.id,
-                "ref": ticket.ref,
-                "kind": event.kind,
-                "payload": event.payload,
-                "at": utc_now(),
-            }
-        )
+    def _record_events(self, db: TinyDB, ticket: Ticket) -> None:
+        now = utc_now()
+        db.table("outbox").insert_multiple(
+            {"event_id": event.event_id or str(uuid.uuid4()), "ticket_id": ticket.id,
+             "ref": ticket.ref, "kind": event.kind, "payload": event.payload, "at": now}
+            for event in ticket.events)
+        ticket.events.clear()
 
     def _save_run(self, run: dict[str, Any]) -> dict[str, Any]:
         run = dict(run)

@@ -50,12 +50,12 @@ def _cert(subject: str, issuer_name: x509.Name, issuer_key, key, *, days_before:
     return builder.sign(issuer_key, hashes.SHA256())
 
 
-def make_certs(directory: Path, sans: list[str]) -> Path:
+def make_certs(directory: Path, sans: list[str], ca_name: str = "fieldkit test CA") -> Path:
     """ca, server (CA-signed, 60 days), soon (CA-signed, 5 days), wrongname (CA-signed, other
     name), selfsigned, expired (self-signed, ended yesterday)."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("fieldkit test CA", _name("fieldkit test CA"), ca_key, ca_key, days_before=1,
+    ca = _cert(ca_name, _name(ca_name), ca_key, ca_key, days_before=1,
                days_after=365, sans=None, ca=True)
     _write(directory, "ca", ca, ca_key)
     leaves = {

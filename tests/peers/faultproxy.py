@@ -5,6 +5,7 @@ Rules match a method and a path regex and act ``times`` times:
   lost            forward, let RT process it, then drop the connection (response lost)
   late:S          forward, then hold the response S seconds (client timeout)
   drop            close the connection without forwarding
+  garbage         forward (RT processes it), then answer 200 with a body that is not JSON
 Everything else is forwarded untouched. With ``tls=(cert, key)`` it serves HTTPS.
 """
 
@@ -74,6 +75,8 @@ class FaultProxy:
                     return
                 if action.startswith("late:"):
                     time.sleep(float(action.split(":")[1]))
+                if action == "garbage":
+                    status, headers, data = 200, [("Content-Type", "text/html")], b"<html>502"
                 self.send_response(status)
                 for name, value in headers:
                     if name.lower() not in ("transfer-encoding", "connection",

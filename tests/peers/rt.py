@@ -3,7 +3,9 @@
 RT reads RT_SITE_CONFIG / RT_SITE_CONFIG_DIR instead of /etc, so each instance lives in its own
 directory with its own database. The instance gets the custom fields fieldkit maps to
 (FieldkitID on every queue; Category, Site, SupportLevel on General) and an API user with the
-rights sync needs. Stop it with SIGTERM to its process group (SIGINT makes RT chown a system
+rights sync needs, granted per queue: all of them on General and Escalations, all but
+ModifyCustomField on Locked (FieldkitID visible but not writable), none on Hidden. Stop it
+with SIGTERM to its process group (SIGINT makes RT chown a system
 directory on the way out).
 """
 
@@ -65,12 +67,18 @@ INITIAL_DATA = """
     { Name => 'SupportLevel', Type => 'FreeformSingle', LookupType => 'RT::Queue-RT::Ticket',
       ApplyTo => ['General'] },
 );
-@Queues = ( { Name => 'Escalations', Description => '2nd level' } );
+@Queues = ( { Name => 'Escalations', Description => '2nd level' },
+            { Name => 'Locked', Description => 'FieldkitID visible, not writable' },
+            { Name => 'Hidden', Description => 'no rights for the API user' } );
 @Users = ( { Name => $ENV{FK_API_USER}, Password => $ENV{FK_API_PASSWORD},
              EmailAddress => "$ENV{FK_API_USER}\\@localhost", Privileged => 1 } );
-@ACL = map { { UserId => $ENV{FK_API_USER}, Right => $_ } } qw(
-    SeeQueue ShowTicket CreateTicket ModifyTicket ReplyToTicket CommentOnTicket
-    ShowTicketComments SeeCustomField ModifyCustomField ManageAuthTokens OwnTicket );
+my @work = qw(SeeQueue ShowTicket CreateTicket ModifyTicket ReplyToTicket CommentOnTicket
+              ShowTicketComments SeeCustomField OwnTicket);
+@ACL = (
+    { UserId => $ENV{FK_API_USER}, Right => 'ManageAuthTokens' },
+    ( map { my $q = $_; map { { UserId => $ENV{FK_API_USER}, Right => $_, Queue => $q } }
+            @work, ($q eq 'Locked' ? () : 'ModifyCustomField') } qw(General Escalations Locked) ),
+);
 @Final = ( sub {
     my $cu = RT::CurrentUser->new(RT->SystemUser);
     $cu->Load($ENV{FK_API_USER}) or die "cannot load user";

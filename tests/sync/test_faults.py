@@ -32,22 +32,35 @@ def make_tickets(proc, count, notes=2):
 
 
 def test_lost_responses_never_duplicate(proxy, proc, home, synced):
-    make_tickets(proc, 2)
-    proxy.add("POST", r"^/REST/2.0/ticket$", "lost")  # RT creates it; the answer never arrives
+    configure(home, proxy.url, timeout_s=1)  # grace: RT is done with a lost create after 2 s
+    make_tickets(proc, 3)
+    proxy.add("POST", r"^/REST/2.0/tickets/bulk$", "lost")  # RT creates; the answer is lost
     r = proc("sync", "--json")
     assert r.code == 6 and r.json()["fatal"]
     assert proc("sync").code == 0
-    proxy.add("POST", r"/comment$", "lost")
+    proxy.add("POST", r"/tickets/bulk/comment$", "lost")
     proc("ticket", "note", "1", "after the first sync", "-m", "1")
     assert proc("sync").code == 6
     assert proc("sync").code == 0
     assert_exactly_once(synced, TicketStore.at_home(home))
 
 
+def test_garbage_answer_is_checked_not_resent(proxy, proc, home, synced):
+    make_tickets(proc, 2, notes=1)
+    assert proc("sync").code == 0
+    for ref in ("1", "2"):
+        proc("ticket", "note", ref, "behind a broken proxy", "-m", "1")
+    proxy.add("POST", r"/tickets/bulk/comment$", "garbage")  # processed, answer not JSON
+    r = proc("sync", "--json")
+    assert r.code == 0, r.out + r.err
+    assert "checking and sending per ticket" in r.err
+    assert_exactly_once(synced, TicketStore.at_home(home))
+
+
 def test_retries_on_busy_server(proxy, proc, home, synced):
     make_tickets(proc, 1, notes=1)
     proxy.add("GET", r"/REST/2.0/queue/", "status:503", times=2)
-    proxy.add("POST", r"/comment$", "status:429", times=1)
+    proxy.add("POST", r"/tickets/bulk/comment$", "status:429", times=1)
     r = proc("sync", "--json")
     assert r.code == 0, r.out + r.err
     statuses = [s for m, p, s in proxy.log]
@@ -68,15 +81,15 @@ def test_one_failing_ticket_does_not_stop_the_others(proxy, proc, home, synced):
     assert proc("sync").code == 0
     for i in range(3):
         proc("ticket", "note", str(i + 1), f"second note {i}", "-m", "1")
-    remote_id = TicketStore.at_home(home).get("2").remote["id"]
-    proxy.add("POST", rf"/ticket/{remote_id}/comment$", "status:500")
+    # the batch fails, then so does the first ticket's own request; the others go through
+    proxy.add("POST", r"/tickets/bulk/comment$", "status:500", times=2)
     r = proc("sync", "--json")
     assert r.code == 1
     summary = r.json()
     assert (summary["failed"], summary["updated"], summary["pending"]) == (1, 2, 1)
     assert "HTTP 500" in summary["errors"][0]["message"]
     status = proc("sync", "status", "--json").json()
-    assert status["pending"] == 1 and status["tickets"][0]["ref"] == "FK-2"
+    assert status["pending"] == 1 and status["tickets"][0]["ref"] == "FK-1"
     assert proc("sync").code == 0
     assert_exactly_once(synced, TicketStore.at_home(home))
 
@@ -90,6 +103,7 @@ def test_killing_fieldkit_at_random_points(synced, proc, home):
     its entries were confirmed, plus jitter, or before any); finally one runs through."""
     store = TicketStore.at_home(home)
     rng = random.Random(7)
+    configure(home, synced.url, timeout_s=1)  # a killed create is repeated after 2 s, not 60
     env = {**os.environ, "FIELDKIT_HOME": str(home)}
     kills = 0
     for round_ in range(6):
@@ -124,7 +138,7 @@ def test_rt_killed_and_restarted_mid_sync(home, proc, monkeypatch):
     try:
         rt.start()
         monkeypatch.setenv("FIELDKIT_SYNC_PASSWORD", rt_peer.API_PASSWORD)
-        configure(home, rt.url, retries=1)
+        configure(home, rt.url, retries=1, timeout_s=2)
         make_tickets(proc, 12, notes=2)
         env = {**os.environ, "FIELDKIT_HOME": str(home)}
         store = TicketStore.at_home(home)
@@ -226,4 +240,24 @@ def test_missing_rights(proxy, proc):
     proxy.add("GET", r"/REST/2.0/queue/", "status:403")
     proc("ticket", "new", "-t", "x")
     r = proc("sync")
-    assert r.code == 6 and "missing rights" in r.err
+    assert r.code == 6 and "fieldkit may not see it (SeeQueue)" in r.err
+
+
+def test_sync_trusts_the_os_store_and_adds_ca_file(synced, proc, home, tmp_path, monkeypatch):
+    from tests.peers.certs import make_certs
+
+    public = make_certs(tmp_path / "public", ["localhost", "127.0.0.1"], "Public Root CA")
+    company = make_certs(tmp_path / "company", ["localhost", "127.0.0.1"], "ACME Company CA")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("SSL_CERT_FILE", str(public / "ca.crt"))  # stands in for the OS store
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path / "empty"))
+    tls = FaultProxy(synced.url, tls=(str(public / "server.crt"), str(public / "server.key")))
+    try:
+        configure(home, tls.url)
+        proc("ticket", "new", "-t", "trusted through the OS store")
+        assert proc("sync").code == 0
+        configure(home, tls.url, ca_file=str(company / "ca.crt"))  # an internal CA, added
+        proc("ticket", "note", "1", "still trusted with a company CA added")
+        assert proc("sync").code == 0
+    finally:
+        tls.stop()

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 
 from fieldkit.errors import InputError, TransitionError
@@ -39,7 +41,7 @@ def test_parse_ref(text, number):
 
 def test_refused_change_leaves_ticket_untouched():
     ticket = Ticket.create("printer", impact="low")
-    before = ticket.to_dict()
+    before = copy.deepcopy(ticket.to_dict())
     with pytest.raises(TransitionError):
         ticket.close()
     with pytest.raises(InputError):

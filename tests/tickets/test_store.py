@@ -8,7 +8,7 @@ from fieldkit.errors import NotFoundError, StoreCorruptError, StoreVersionError
 from fieldkit.tickets import store as store_module
 from fieldkit.tickets.model import Ticket
 from fieldkit.tickets.shards import TICKETS_PER_SHARD
-from fieldkit.tickets.store import Event, TicketStore
+from fieldkit.tickets.store import TicketStore
 
 
 @pytest.fixture
@@ -43,10 +43,10 @@ def test_refs_continue_across_shards(store):
 
 def test_change_records_outbox_in_same_file(store):
     t = store.create(Ticket.create("x"))
-    store.change(t.ref, lambda tk: Event("note", {"entry_id": tk.add_note("hi", 3)["id"]}))
+    store.change(t.ref, lambda tk: tk.add_note("hi", 3))
     shard = json.loads((store.tickets_dir / "0000.json").read_text())
     kinds = [e["kind"] for e in shard["outbox"].values()]
-    assert kinds == ["created", "note"]
+    assert kinds == ["created", "note", "status"]  # the note moved it from new to in_progress
     assert shard["tickets"]["1"]["worklog"][0]["minutes"] == 3
 
 

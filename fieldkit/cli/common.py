@@ -1,0 +1,34 @@
+"""What several command groups need: the store, and config sections with their warnings shown."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fieldkit.config import Config
+    from fieldkit.tickets.store import TicketStore
+
+
+def store() -> TicketStore:
+    from fieldkit.config import home
+    from fieldkit.tickets.store import TicketStore
+
+    return TicketStore.at_home(home())
+
+
+def config(*sections: str) -> Config:
+    """config.toml with these sections validated; unknown keys are warned about on stderr."""
+    from fieldkit.config import load_config
+
+    loaded = load_config()
+    for name in sections:
+        loaded.section(name)
+    for warning in loaded.warnings:
+        print(f"fieldkit: warning: {warning}", file=sys.stderr)
+    loaded.warnings.clear()
+    return loaded
+
+
+def section(name: str) -> dict[str, Any]:
+    return config(name).section(name)

@@ -1,0 +1,212 @@
+"""The status merge: a baseline per side, so only a real change on one side moves the other.
+
+fieldkit and the server each have their own status vocabulary, and the mapping between them is
+lossy (RT's ``rejected`` or a custom ``waiting-for-customer`` has no fieldkit equivalent; both
+``resolved`` and ``closed`` are RT's ``resolved``). Comparing through the mapping would see a
+change where there is none and overwrite the server. So each side's value is compared with that
+side's own value at the last agreement: ``agreed_local`` with the local status, ``agreed_remote``
+with the server's. Whoever changed wins; both changed to something different is a conflict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fieldkit.errors import InputError
+from fieldkit.sync.backend import Backend, RemoteTicket, SyncError, Update
+from fieldkit.tickets.model import FIELDS, STATUS, Ticket, utc_now
+
+if TYPE_CHECKING:
+    from fieldkit.sync.engine import SyncEngine, Work
+from fieldkit.tickets.store import Settlement, TicketStore
+
+NONE, PUSH, PULL, AGREE, CONFLICT = "none", "push", "pull", "agree", "conflict"
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # none, push, pull, agree, conflict
+    push: str | None = None  # the status to send, in the server's words
+    pull: str | None = None  # the status to take, in fieldkit's words
+
+
+def decide(local: str, agreed_local: str, remote: str, agreed_remote: str,
+           to_remote: Callable[[str], str],
+           to_local: Callable[[str], str | None]) -> Decision:
+    """What to do with one ticket's status. ``agree``: record both values as the new baseline.
+
+    A server status with no local equivalent is recorded (shown as "RT: rejected") and the local
+    status is left alone: nobody changed it here, so nothing is pushed back either.
+    """
+    local_changed, remote_changed = local != agreed_local, remote != agreed_remote
+    if not local_changed and not remote_changed:
+        return Decision(NONE)
+    if local_changed and not remote_changed:
+        want = to_remote(local)
+        return Decision(AGREE) if want == remote else Decision(PUSH, push=want)
+    if remote_changed and not local_changed:
+        mapped = to_local(remote)
+        if mapped is None or mapped == local:
+            return Decision(AGREE)
+        return Decision(PULL, pull=mapped)
+    if to_remote(local) == remote:
+        return Decision(AGREE)  # both moved to the same place
+    return Decision(CONFLICT)
+
+
+def baseline_local(local: str, agreed_remote: str, to_remote: Callable[[str], str],
+                   to_local: Callable[[str], str | None]) -> str:
+    """The agreed local status of a ticket synced before baselines were kept per side."""
+    if to_remote(local) == agreed_remote:
+        return local
+    return to_local(agreed_remote) or local
+
+
+@dataclass
+class Merge:
+    """One linked ticket in the merge phase: what to send, and how to record the outcome."""
+
+    ticket: Ticket
+    server: RemoteTicket
+    decision: Decision
+    entries: list[dict[str, Any]]  # the ticket's pending entries read at the start of the run
+    backend: Backend
+
+    @classmethod
+    def of(cls, ticket: Ticket, server: RemoteTicket, entries: list[dict[str, Any]],
+           backend: Backend) -> Merge:
+        agreed_remote = ticket.remote.get("status", server.status)
+        agreed_local = ticket.remote.get("agreed_local") or baseline_local(
+            ticket.status, agreed_remote, backend.to_remote_status, backend.to_local_status)
+        decision = decide(ticket.status, agreed_local, server.status, agreed_remote,
+                          backend.to_remote_status, backend.to_local_status)
+        return cls(ticket, server, decision, entries, backend)
+
+    def update(self) -> Update | None:
+        fields = frozenset(f for e in self.entries if e["kind"] == FIELDS
+                           for f in e["payload"]["fields"])
+        if not fields and not self.decision.push:
+            return None
+        return Update(self.server.id, self.ticket, fields, self.decision.push)
+
+    def conflict(self, local: str) -> dict[str, Any]:
+        return {"ref": self.ticket.ref, "field": "status", "local": local,
+                "remote": self.server.status, "base": self.ticket.remote.get("status"),
+                "remote_local": self.backend.to_local_status(self.server.status)}
+
+    def settle(self, outcome: SyncError | None,
+               on_conflict: Callable[[dict[str, Any]], None]) -> tuple[Settlement | None, bool]:
+        """The store write for this ticket (None: nothing changed), and whether it counts as
+        updated. A pull is applied only if the local status is still what it was when the
+        merge read it (compare-and-set); a change made meanwhile becomes a conflict."""
+        action, seen_local, server = self.decision.action, self.ticket.status, self.server
+        refused = action == PUSH and outcome is not None
+        done = {e["event_id"] for e in self.entries if e["kind"] == FIELDS} \
+            if outcome is None else set()
+        conflict = self.conflict(seen_local) if action == CONFLICT else None
+        if conflict:
+            on_conflict(conflict)
+        elif not refused:
+            done |= {e["event_id"] for e in self.entries if e["kind"] == STATUS}
+        remote_status = self.decision.push if action == PUSH and not refused else server.status
+        unchanged = (action == NONE and not done and not conflict
+                     and self.ticket.remote.get("owner") == server.owner
+                     and not self.ticket.remote.get("conflict")
+                     and self.ticket.remote.get("agreed_local") == seen_local)
+        if unchanged:
+            return None, False
+        merge, label = self, self.backend.label
+
+        def apply(t: Ticket) -> None:
+            t.remote.update(owner=server.owner, synced_at=utc_now(), system=label)
+            t.remote.pop("conflict", None)
+            if conflict:
+                t.remote["conflict"] = conflict
+                return
+            if refused:
+                return  # keep the old baseline: it is pushed again next time
+            if action == PULL:
+                if t.status != seen_local:  # changed here while we were pulling
+                    t.remote["conflict"] = merge.conflict(t.status)
+                    on_conflict(t.remote["conflict"])
+                    return
+                t.status = merge.decision.pull or t.status
+                t.touch()
+            t.remote["status"] = remote_status
+            t.remote["agreed_local"] = merge.decision.pull if action == PULL else seen_local
+
+        return Settlement(done=done, update=apply), bool(done) or action in (PUSH, PULL)
+
+
+def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
+    linked = [t for t in engine.store.list() if t.remote.get("id") and t.ref not in
+              engine.failures and not t.remote.get("held")]
+    if not linked:
+        return
+    # tickets read in this run already (just created or found) are not read again
+    servers = {**engine.backend.get_many([t.remote["id"] for t in linked
+                                          if t.remote["id"] not in engine.seen]), **engine.seen}
+    merges: list[Merge] = []
+    for ticket in linked:
+        server = servers.get(ticket.remote["id"])
+        entries = work[ticket.ref].entries if ticket.ref in work else []
+        if server is not None:
+            merges.append(Merge.of(ticket, server, entries, engine.backend))
+        elif entries:
+            engine.fail(ticket.ref, SyncError(
+                f"{engine.backend.label} ticket #{ticket.remote['id']} is not visible to the "
+                "sync user (deleted, or moved to a queue without rights)", kind="denied"))
+    updates = [(m, u) for m in merges if (u := m.update()) is not None]
+    outcomes = dict(zip((m.ticket.ref for m, _u in updates),
+                        _update_all(engine, [u for _m, u in updates]), strict=True))
+    settled: dict[str, Settlement] = {}
+    for m in merges:
+        outcome = outcomes.get(m.ticket.ref)
+        if outcome is not None:
+            engine.fail(m.ticket.ref, outcome)
+        settlement, updated = m.settle(outcome, engine.report.conflicts.append)
+        if settlement is not None:
+            settled[m.ticket.ref] = settlement
+        if updated:
+            engine.updated.add(m.ticket.ref)
+    engine.settle(settled)
+
+
+def _update_all(engine: SyncEngine, updates: list[Update]) -> list[SyncError | None]:
+    if not updates:
+        return []
+    try:
+        return engine.backend.update_many(updates)
+    except SyncError as exc:
+        if exc.fatal or len(updates) == 1:
+            raise
+        outcomes: list[SyncError | None] = []
+        for update in updates:  # isolate the one that broke the batch
+            try:
+                outcomes += engine.backend.update_many([update])
+            except SyncError as single:
+                if single.fatal:
+                    raise
+                outcomes.append(single)
+        return outcomes
+
+
+def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
+    """Settle a status conflict: keep the local value (pushed next sync) or take the server's."""
+    ticket = store.get(key)
+    conflict = ticket.remote.get("conflict")
+    if not conflict:
+        raise InputError(f"{ticket.ref} has no sync conflict")
+
+    def apply(t: Ticket) -> None:
+        t.remote["status"] = conflict["remote"]  # the new baseline: the server's value
+        if keep == "remote":
+            if conflict.get("remote_local"):
+                t.status = conflict["remote_local"]
+                t.touch()
+            t.remote["agreed_local"] = t.status
+        t.remote.pop("conflict", None)
+
+    return store.settle(ticket.ref, update=apply)

@@ -1,0 +1,124 @@
+"""Phases 2 and 3 of a sync: settle what an interrupted run may have posted, then post.
+
+Notes, escalation reasons, solutions, detail changes and diagnostic runs are each stamped
+*attempted* before they are sent and leave the outbox only once the server confirmed them. An
+answer that is lost or unclear is settled by asking the server which event ids arrived, never by
+sending again blindly; a batch that fails as a whole is retried ticket by ticket, so one bad
+ticket fails alone.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from fieldkit.sync.backend import Post, SyncError
+from fieldkit.sync.notes import post_for
+from fieldkit.tickets.model import NOTE_KINDS
+from fieldkit.tickets.store import Settlement
+
+if TYPE_CHECKING:
+    from fieldkit.sync.engine import SyncEngine, Work
+
+Entry = dict[str, Any]
+
+
+def check_attempted(engine: SyncEngine, work: dict[str, Work]) -> None:
+    unsure = [w for w in engine.live(work)
+              if any(e.get("attempted") for e in w.of(*NOTE_KINDS))]
+    confirm_posted(engine, unsure)
+
+
+def confirm_posted(engine: SyncEngine, tickets: list[Work],
+                   only: dict[str, set[str]] | None = None) -> None:
+    """Ask the server which posts arrived; mark those done (``only``: these event ids)."""
+    def ask(w: Work) -> tuple[Work, set[str] | SyncError]:
+        try:
+            return w, engine.backend.posted_event_ids(w.remote_id or "")
+        except SyncError as exc:
+            return w, exc
+
+    with ThreadPoolExecutor(max_workers=engine.max_workers) as pool:
+        answers = list(pool.map(ask, tickets))
+    done: dict[str, Settlement] = {}
+    for w, seen in answers:
+        if isinstance(seen, SyncError):
+            engine.fail(w.ref, seen)
+            continue
+        wanted = only.get(w.ref, set()) if only is not None else None
+        arrived = {e["event_id"] for e in w.of(*NOTE_KINDS) if e["event_id"] in seen
+                   and (wanted is None or e["event_id"] in wanted)}
+        if arrived:
+            done[w.ref] = Settlement(done=arrived)
+            w.entries = [e for e in w.entries if e["event_id"] not in arrived]
+            engine.updated.add(w.ref)
+    engine.settle(done)
+
+
+def post_notes(engine: SyncEngine, work: dict[str, Work]) -> None:
+    posts: list[tuple[Work, Entry, Post]] = []
+    skipped: dict[str, Settlement] = {}
+    for w in engine.live(work):
+        for entry in w.of(*NOTE_KINDS):
+            post = post_for(engine.store, w.ticket, w.remote_id or "", entry)
+            if post is None:  # the note it names is gone: nothing to send
+                skipped[w.ref] = Settlement(done={entry["event_id"]})
+            else:
+                posts.append((w, entry, post))
+    engine.settle(skipped)
+    if not posts:
+        return
+    by_ref: dict[str, set[str]] = {}
+    for w, entry, _post in posts:
+        by_ref.setdefault(w.ref, set()).add(entry["event_id"])
+    engine.settle({ref: Settlement(attempted=ids) for ref, ids in by_ref.items()})
+    try:
+        outcomes = engine.backend.post_many([post for _w, _e, post in posts])
+    except SyncError as exc:
+        if exc.fatal:
+            raise
+        engine.notice(f"the batch of notes failed ({exc}); checking and sending per ticket")
+        _post_per_ticket(engine, posts)
+        return
+    _settle_posts(engine, posts, outcomes)
+
+
+def _settle_posts(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]],
+                  outcomes: list[SyncError | None]) -> None:
+    done: dict[str, set[str]] = {}
+    unsure: dict[str, set[str]] = {}
+    for (w, entry, _post), outcome in zip(posts, outcomes, strict=True):
+        if outcome is None:
+            done.setdefault(w.ref, set()).add(entry["event_id"])
+            engine.updated.add(w.ref)
+        elif outcome.uncertain:
+            unsure.setdefault(w.ref, set()).add(entry["event_id"])
+        else:
+            engine.fail(w.ref, outcome)
+    engine.settle({ref: Settlement(done=ids) for ref, ids in done.items()})
+    if unsure:
+        tickets = {w.ref: w for w, _e, _p in posts if w.ref in unsure}
+        confirm_posted(engine, list(tickets.values()), only=unsure)
+        for ref, ids in unsure.items():
+            if any(e["event_id"] in ids for e in tickets[ref].entries):
+                engine.fail(ref, SyncError("the server's answer to a note was unclear and the "
+                                           "note is not there; it is sent again next sync",
+                                           kind="uncertain"))
+
+
+def _post_per_ticket(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]]) -> None:
+    tickets = {w.ref: w for w, _e, _p in posts}
+    confirm_posted(engine, list(tickets.values()))
+    for ref, w in tickets.items():
+        if ref in engine.failures:
+            continue
+        left = {e["event_id"] for e in w.entries}
+        mine = [item for item in posts if item[0].ref == ref and item[1]["event_id"] in left]
+        if not mine:
+            continue
+        try:
+            outcomes = engine.backend.post_many([post for _w, _e, post in mine])
+        except SyncError as exc:
+            engine.fail(ref, exc)
+            continue
+        _settle_posts(engine, mine, outcomes)

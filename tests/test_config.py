@@ -1,0 +1,75 @@
+"""Every key of config.toml refuses a wrong type and an out-of-range value with exit 5 and one
+line naming file, section and key; a misspelt key is a warning with a suggestion."""
+
+import json
+
+import pytest
+
+from fieldkit.configschema import SETTINGS, Setting
+
+COMMAND = {"sync": ("sync",), "diag": ("diag", "--no-probe", "--check", "system.os")}
+VALID_SYNC = {"backend": "rt", "url": "http://127.0.0.1:9/", "user": "fk"}
+
+
+def toml_value(value):
+    if isinstance(value, dict):
+        return "{" + ", ".join(f'"{k}" = {toml_value(v)}' for k, v in value.items()) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value)
+
+
+def write(home, section, values):
+    home.mkdir(parents=True, exist_ok=True)
+    base = dict(VALID_SYNC) if section == "sync" else {}
+    base.update(values)
+    lines = [f"[{section}]"] + [f"{k} = {toml_value(v)}" for k, v in base.items()]
+    (home / "config.toml").write_text("\n".join(lines) + "\n")
+
+
+def wrong_values(setting: Setting):
+    kind = setting.kind
+    wrong_type = {"str": 3, "int": "abc", "float": "abc", "bool": "yes", "choice": 3,
+                  "file": 3, "url": 42, "table": 3}[kind]
+    yield "wrong type", wrong_type
+    if kind in ("int", "float"):
+        yield "below range", setting.minimum - 1
+        yield "above range", setting.maximum + 1
+    if kind == "choice":
+        yield "not a choice", "no-such-" + setting.key
+    if kind == "file":
+        yield "missing file", "/no/such/ca.pem"
+    if kind == "url":
+        yield "not a URL", "rt.example.com"
+    if kind == "table":
+        yield "unknown table key", {"nope": "x"}
+
+
+CASES = [pytest.param(s, label, value, id=f"{s.name}-{label}")
+         for s in SETTINGS for label, value in wrong_values(s)]
+
+
+@pytest.mark.parametrize(("setting", "label", "value"), CASES)
+def test_bad_value_exits_5_naming_the_key(proc, home, setting, label, value):
+    write(home, setting.section, {setting.key: value})
+    r = proc(*COMMAND[setting.section])
+    assert r.code == 5, (r.code, r.err)
+    assert f"[{setting.section}" in r.err and setting.key in r.err, r.err
+    assert str(home / "config.toml") in r.err
+    assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
+
+
+@pytest.mark.parametrize("section", sorted(COMMAND))
+def test_misspelt_key_is_a_warning_with_a_suggestion(proc, home, section):
+    key = next(s.key for s in SETTINGS if s.section == section)
+    write(home, section, {key[:-1] + key[-1].upper() + "x": "1"})
+    r = proc(*COMMAND[section])
+    assert "unknown key" in r.err and f"did you mean {key!r}" in r.err
+    assert r.code != 5
+
+
+def test_a_broken_sync_section_does_not_stop_diagnostics(proc, home):
+    write(home, "sync", {"timeout_s": "abc"})
+    assert proc(*COMMAND["diag"]).code == 0
