@@ -1,9 +1,9 @@
 """TLS facts a technician can act on: version, cipher, certificate, and why verification failed.
 
 Verification is always attempted first with the system's trust store plus a CA file the user
-names (``fieldkit.trust``). Only when it fails do we look again without verification, to read the certificate and
-say *why* it failed (self-signed, expired, wrong name, unknown issuer). Credentials are never
-sent over such a second, unverified connection.
+names (``fieldkit.trust``). Only when it fails do we look again without verification, to read
+the certificate and say *why* it failed (self-signed, expired, wrong name, unknown issuer).
+Credentials are never sent over such a second, unverified connection.
 """
 
 from __future__ import annotations
