@@ -97,12 +97,12 @@ def test_nesting_is_bounded():
 
 
 def test_text_with_language_and_extension():
-    lang = struct.pack(">H", 2) + b"de" + struct.pack(">H", 4) + "Flur".encode()
+    lang = struct.pack(">H", 2) + b"de" + struct.pack(">H", 5) + "Flür".encode()
     body = (b"\x02\x00\x00\x00\x00\x00\x00\x01\x04" + b"\x35\x00\x08location" +
             struct.pack(">H", len(lang)) + lang +
             b"\x7f\x00\x03ext\x00\x04\x40\x00\x00\x01" + b"\x03")
     printer = ipp.decode(body).first(ipp.PRINTER)
-    assert printer == {"location": ["Flur"], "ext": [b"\x40\x00\x00\x01"]}
+    assert printer == {"location": ["Flür"], "ext": [b"\x40\x00\x00\x01"]}
 
 
 def test_status_names():
