@@ -107,6 +107,9 @@ def assess_discovery(found: list[Announcement], seconds: float) -> list[Finding]
 def discover_printers(seconds: float) -> list[Finding]:
     try:
         found = browse(seconds)
+    except RuntimeError as exc:  # zeroconf: no interface with an address to browse on
+        return [Finding("printer.discover", "mdns", Status.SKIP,
+                        f"no network to browse for printers ({exc})", data={"error": str(exc)})]
     except OSError as exc:
         return [Finding("printer.discover", "mdns", Status.ERROR,
                         f"mDNS browsing is not possible here ({exc.strerror or exc})",

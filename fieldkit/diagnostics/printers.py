@@ -190,6 +190,10 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
                         continue
                     if exc.status == 404:
                         break
+                    if exc.status == 426:
+                        raise Unusable("the printer accepts only encrypted IPP (HTTP 426)",
+                                       f"Use ipps://{target.host}... instead of ipp://.",
+                                       {"ipp": {"attempts": attempts}}) from None
                     raise Unusable(f"port {target.port} answers {exc}, not IPP",
                                    NOT_IPP_HINT.format(port=target.port),
                                    {"ipp": {"attempts": attempts}}) from None
@@ -205,7 +209,8 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
                                    "settings?): look at its display, or escalate.",
                                    {"ipp": {"attempts": attempts}})
                 break
-        raise Unusable(f"no IPP printer at {', '.join(a['path'] for a in attempts[::2])}",
+        paths = ", ".join(dict.fromkeys(a["path"] for a in attempts))
+        raise Unusable(f"no IPP printer at {paths}",
                        NOT_IPP_HINT.format(port=target.port), {"ipp": {"attempts": attempts}})
     finally:
         channel.close()

@@ -213,6 +213,14 @@ def test_web_page_on_the_ipp_port_is_not_a_printer(fake, home):
     assert "not IPP" in finding["summary"] and "ipp://HOST/ipp/print" in finding["hint"]
 
 
+def test_no_ipp_service_at_any_usual_path(fake, home):
+    fake(paths=["/printers/elsewhere"])
+    code, findings, _ = fk(home, "printer", f"ipp://{PRINTER}")
+    (finding,) = findings
+    assert code == 1 and finding["summary"] == "no IPP printer at /ipp/print, /ipp, /"
+    assert len(finding["data"]["ipp"]["attempts"]) == 3
+
+
 def test_bare_host_tries_ipp_then_9100_then_515(fake, home):
     t0 = time.monotonic()
     code, findings, _ = fk(home, "printer", PRINTER, NO_IPP, LPD_ONLY, DROPPED, "--timeout", "1")
@@ -406,3 +414,13 @@ def test_discover_with_nothing_announced_warns(home):
     finally:
         lonely.close()
         other.close()
+
+
+def test_discover_without_a_network_is_skip(home):
+    need_root()
+    done = subprocess.run(["unshare", "-n", sys.executable, "-m", "fieldkit", "diag", "printer",
+                           "--discover", "--json"], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "FIELDKIT_HOME": str(home)})
+    found = [f for f in json.loads(done.stdout)["findings"] if f["check"] == "printer.discover"]
+    assert done.returncode == 0 and found[0]["status"] == "skip", done.stderr
+    assert "no network" in found[0]["summary"]
