@@ -229,3 +229,16 @@ def test_queue_verdicts():
     assert held.status == "warn" and "lp -i JOB-ID -H resume" in held.hint
     both = cups.assess_queue(queue(5, ["paused"], jobs=[("pending", 1)]), 10)
     assert both.status == "fail" and both.data["jobs"]["stuck"] == 1
+
+
+def test_printer_settings():
+    from fieldkit.diagnostics.printers import Options
+    from fieldkit.errors import ConfigError
+
+    assert Options.from_settings({}) == Options(3.0, 10.0, True, 3.0)
+    assert Options.from_settings({"printer_timeout_s": 5, "printer_pjl": False}, 1.5) == \
+        Options(1.5, 10.0, False, 3.0)
+    for bad in ({"printer_timeout_s": "3"}, {"printer_pjl": "no"},
+                {"printer_stuck_after_min": -1}, {"printer_discover_s": True}):
+        with pytest.raises(ConfigError):
+            Options.from_settings(bad)
