@@ -167,7 +167,7 @@ def mail(
 @app.command("printer")
 def printer(
     targets: list[str] = typer.Argument(
-        None, metavar="[TARGET...]",
+        None, metavar="TARGET...",
         help="ipp://host[:port][/path], ipps://..., socket://host[:9100], lpd://host[/queue], or "
              "a host (IPP, then 9100, then 515). None: this computer's print queues."),
     discover: bool = typer.Option(False, "--discover",
