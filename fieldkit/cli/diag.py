@@ -162,3 +162,31 @@ def mail(
     started, t0 = utc_timestamp(), time.monotonic()
     findings = check_mail(parsed, timeout, ca_file, credentials)
     _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
+
+
+@app.command("printer")
+def printer(
+    targets: list[str] = typer.Argument(
+        None, metavar="TARGET...",
+        help="ipp://host[:port][/path], ipps://..., socket://host[:9100], lpd://host[/queue], or "
+             "a host (IPP, then 9100, then 515). None: this computer's print queues."),
+    discover: bool = typer.Option(False, "--discover",
+                                  help="Also list printers announcing themselves (mDNS)."),
+    timeout: float = typer.Option(None, "--timeout", "-t",
+                                  help="Seconds per network step (default 3)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+) -> None:
+    """Why doesn't it print? Queues, printer state, paper, toner, jams, covers, ports."""
+    import time
+
+    from fieldkit.config import load_config
+    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
+    from fieldkit.diagnostics.printers import Options, diagnose
+    from fieldkit.errors import InputError
+
+    if timeout is not None and not 0 < timeout <= 120:
+        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
+    options = Options.from_settings(load_config().section("diag"), timeout)
+    started, t0 = utc_timestamp(), time.monotonic()
+    findings = diagnose(list(targets or []), discover, options)
+    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)

@@ -19,7 +19,10 @@ from fieldkit.diagnostics.model import Finding
 CheckFunc = Callable[["CheckContext"], list[Finding]]
 
 # infrastructure modules of this package that declare no checks
-_NOT_DOMAINS = {"model", "registry", "runner", "__main__"}
+_NOT_DOMAINS = {"model", "registry", "runner", "__main__",
+                # the printer domain's helpers (its checks live in printers.py)
+                "ipp", "cups", "pjl", "printstate", "supplies", "printdiscover",
+                "printtargets"}
 
 
 @dataclass
