@@ -75,6 +75,14 @@ SETTINGS: tuple[Setting, ...] = (
             minimum=0.1, maximum=30),
     Setting("diag", "gateway_timeout_s", "float", 2.0, "seconds the gateway check waits for an "
             "answer", minimum=0.1, maximum=30),
+    Setting("diag", "printer_timeout_s", "float", 3.0, "seconds per network step of the printer "
+            "checks (--timeout overrides it)", minimum=0.1, maximum=120),
+    Setting("diag", "printer_stuck_after_min", "float", 10.0, "minutes after which a queued "
+            "print job counts as stuck", minimum=0, maximum=10080),
+    Setting("diag", "printer_pjl", "bool", True, "ask raw port 9100 printers for PJL status "
+            "(a printer without PJL might print the query as text)"),
+    Setting("diag", "printer_discover_s", "float", 3.0, "seconds 'diag printer --discover' "
+            "listens for printers", minimum=0.5, maximum=60),
 )
 
 SECTIONS = tuple(dict.fromkeys(s.section for s in SETTINGS))

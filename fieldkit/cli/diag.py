@@ -179,14 +179,14 @@ def printer(
     """Why doesn't it print? Queues, printer state, paper, toner, jams, covers, ports."""
     import time
 
-    from fieldkit.config import load_config
+    from fieldkit.cli.common import section
     from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
     from fieldkit.diagnostics.printers import Options, diagnose
     from fieldkit.errors import InputError
 
     if timeout is not None and not 0 < timeout <= 120:
         raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
-    options = Options.from_settings(load_config().section("diag"), timeout)
+    options = Options.from_settings(section("diag"), timeout)
     started, t0 = utc_timestamp(), time.monotonic()
     findings = diagnose(list(targets or []), discover, options)
     _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)

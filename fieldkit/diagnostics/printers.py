@@ -29,7 +29,6 @@ from fieldkit.diagnostics.reach import STATE_RANK, SUMMARIES, Probe, Target, swe
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
 from fieldkit.diagnostics.supplies import assess_supplies
-from fieldkit.errors import ConfigError
 
 AUTO_ORDER = (("ipp", 631), ("socket", 9100), ("lpd", 515))
 CHECK_OF = {"ipp": "printer.ipp", "ipps": "printer.ipp", "socket": "printer.raw",
@@ -289,22 +288,12 @@ class Options:
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], timeout: float | None = None) -> Options:
-        """The ``[diag] printer_*`` keys; a wrong type is a :class:`ConfigError`."""
+        """The ``[diag] printer_*`` keys (checked by the config schema when read)."""
         defaults = cls()
-        numbers = {"printer_timeout_s": defaults.timeout,
-                   "printer_stuck_after_min": defaults.stuck_after_min,
-                   "printer_discover_s": defaults.discover_s}
-        for key, default in numbers.items():
-            value = settings.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"[diag] {key} must be a number of seconds/minutes >= 0 "
-                                  f"(got {value!r})")
-            numbers[key] = float(value)
-        pjl_on = settings.get("printer_pjl", True)
-        if not isinstance(pjl_on, bool):
-            raise ConfigError(f"[diag] printer_pjl must be true or false (got {pjl_on!r})")
-        return cls(timeout or numbers["printer_timeout_s"] or defaults.timeout,
-                   numbers["printer_stuck_after_min"], pjl_on, numbers["printer_discover_s"])
+        return cls(timeout or float(settings.get("printer_timeout_s", defaults.timeout)),
+                   float(settings.get("printer_stuck_after_min", defaults.stuck_after_min)),
+                   bool(settings.get("printer_pjl", defaults.pjl)),
+                   float(settings.get("printer_discover_s", defaults.discover_s)))
 
 
 @check("printer.queue", domain="printer", timeout_s=30.0,
