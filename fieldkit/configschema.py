@@ -70,6 +70,10 @@ SETTINGS: tuple[Setting, ...] = (
             "level when escalated", table_keys=("2", "3")),
     Setting("sync", "custom_fields", "table", {}, "the server's custom field names, if they "
             "differ from Category, Site, SupportLevel", table_keys=("category", "site", "level")),
+    Setting("technician", "name", "str", "", "your name in ticket histories and checklist runs "
+            "(default: the OS user name)"),
+    Setting("tickets", "max_attachment_mib", "float", 20.0, "largest file 'ticket attach' "
+            "accepts, in MiB", minimum=0.001, maximum=1024),
     Setting("diag", "dns_name", "str", "example.com", "the name the dns check resolves"),
     Setting("diag", "dns_timeout_s", "float", 2.0, "seconds the dns check waits per resolver",
             minimum=0.1, maximum=30),
@@ -177,3 +181,31 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def markdown() -> str:
+    """docs/configuration.md, generated from the schema (a test keeps the file current)."""
+    lines = ["# Configuration", "",
+             "fieldkit reads `<home>/config.toml` (`fieldkit config path` prints where that is).",
+             "Every key is optional; a section is checked when a command first reads it: a wrong",
+             "type or a value out of range ends the command with exit 5 and one line naming file,",
+             "section, key, value and what is allowed; an unknown key is a warning with a",
+             "suggestion. `fieldkit config check` checks the whole file, `fieldkit config show`",
+             "prints the effective settings, `fieldkit config set SECTION.KEY VALUE` changes one",
+             "key (validated, written atomically, comments kept). Secrets (passwords, tokens)",
+             "never go in this file: see docs/sync.md.", "",
+             "This page is generated from `fieldkit/configschema.py`",
+             "(`python -m fieldkit.configschema > docs/configuration.md`).", ""]
+    for section in SECTIONS:
+        lines += [f"## [{section}]", "", "| key | type | default | allowed | meaning |",
+                  "|---|---|---|---|---|"]
+        for s in SETTINGS:
+            if s.section == section:
+                default = "(none)" if s.default in (None, "", {}) else f"`{s.default!r}`"
+                lines.append(f"| `{s.key}` | {s.kind} | {default} | {s.allowed()} | {s.help} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

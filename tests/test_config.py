@@ -7,7 +7,9 @@ import pytest
 
 from fieldkit.configschema import SETTINGS, Setting
 
-COMMAND = {"sync": ("sync",), "diag": ("diag", "--no-probe", "--check", "system.os")}
+COMMAND = {"sync": ("sync",), "diag": ("diag", "--no-probe", "--check", "system.os"),
+           "technician": ("ticket", "new", "-t", "x"),
+           "tickets": ("ticket", "attach", "FK-1", "/dev/null")}
 VALID_SYNC = {"backend": "rt", "url": "http://127.0.0.1:9/", "user": "fk"}
 
 
@@ -59,6 +61,8 @@ def test_bad_value_exits_5_naming_the_key(proc, home, setting, label, value):
     assert f"[{setting.section}" in r.err and setting.key in r.err, r.err
     assert str(home / "config.toml") in r.err
     assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
+    checked = proc("config", "check")
+    assert (checked.code, checked.err) == (r.code, r.err)
 
 
 @pytest.mark.parametrize("section", sorted(COMMAND))
@@ -73,3 +77,35 @@ def test_misspelt_key_is_a_warning_with_a_suggestion(proc, home, section):
 def test_a_broken_sync_section_does_not_stop_diagnostics(proc, home):
     write(home, "sync", {"timeout_s": "abc"})
     assert proc(*COMMAND["diag"]).code == 0
+
+
+def test_every_section_is_read_by_some_command():
+    assert {s.section for s in SETTINGS} == set(COMMAND)
+
+
+def test_set_keeps_comments_and_validates(proc, home):
+    home.mkdir()
+    (home / "config.toml").write_text('# site laptop\n[sync]\nbackend = "rt"  # prod\n'
+                                      'url = "https://rt.example.com/"\n')
+    assert proc("config", "set", "sync.timeout_s", "12").code == 0
+    assert proc("config", "set", "sync.escalation_queues.2", "2nd-Level").code == 0
+    r = proc("config", "set", "sync.retries", "-1")
+    assert r.code == 2 and "retries" in r.err
+    assert proc("config", "set", "sync.nope", "1").code == 2
+    text = (home / "config.toml").read_text()
+    assert "# site laptop" in text and "timeout_s = 12.0" in text and "retries" not in text
+    assert (home / "config.toml").stat().st_mode & 0o777 == 0o600
+    shown = proc("config", "show", "--json").json()["settings"]
+    assert shown["sync"]["timeout_s"] == 12.0
+    assert shown["sync"]["escalation_queues"] == {"2": "2nd-Level"}
+    assert proc("config", "check").code == 0
+
+
+def test_configuration_doc_is_generated_from_the_schema():
+    from pathlib import Path
+
+    from fieldkit.configschema import markdown
+
+    doc = Path(__file__).parents[1] / "docs" / "configuration.md"
+    assert doc.read_text() == markdown(), "run: python -m fieldkit.configschema > " \
+                                          "docs/configuration.md"
