@@ -69,8 +69,8 @@ def load_config(base: Path | None = None) -> Config:
         raw = path.read_bytes()
     except FileNotFoundError:
         return Config(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    # any other OSError (home is a file, not ours, ...) means the home cannot be used: the CLI
+    # reports it as such (exit 4) with the path and the reason
     try:
         return Config(path, tomllib.loads(raw.decode("utf-8")))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -12,9 +12,28 @@ if TYPE_CHECKING:
 
 def store() -> TicketStore:
     from fieldkit.config import home
+    from fieldkit.tickets import storage
     from fieldkit.tickets.store import TicketStore
 
-    return TicketStore.at_home(home())
+    storage.wait_notice = _notice
+    return TicketStore.at_home(home(), actor=technician())
+
+
+def _notice(text: str) -> None:
+    print(f"fieldkit: {text}", file=sys.stderr, flush=True)
+
+
+def technician() -> str:
+    """Who is working: ``[technician] name`` in config.toml, else the OS user name."""
+    name = section("technician").get("name")
+    if name:
+        return str(name)
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown"
 
 
 def config(*sections: str) -> Config:

@@ -12,12 +12,18 @@ if TYPE_CHECKING:
     from fieldkit.diagnostics.model import DiagRun
 
 app = typer.Typer(
-    help="Diagnose this machine: system, disk, network.",
+    help="Diagnose this machine: system, disk, network, printers, mail.\n\n"
+         "Without a subcommand: run the local checks. Exit 0 when every check ran and none "
+         "failed, 1 when a finding is 'fail', 8 when none failed but a check broke or timed "
+         "out ('error').\n\n\b\nExamples:\n  fieldkit diag\n  fieldkit diag --check disk "
+         "--check dns --json\n  fieldkit diag reach files.acme.local:445\n  fieldkit diag "
+         "printer",
     invoke_without_command=True,
     no_args_is_help=False,
 )
 
 EXIT_FAILED = 1
+EXIT_INCOMPLETE = 8  # nothing failed, but a check broke or timed out (status error)
 
 
 @app.callback()
@@ -25,13 +31,13 @@ def diag(
     ctx: typer.Context,
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
     checks: list[str] = typer.Option(
-        None, "--check", "-c", help="Only this check or domain (repeatable)."
+        None, "--check", "-c", metavar="CHECK", help="Only this check or domain (repeatable)."
     ),
     no_probe: bool = typer.Option(
         False, "--no-probe", help="Send no network traffic: configuration only."
     ),
 ) -> None:
-    """Run the local diagnostics. Exit 1 when any finding is 'fail'."""
+    """Run the local diagnostics (help: see the group's text above)."""
     if ctx.invoked_subcommand is not None:
         return
     _finish(run_local(checks, probe=not no_probe), json_out)
@@ -70,13 +76,24 @@ def format_run(run: DiagRun) -> str:
 
 @app.command("reach")
 def reach(
-    targets: list[str] = typer.Argument(None, metavar="TARGET...", help="host:port or [v6]:port"),
-    timeout: float = typer.Option(3.0, "--timeout", "-t", help="Seconds to wait per target."),
-    profiles: list[str] = typer.Option(None, "--profile", "-p",
+    targets: list[str] = typer.Argument(None, metavar="HOST:PORT...",
+                                        help="host:port or [v6]:port"),
+    timeout: float = typer.Option(3.0, "--timeout", "-t", metavar="SECONDS",
+                                  help="Seconds to wait per target."),
+    profiles: list[str] = typer.Option(None, "--profile", "-p", metavar="NAME",
                                        help="Add a named target list (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
 ) -> None:
-    """Can this machine reach host:port? open / closed / filtered / unreachable / unresolved."""
+    """Can this machine reach HOST:PORT? (open, closed, filtered)
+
+    Every target is probed at once, so a sweep costs about one timeout. States follow nmap:
+    open, closed, filtered, unreachable, unresolved, each with the reason.
+
+    \b
+    Examples:
+      fieldkit diag reach erp.acme.local:1433 files.acme.local:445 --timeout 2
+      fieldkit diag reach --profile microsoft365
+    """
     import time
 
     from fieldkit.config import home
@@ -100,7 +117,7 @@ def reach(
 
 @app.command("profiles")
 def profiles_(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """List the reach profiles (built in, and yours in <home>/profiles/*.toml)."""
+    """List the reach profiles (built in, and your own)."""
     from fieldkit.config import home
     from fieldkit.diagnostics.profiles import list_profiles
 
@@ -121,21 +138,35 @@ def _finish(run: DiagRun, json_out: bool) -> None:
         print(format_run(run))
     if run.failed:
         raise typer.Exit(EXIT_FAILED)
+    if run.incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 @app.command("mail")
 def mail(
     targets: list[str] = typer.Argument(..., metavar="TARGET...",
-                                        help="smtp|submission|smtps|imap|imaps|pop3|pop3s://host"
-                                             "[:port], or a bare host for all seven ports"),
-    timeout: float = typer.Option(5.0, "--timeout", "-t", help="Seconds per network step."),
-    ca_file: str = typer.Option(None, "--ca-file", help="Also trust this CA (PEM), e.g. an "
-                                                        "internal company CA."),
-    user: str = typer.Option(None, "--user", "-u", help="Test a login as this user (asks for "
-                                                       "the password; FIELDKIT_MAIL_PASSWORD)."),
+                                        help="A URL SCHEME://host[:port] with SCHEME one of "
+                                             "smtp, submission, smtps, imap, imaps, pop3, pop3s; "
+                                             "or a bare host for all seven ports."),
+    timeout: float = typer.Option(5.0, "--timeout", "-t", metavar="SECONDS",
+                                  help="Seconds per network step."),
+    ca_file: str = typer.Option(None, "--ca-file", metavar="PEM",
+                                help="Also trust this CA (PEM), e.g. an internal company CA."),
+    user: str = typer.Option(None, "--user", "-u", metavar="NAME",
+                             help="Test a login as this user (asks for the password; "
+                                  "FIELDKIT_MAIL_PASSWORD)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
 ) -> None:
-    """Check mail servers: reach, STARTTLS, certificate, capabilities, login. Sends no mail."""
+    """Check mail servers: reach, TLS, certificate, login.
+
+    Per target: reachability, greeting, capabilities, STARTTLS, TLS version and certificate
+    verdict, and with --user a login test. Sends no mail.
+
+    \b
+    Examples:
+      fieldkit diag mail mail.acme.example
+      fieldkit diag mail submission://mail.acme.example --user ann
+    """
     import os
     import sys
     import time
@@ -168,15 +199,25 @@ def mail(
 def printer(
     targets: list[str] = typer.Argument(
         None, metavar="TARGET...",
-        help="ipp://host[:port][/path], ipps://..., socket://host[:9100], lpd://host[/queue], or "
-             "a host (IPP, then 9100, then 515). None: this computer's print queues."),
+        help="ipp://host[:port][/path], ipps://host/..., socket://host[:9100], "
+             "lpd://host[/queue], or a host (IPP, then 9100, then 515). None: this computer's "
+             "print queues."),
     discover: bool = typer.Option(False, "--discover",
                                   help="Also list printers announcing themselves (mDNS)."),
-    timeout: float = typer.Option(None, "--timeout", "-t",
+    timeout: float = typer.Option(None, "--timeout", "-t", metavar="SECONDS",
                                   help="Seconds per network step (default 3)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
 ) -> None:
-    """Why doesn't it print? Queues, printer state, paper, toner, jams, covers, ports."""
+    """Why doesn't it print? Queues, state, paper, toner, ports.
+
+    With no TARGET: the local print queues and the printers behind them.
+
+    \b
+    Examples:
+      fieldkit diag printer
+      fieldkit diag printer ipp://printer-2.acme.local socket://10.0.0.50
+      fieldkit diag printer --discover
+    """
     import time
 
     from fieldkit.cli.common import section

@@ -22,13 +22,23 @@ def sync(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be sent; no network."),
     insecure: bool = typer.Option(False, "--insecure",
                                   help="Do not verify the server's TLS certificate (this call)."),
-    workers: int = typer.Option(4, "--workers", min=1, max=16,
-                                help="Parallel requests when checking tickets one by one."),
+    workers: int = typer.Option(4, "--workers", min=1, max=16, metavar="N",
+                                help="Parallel requests when checking tickets one by one "
+                                     "(1-16)."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Sync now. Exit 0 when nothing is left pending, 1 when something is, 6 when the server
-    could not be reached or refused the login (everything stays pending), 75 when another sync
-    is running on this store."""
+    """Sync now.
+
+    Exit 0 when nothing is left pending, 1 when something is, 5 for a bad [sync] section, 6
+    when the server could not be reached or refused the login (everything stays pending), 75
+    when another sync is running on this store.
+
+    \b
+    Examples:
+      FIELDKIT_SYNC_PASSWORD=... fieldkit sync
+      fieldkit sync --dry-run
+      fieldkit sync status --json
+    """
     if ctx.invoked_subcommand is not None:
         return
     from fieldkit.sync.configure import build_backend, is_plain_http_off_host, sync_settings
@@ -67,7 +77,10 @@ def sync(
 
 @app.command("status")
 def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """Pending entries per ticket, held tickets, last sync, last error (no network)."""
+    """What is pending, held or in conflict (no network).
+
+    Pending entries per ticket, held tickets, conflicts, the last sync and its error.
+    """
     from fieldkit.sync.state import load_state, plan
 
     store = _store()
@@ -97,9 +110,12 @@ def check(
                                   help="Do not verify the server's TLS certificate (this call)."),
     json_out: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ) -> None:
-    """Verify the server is set up for sync: login, queue, FieldkitID field and rights,
-    escalation queues. Exit 0 when nothing failed, 1 when a check failed, 6 when the server
-    could not be used at all."""
+    """Is the server set up for sync? (login, queue, rights)
+
+    Verifies the login, the queue and the right to create there, the FieldkitID field (present
+    and writable), the other custom fields and the escalation queues. Exit 0 when nothing
+    failed, 1 when a check failed, 6 when the server could not be used at all.
+    """
     from fieldkit.sync.configure import build_backend
 
     backend = build_backend(_config(), insecure=insecure)
@@ -124,8 +140,9 @@ def check(
 
 @app.command("resolve")
 def resolve(
-    key: str = typer.Argument(..., metavar="ID|REF"),
-    keep: str = typer.Option(..., "--keep", help="local (push ours) or remote (take theirs)"),
+    key: str = typer.Argument(..., metavar="REF", help="Ticket ref (FK-12, 12) or full id."),
+    keep: str = typer.Option(..., "--keep", metavar="local|remote",
+                             help="local (push ours) or remote (take theirs)."),
     json_out: bool = typer.Option(False, "--json", help="Print the ticket as JSON."),
 ) -> None:
     """Settle a sync conflict on a ticket's status."""

@@ -7,13 +7,17 @@ import sys
 import typer
 
 from fieldkit.cli import render
+from fieldkit.cli.ticketview import brief, format_ticket
 
 app = typer.Typer(
-    help="Record and work tickets in the local store (no network needed).", no_args_is_help=True
+    help="Record and work tickets (offline: no network needed).", no_args_is_help=True
 )
 
+CATEGORY_CHOICES = ("hardware|software|network|printer|email|phone|mobile|server|firewall|"
+                    "account|other")
 JSON = typer.Option(False, "--json", help="Print the ticket as JSON.")
-KEY = typer.Argument(..., metavar="ID|REF", help="Ticket ref (FK-12, 12) or full id.")
+KEY = typer.Argument(..., metavar="REF", help="Ticket ref (FK-12, 12) or full id.")
+TEXT_HELP = "Text, or - to read standard input, or @FILE to read a file (@@ for a literal @)."
 
 
 def _store():
@@ -25,35 +29,41 @@ def _store():
 def _emit(ticket, json_out: bool, verb: str = "") -> None:
     if json_out:
         render.print_json(ticket.to_dict())
-    elif verb:
-        print(
-            f"{ticket.ref} {verb}: {ticket.title} "
-            f"[P{ticket.priority} {ticket.priority_label}, {ticket.status}, L{ticket.level}]"
-        )
     else:
-        print(format_ticket(ticket))
+        print(brief(ticket, verb) if verb else format_ticket(ticket))
 
 
 @app.command("new")
 def new(
-    title: str = typer.Option(None, "--title", "-t", help="Short summary of the problem."),
-    description: str = typer.Option(None, "--description", "-d"),
-    site: str = typer.Option(None, "--site", help="Customer / site."),
-    requester: str = typer.Option(None, "--requester", help="Who reported it."),
-    contact: str = typer.Option(None, "--contact", help="Phone or e-mail of the requester."),
-    category: str = typer.Option(
-        "other",
-        "--category",
-        help="hardware, software, network, printer, email, phone, "
-        "mobile, server, firewall, account, other",
-    ),
-    impact: str = typer.Option("medium", "--impact", help="high, medium or low"),
-    urgency: str = typer.Option("medium", "--urgency", help="high, medium or low"),
-    asset: str = typer.Option(None, "--asset", help="Hostname or inventory tag."),
+    title: str = typer.Option(None, "--title", "-t", metavar="TEXT",
+                              help="Short summary of the problem (one line)."),
+    description: str = typer.Option(None, "--description", "-d", metavar="TEXT|-|@FILE",
+                                    help="What the user reports. " + TEXT_HELP),
+    site: str = typer.Option(None, "--site", metavar="SITE", help="Customer or site."),
+    requester: str = typer.Option(None, "--requester", metavar="NAME", help="Who reported it."),
+    contact: str = typer.Option(None, "--contact", metavar="PHONE|EMAIL",
+                                help="How to reach the requester."),
+    category: str = typer.Option("other", "--category", metavar=CATEGORY_CHOICES,
+                                 help="What kind of problem."),
+    impact: str = typer.Option("medium", "--impact", metavar="high|medium|low",
+                               help="How many people or how much business it affects."),
+    urgency: str = typer.Option("medium", "--urgency", metavar="high|medium|low",
+                                help="How soon it must work again."),
+    asset: str = typer.Option(None, "--asset", metavar="TAG", help="Hostname or inventory tag."),
     diag: bool = typer.Option(False, "--diag", help="Run local diagnostics and attach the run."),
     json_out: bool = JSON,
 ) -> None:
-    """Record a new ticket (prompts for the title on a terminal)."""
+    """Record a new ticket (asks for the title on a terminal).
+
+    Priority follows the ITIL matrix of impact and urgency (P1 critical .. P5 planning).
+
+    \b
+    Examples:
+      fieldkit ticket new -t "Outlook cannot send" --impact high --urgency medium
+      fieldkit ticket new -t "Printer jams" --category printer -d @printer.log --diag
+    """
+    from fieldkit.cli.common import technician
+    from fieldkit.cli.textinput import read_text
     from fieldkit.errors import InputError
     from fieldkit.tickets.model import Ticket
 
@@ -61,36 +71,28 @@ def new(
         if not sys.stdin.isatty():
             raise InputError("--title is required (no terminal to ask for it)")
         title = typer.prompt("Title")
-    ticket = Ticket.create(
-        title,
-        description=description,
-        site=site,
-        requester=requester,
-        contact=contact,
-        category=category,
-        impact=impact,
-        urgency=urgency,
-        asset=asset,
-    )
+    ticket = Ticket.create(title, actor=technician(), category=category, impact=impact,
+                           urgency=urgency, site=site, requester=requester, contact=contact,
+                           asset=asset, description=read_text(description, "--description"))
     run = None
     if diag:
         from fieldkit.cli.diag import run_local
 
         run = run_local().to_dict()
-    ticket = _store().create(ticket, run)
-    _emit(ticket, json_out, "created")
+    _emit(_store().create(ticket, run), json_out, "created")
 
 
 @app.command("list")
 def list_(
-    status: str = typer.Option(
-        None, "--status", help="new, in_progress, pending, resolved, closed"
-    ),
-    site: str = typer.Option(None, "--site"),
+    status: str = typer.Option(None, "--status", metavar="new|in_progress|pending|resolved|"
+                               "closed", help="Only tickets with this status."),
+    site: str = typer.Option(None, "--site", metavar="SITE", help="Only tickets of this site."),
     archived: bool = typer.Option(False, "--archived", help="Include archived tickets."),
     json_out: bool = typer.Option(False, "--json", help="Print the tickets as a JSON array."),
 ) -> None:
-    """List tickets, oldest first."""
+    """List tickets, oldest first (times in your local zone)."""
+    from fieldkit.cli.ticketview import LIST_HEADERS, list_row
+
     if status is not None:
         from fieldkit.tickets.model import STATUSES, choice
 
@@ -102,75 +104,106 @@ def list_(
     if not tickets:
         print("no tickets")
         return
-    rows = [
-        (
-            t.ref,
-            f"P{t.priority}",
-            t.status,
-            f"L{t.level}",
-            t.site,
-            t.title,
-            t.updated_at[:16].replace("T", " "),
-        )
-        for t in tickets
-    ]
-    print(render.table(("REF", "PRI", "STATUS", "LVL", "SITE", "TITLE", "UPDATED"), rows))
+    print(render.table(LIST_HEADERS, [list_row(t) for t in tickets]))
 
 
 @app.command("show")
 def show(key: str = KEY, json_out: bool = JSON) -> None:
-    """Show one ticket with its worklog, escalations and diagnostic runs."""
+    """Show one ticket: worklog, runs, files and history."""
     _emit(_store().get(key), json_out)
 
 
 @app.command("edit")
 def edit(
     key: str = KEY,
-    title: str = typer.Option(None, "--title", "-t"),
-    description: str = typer.Option(None, "--description", "-d"),
-    site: str = typer.Option(None, "--site"),
-    requester: str = typer.Option(None, "--requester"),
-    contact: str = typer.Option(None, "--contact"),
-    category: str = typer.Option(None, "--category"),
-    impact: str = typer.Option(None, "--impact"),
-    urgency: str = typer.Option(None, "--urgency"),
-    asset: str = typer.Option(None, "--asset"),
-    status: str = typer.Option(None, "--status", help="new, in_progress or pending"),
+    title: str = typer.Option(None, "--title", "-t", metavar="TEXT", help="New summary."),
+    description: str = typer.Option(None, "--description", "-d", metavar="TEXT|-|@FILE",
+                                    help="New description. " + TEXT_HELP),
+    site: str = typer.Option(None, "--site", metavar="SITE", help="Customer or site."),
+    requester: str = typer.Option(None, "--requester", metavar="NAME", help="Who reported it."),
+    contact: str = typer.Option(None, "--contact", metavar="PHONE|EMAIL",
+                                help="How to reach the requester."),
+    category: str = typer.Option(None, "--category", metavar=CATEGORY_CHOICES,
+                                 help="What kind of problem."),
+    impact: str = typer.Option(None, "--impact", metavar="high|medium|low", help="New impact."),
+    urgency: str = typer.Option(None, "--urgency", metavar="high|medium|low",
+                                help="New urgency."),
+    asset: str = typer.Option(None, "--asset", metavar="TAG", help="Hostname or inventory tag."),
+    status: str = typer.Option(None, "--status", metavar="new|in_progress|pending",
+                               help="Move between the open statuses."),
     json_out: bool = JSON,
 ) -> None:
     """Change fields of a ticket; priority follows impact and urgency."""
-    fields = dict(
-        title=title,
-        description=description,
-        site=site,
-        requester=requester,
-        contact=contact,
-        category=category,
-        impact=impact,
-        urgency=urgency,
-        asset=asset,
-        status=status,
-    )
+    from fieldkit.cli.textinput import read_text
+    from fieldkit.errors import InputError
 
-    _emit(_store().change(key, lambda ticket: ticket.edit(**fields)), json_out, "updated")
+    fields: dict[str, str | None] = dict(
+        title=title, description=description, site=site, requester=requester, contact=contact,
+        category=category, impact=impact, urgency=urgency, asset=asset, status=status)
+    if all(value is None for value in fields.values()):
+        raise InputError("nothing to change: give at least one option (see 'fieldkit ticket "
+                         "edit --help')")
+    fields["description"] = read_text(description, "--description")
+    changed: dict = {}
+    ticket = _store().change(key, lambda t: changed.update(t.edit(**fields)))
+    _emit(ticket, json_out, "updated" if changed else "unchanged")
 
 
 @app.command("note")
 def note(
     key: str = KEY,
-    text: str = typer.Argument(..., help="What was done or found."),
-    minutes: int = typer.Option(0, "--minutes", "-m", help="Time spent, in minutes."),
+    text: str = typer.Argument(..., metavar="TEXT|-|@FILE",
+                               help="What was done or found. " + TEXT_HELP),
+    minutes: int = typer.Option(0, "--minutes", "-m", metavar="MINUTES",
+                                help="Time spent, in minutes."),
     json_out: bool = JSON,
 ) -> None:
     """Add a worklog entry (time spent counts towards the ticket)."""
-    _emit(_store().change(key, lambda ticket: ticket.add_note(text, minutes)), json_out, "noted")
+    from fieldkit.cli.textinput import read_text
+
+    body = read_text(text, "the note") or ""
+    _emit(_store().change(key, lambda ticket: ticket.add_note(body, minutes)), json_out,
+          "noted")
+
+
+@app.command("attach")
+def attach(
+    key: str = KEY,
+    files: list[str] = typer.Argument(..., metavar="FILE...",
+                                      help="Files to attach; - reads standard input."),
+    name: str = typer.Option(None, "--name", metavar="NAME",
+                             help="File name for what comes from standard input."),
+    json_out: bool = typer.Option(False, "--json", help="Print the attached files as JSON."),
+) -> None:
+    """Attach logs, screenshots or exported configs to a ticket.
+
+    Each file is stored once next to the ticket (0600) with its name, size, type and SHA-256,
+    and reaches the central system with the next sync. Limit per file: [tickets]
+    max_attachment_mib (default 20).
+
+    \b
+    Examples:
+      fieldkit ticket attach FK-12 outlook.log screenshot.png
+      journalctl -b | fieldkit ticket attach FK-12 - --name journal.txt
+    """
+    from fieldkit.cli.attach import attach_files
+
+    added = attach_files(_store(), key, files, name)
+    if json_out:
+        render.print_json(added)
+    else:
+        for meta in added:
+            print(f"{key.upper()}: attached {meta['name']} ({meta['size']} bytes, sha256 "
+                  f"{meta['sha256']})")
 
 
 @app.command("escalate")
 def escalate(
     key: str = KEY,
-    level: int = typer.Option(..., "--level", "-l", help="2 (specialists) or 3 (vendor)."),
-    reason: str = typer.Option(..., "--reason", "-r", help="Why 1st level cannot fix it."),
+    level: int = typer.Option(..., "--level", "-l", metavar="2|3",
+                              help="2 (specialists) or 3 (vendor)."),
+    reason: str = typer.Option(..., "--reason", "-r", metavar="TEXT",
+                               help="Why 1st level cannot fix it."),
     json_out: bool = JSON,
 ) -> None:
     """Hand the ticket to 2nd or 3rd level support."""
@@ -181,11 +214,15 @@ def escalate(
 @app.command("resolve")
 def resolve(
     key: str = KEY,
-    solution: str = typer.Option(..., "--solution", "-s", help="What fixed it."),
+    solution: str = typer.Option(..., "--solution", "-s", metavar="TEXT|-|@FILE",
+                                 help="What fixed it. " + TEXT_HELP),
     json_out: bool = JSON,
 ) -> None:
     """Mark the ticket resolved with the solution."""
-    _emit(_store().change(key, lambda t: t.resolve(solution)), json_out, "resolved")
+    from fieldkit.cli.textinput import read_text
+
+    text = read_text(solution, "--solution") or ""
+    _emit(_store().change(key, lambda t: t.resolve(text)), json_out, "resolved")
 
 
 @app.command("close")
@@ -196,82 +233,46 @@ def close(key: str = KEY, json_out: bool = JSON) -> None:
 
 @app.command("reopen")
 def reopen(key: str = KEY, json_out: bool = JSON) -> None:
-    """Reopen a resolved or closed ticket."""
+    """Reopen a resolved or closed ticket.
+
+    The earlier solution stays in the ticket's history.
+    """
     _emit(_store().change(key, lambda t: t.reopen()), json_out, "reopened")
 
 
 @app.command("diag")
 def diag(key: str = KEY, json_out: bool = JSON) -> None:
-    """Run the local diagnostics now and attach the run to the ticket."""
+    """Run the local diagnostics and attach the run."""
     from fieldkit.cli.diag import run_local
 
     store = _store()
-    store.get(key)  # fail fast on a typo, before spending seconds on diagnostics
+    ticket = store.get(key)  # fail fast on a typo or a closed ticket, before seconds of checks
+    if ticket.status == "closed":
+        from fieldkit.errors import TransitionError
+
+        raise TransitionError(f"{ticket.ref} is closed; reopen it before attaching diagnostics")
     _emit(store.attach_run(key, run_local().to_dict()), json_out, "diagnostics attached")
 
 
 @app.command("archive")
 def archive(
-    older_than: int = typer.Option(30, "--older-than", min=0,
+    older_than: int = typer.Option(30, "--older-than", min=0, metavar="DAYS",
                                    help="Only tickets closed at least this many days ago."),
-    json_out: bool = typer.Option(False, "--json", help="Print the archived tickets as JSON."),
+    json_out: bool = typer.Option(False, "--json", help="Print what was archived and kept."),
 ) -> None:
-    """Move closed, fully synced tickets out of the daily lists (still shown by ref)."""
+    """Move closed, synced tickets out of the daily lists."""
     from datetime import UTC, datetime, timedelta
 
     cutoff = datetime.now(UTC) - timedelta(days=older_than)
-    moved = _store().archive(cutoff.isoformat(timespec="seconds").replace("+00:00", "Z"))
+    moved, kept = _store().archive(cutoff.isoformat(timespec="seconds").replace("+00:00", "Z"))
     if json_out:
-        render.print_json([t.to_dict() for t in moved])
-    else:
-        print(f"{len(moved)} ticket(s) archived" + (": " + ", ".join(t.ref for t in moved)
-                                                    if moved else ""))
-
-
-def format_ticket(t) -> str:
-    lines = [
-        render.paint(f"{t.ref}  {t.title}", "bold"),
-        f"  id        {t.id}",
-        f"  status    {t.status}   level {t.level}   priority P{t.priority} ({t.priority_label}: "
-        f"impact {t.impact}, urgency {t.urgency})",
-        f"  category  {t.category}",
-    ]
-    for label, value in (
-        ("site", t.site),
-        ("requester", t.requester),
-        ("contact", t.contact),
-        ("asset", t.asset),
-    ):
-        if value:
-            lines.append(f"  {label:<9} {value}")
-    if t.remote.get("id"):
-        owner = f" (owner {t.remote['owner']})" if t.remote.get("owner") else ""
-        lines.append(f"  remote    #{t.remote.get('id')} {t.remote.get('url', '')}{owner}")
-        if t.remote.get("status"):
-            lines.append(f"  {t.remote.get('system', 'server')}: {t.remote['status']}")
-        if t.remote.get("held"):
-            lines.append(f"  HELD      {t.remote['held']}")
-        if t.remote.get("conflict"):
-            c = t.remote["conflict"]
-            lines.append(f"  CONFLICT  {c['field']}: here {c['local']}, server {c['remote']} "
-                         f"(fieldkit sync resolve {t.ref} --keep local|remote)")
-    lines.append(f"  created   {t.created_at}   updated {t.updated_at}")
-    if t.description:
-        lines += ["", *("  " + line for line in t.description.splitlines())]
-    if t.solution:
-        lines += ["", f"  solution: {t.solution}"]
-    if t.escalations:
-        lines += ["", "  escalations:"]
-        lines += [
-            f"    {e['at']}  L{e['from_level']} -> L{e['to_level']}: {e['reason']}"
-            for e in t.escalations
-        ]
-    if t.worklog:
-        total = sum(e["minutes"] for e in t.worklog)
-        lines += ["", f"  worklog ({total} min):"]
-        lines += [f"    {e['at']}  {e['minutes']:>4} min  {e['text']}" for e in t.worklog]
-    for run in t.diag_runs:
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(run["counts"].items()))
-        lines += ["", f"  diagnostics {run['started_at']} on {run['host']}: {counts}"]
-        lines += [f"    - {p}" for p in run.get("problems", [])]
-    return "\n".join(lines)
+        render.print_json({"archived": [t.to_dict() for t in moved], "kept": kept})
+        return
+    print(f"{len(moved)} ticket(s) archived" + (": " + ", ".join(t.ref for t in moved)
+                                                if moved else ""))
+    reasons: dict[str, list[str]] = {}
+    for item in kept:
+        reasons.setdefault(item["reason"], []).append(item["ref"])
+    for reason, refs in reasons.items():
+        print(f"kept {len(refs)} closed ticket(s) {reason}: {', '.join(refs[:10])}"
+              + (" ..." if len(refs) > 10 else ""))

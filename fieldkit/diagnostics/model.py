@@ -65,6 +65,11 @@ class DiagRun:
     def failed(self) -> bool:
         return any(f.status == Status.FAIL for f in self.findings)
 
+    @property
+    def incomplete(self) -> bool:
+        """A check broke or timed out: the run cannot vouch for what that check looks at."""
+        return any(f.status == Status.ERROR for f in self.findings)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": RUN_SCHEMA,

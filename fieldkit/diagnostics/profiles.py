@@ -30,10 +30,12 @@ def profile_dirs(home: Path) -> list[tuple[Path, bool]]:
 
 
 def load_profile(name: str, home: Path) -> Profile:
+    wanted = name.strip().lower()  # `--profile Microsoft365` works too
     for directory, builtin in profile_dirs(home):
-        path = directory / f"{name}.toml"
-        if path.is_file():
-            return _read(path, builtin)
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.toml")):
+                if path.stem.lower() == wanted:
+                    return _read(path, builtin)
     known = ", ".join(p.name for p in list_profiles(home)) or "none"
     raise NotFoundError(f"no reach profile {name!r} (known: {known})")
 

@@ -93,9 +93,9 @@ def select(names: list[str] | None = None, *, default_only: bool = True) -> list
     """Checks by name or domain; with no names, every default check for this platform."""
     checks = all_checks()
     if names:
-        wanted = set(names)
-        chosen = [c for c in checks if c.name in wanted or c.domain in wanted]
-        unknown = wanted - {c.name for c in chosen} - {c.domain for c in chosen}
+        wanted = {name.strip().lower() for name in names}  # `--check System` works too
+        chosen = [c for c in checks if c.name.lower() in wanted or c.domain.lower() in wanted]
+        unknown = wanted - {c.name.lower() for c in chosen} - {c.domain.lower() for c in chosen}
         if unknown:
             from fieldkit.errors import InputError
 

@@ -163,6 +163,7 @@ def _linker(remote: RemoteTicket, label: str, agreed_local: str) -> Callable[[Ti
     def link(t: Ticket) -> None:
         if not t.remote.get("id"):  # the first link sets the baselines of the status merge
             t.remote.update(status=remote.status, agreed_local=agreed_local)
+            t.log("sync", f"linked to {label} ticket #{remote.id}", remote_id=remote.id)
         t.remote.update(id=remote.id, url=remote.url, system=label, synced_at=utc_now())
         if remote.owner:
             t.remote["owner"] = remote.owner
@@ -174,7 +175,9 @@ def _holder(reason: str | None) -> Callable[[Ticket], None]:
     def hold(t: Ticket) -> None:
         if reason is None:
             t.remote.pop("held", None)
+            t.log("sync", "client id set on the server: the ticket syncs again")
         else:
             t.remote["held"] = reason
+            t.log("sync", f"held: {reason}")
 
     return hold

@@ -118,12 +118,18 @@ class Merge:
         if unchanged:
             return None, False
         merge, label = self, self.backend.label
+        unmapped = bool(remote_status) and self.backend.to_local_status(remote_status or "") is None
 
         def apply(t: Ticket) -> None:
+            if t.remote.get("owner", "") != server.owner:
+                t.log("sync", f"{label} owner: {server.owner or 'nobody'}")
             t.remote.update(owner=server.owner, synced_at=utc_now(), system=label)
-            t.remote.pop("conflict", None)
+            had_conflict = t.remote.pop("conflict", None)
             if conflict:
                 t.remote["conflict"] = conflict
+                if not had_conflict:
+                    t.log("sync", f"conflict on status: here {conflict['local']}, {label} "
+                                  f"{conflict['remote']}")
                 return
             if refused:
                 return  # keep the old baseline: it is pushed again next time
@@ -132,8 +138,13 @@ class Merge:
                     t.remote["conflict"] = merge.conflict(t.status)
                     on_conflict(t.remote["conflict"])
                     return
+                t.log("sync", f"{label} changed the status to {server.status}: "
+                              f"{t.status} -> {merge.decision.pull}")
                 t.status = merge.decision.pull or t.status
                 t.touch()
+            if t.remote.get("status") != remote_status and unmapped:
+                t.log("sync", f"{label} status is {remote_status} (kept there: no local "
+                              "equivalent)")
             t.remote["status"] = remote_status
             t.remote["agreed_local"] = merge.decision.pull if action == PULL else seen_local
 

@@ -12,6 +12,7 @@ from typing import Any
 from fieldkit.errors import NotFoundError
 from fieldkit.sync.backend import Attachment, Post
 from fieldkit.tickets.model import (
+    ATTACHMENT,
     DETAILS,
     DIAG_RUN,
     ESCALATION_NOTE,
@@ -41,6 +42,18 @@ def post_for(store: TicketStore, ticket: Ticket, remote_id: str,
         changes = payload.get("changes", {})
         return Post(remote_id, event_id, "Details changed:\n" + "\n".join(
             f"{name}: {value}" for name, value in sorted(changes.items())))
+    if kind == ATTACHMENT:
+        meta = _by_id(ticket.attachments, payload.get("attachment_id"))
+        if meta is None:
+            return None
+        try:
+            content = store.file_path(meta["sha256"]).read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"the attached file {meta['name']} is missing from the store "
+                                f"({store.file_path(meta['sha256'])})") from None
+        return Post(remote_id, event_id, f"Attached {meta['name']} ({meta['size']} bytes, "
+                                         f"sha256 {meta['sha256']})",
+                    attachment=Attachment(meta["name"], content, meta["mime"]))
     if kind == DIAG_RUN:
         try:
             run = store.load_run(payload["run_id"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from fieldkit.errors import FieldkitError
 from fieldkit.sync.backend import Post, SyncError
 from fieldkit.sync.notes import post_for
 from fieldkit.tickets.model import NOTE_KINDS
@@ -57,15 +58,20 @@ def confirm_posted(engine: SyncEngine, tickets: list[Work],
 
 def post_notes(engine: SyncEngine, work: dict[str, Work]) -> None:
     posts: list[tuple[Work, Entry, Post]] = []
-    skipped: dict[str, Settlement] = {}
+    gone: dict[str, set[str]] = {}
     for w in engine.live(work):
         for entry in w.of(*NOTE_KINDS):
-            post = post_for(engine.store, w.ticket, w.remote_id or "", entry)
+            try:
+                post = post_for(engine.store, w.ticket, w.remote_id or "", entry)
+            except FieldkitError as exc:  # e.g. an attached file missing from the store
+                engine.fail(w.ref, SyncError(str(exc), kind="local"))
+                break
             if post is None:  # the note it names is gone: nothing to send
-                skipped[w.ref] = Settlement(done={entry["event_id"]})
+                gone.setdefault(w.ref, set()).add(entry["event_id"])
             else:
                 posts.append((w, entry, post))
-    engine.settle(skipped)
+    engine.settle({ref: Settlement(done=ids) for ref, ids in gone.items()})
+    posts = [item for item in posts if item[0].ref not in engine.failures]
     if not posts:
         return
     by_ref: dict[str, set[str]] = {}

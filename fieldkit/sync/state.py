@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.sync.backend import SyncBusyError
 from fieldkit.tickets.model import utc_now
-from fieldkit.tickets.storage import atomic_write, dump_json, exclusive_lock, read_json
+from fieldkit.tickets.storage import (
+    atomic_write,
+    dump_json,
+    exclusive_lock,
+    holder_text,
+    read_json,
+)
 from fieldkit.tickets.store import TicketStore
 
 if TYPE_CHECKING:
@@ -29,8 +35,9 @@ def sync_lock(store: TicketStore, wait_s: float | None = None) -> Iterator[None]
     wait_s = SYNC_WAIT_S if wait_s is None else wait_s
 
     def busy() -> SyncBusyError:
-        return SyncBusyError(f"a sync is already running on this store ({store.root}); wait "
-                             "for it to finish, then run 'fieldkit sync' again if needed")
+        who = holder_text(store.root / ".sync.lock")
+        return SyncBusyError(f"a sync is already running on this store{who} ({store.root}); "
+                             "wait for it to finish, then run 'fieldkit sync' again if needed")
 
     with exclusive_lock(store.root / ".sync.lock", wait_s, busy=busy):
         yield

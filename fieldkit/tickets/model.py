@@ -68,7 +68,8 @@ DETAILS = "details"  # fields with no remote counterpart, sent as a note (payloa
 FIELDS = "fields"  # remote fields to set from the ticket's current values (payload: fields)
 STATUS = "status"  # the status changed locally (payload: status)
 DIAG_RUN = "diag_run"  # a diagnostic run to attach (payload: run_id)
-NOTE_KINDS = (NOTE, ESCALATION_NOTE, SOLUTION, DETAILS, DIAG_RUN)
+ATTACHMENT = "attachment"  # a file to attach (payload: attachment_id)
+NOTE_KINDS = (NOTE, ESCALATION_NOTE, SOLUTION, DETAILS, DIAG_RUN, ATTACHMENT)
 
 # edits of these reach remote fields; the others reach the central system as a note
 REMOTE_FIELDS = {"title": "title", "impact": "priority", "urgency": "priority",
@@ -118,8 +119,12 @@ def clean_text(name: str, value: str | None, limit: int, *, required: bool = Fal
     value = value.strip()
     if required and not value:
         raise InputError(f"{name} must not be empty")
+    if limit <= MAX_SHORT_TEXT and ("\n" in value or "\r" in value):
+        raise InputError(f"{name} must be one line (it is shown as one in lists and in RT)")
     if len(value) > limit:
-        raise InputError(f"{name} is too long ({len(value)} characters, at most {limit})")
+        hint = " (put long logs on the ticket with 'fieldkit ticket attach')" \
+            if limit == MAX_LONG_TEXT else ""
+        raise InputError(f"{name} is too long ({len(value)} characters, at most {limit}){hint}")
     return value
 
 
@@ -155,19 +160,27 @@ class Ticket:
     escalations: list[dict[str, Any]] = field(default_factory=list)
     worklog: list[dict[str, Any]] = field(default_factory=list)
     diag_runs: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)  # every change, oldest first
     remote: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=utc_now)
     updated_at: str = ""
-    # outbox events of the mutations since the ticket was loaded; the store drains them
+    # not stored: the outbox events of the mutations since the ticket was loaded (the store
+    # drains them), and who is making them (the technician, for the history)
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
+    actor: str = field(default="", repr=False, compare=False)
 
     @classmethod
-    def create(cls, title: str, **values: Any) -> Ticket:
+    def create(cls, title: str, *, actor: str = "", **values: Any) -> Ticket:
         """Build a validated new ticket from user input (unknown field names are a bug)."""
-        ticket = cls(title=clean_text("title", title, MAX_SHORT_TEXT, required=True))
+        ticket = cls(title=clean_text("title", title, MAX_SHORT_TEXT, required=True),
+                     actor=actor)
         ticket.edit(**values)
         ticket.updated_at = ticket.created_at
         ticket.events = [Event(CREATED, {})]  # the first message carries every field
+        ticket.history = []
+        ticket.log("created", f"created: {ticket.title} (P{ticket.priority} "
+                              f"{ticket.priority_label}, {ticket.category})")
         return ticket
 
     @property
@@ -221,6 +234,11 @@ class Ticket:
             if getattr(self, name) != value:
                 changes[name] = value
         status = changes.pop("status", None)
+        if changes:
+            self.log("edited", "; ".join(f"{name}: {_short(getattr(self, name))} -> "
+                                         f"{_short(value)}" for name, value in changes.items()),
+                     changes={name: [getattr(self, name), value]
+                              for name, value in changes.items()})
         for name, value in changes.items():
             setattr(self, name, value)
         remote = sorted({REMOTE_FIELDS[name] for name in changes if name in REMOTE_FIELDS})
@@ -246,6 +264,7 @@ class Ticket:
         entry = {"id": entry_id, "at": utc_now(), "minutes": minutes, "text": text}
         self.worklog.append(entry)
         self.events.append(Event(NOTE, {"entry_id": entry_id}, entry_id))
+        self.log("note", f"note ({minutes} min): {_short(text)}")
         if self.status == "new":
             self._set_status("in_progress")  # someone is working on it now
         self.touch()
@@ -265,6 +284,8 @@ class Ticket:
         entry = {"id": entry_id, "at": utc_now(), "from_level": self.level, "to_level": level,
                  "reason": reason}
         self.escalations.append(entry)
+        self.log("escalated", f"escalated from level {self.level} to level {level}: "
+                              f"{_short(reason)}")
         self.level = level
         # two remote effects, tracked and confirmed on their own: the note and the level/queue
         self.events.append(Event(ESCALATION_NOTE, {"entry_id": entry_id}, entry_id))
@@ -278,6 +299,7 @@ class Ticket:
             raise TransitionError(f"{self.ref} is already {self.status}")
         self.solution = solution
         self.events.append(Event(SOLUTION, {"text": solution}))
+        self.log("resolved", f"solution: {solution}", solution=solution)
         self._set_status("resolved")
         self.touch()
 
@@ -297,11 +319,37 @@ class Ticket:
         self.touch()
 
     def attach_run(self, summary: dict[str, Any]) -> None:
+        self._refuse_if_closed("attaching diagnostics")
         self.diag_runs.append(summary)
         self.events.append(Event(DIAG_RUN, {"run_id": summary["id"]}, summary["id"]))
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.get("counts", {}).items()))
+        self.log("diagnostics", f"diagnostic run on {summary.get('host', '?')}: {counts}",
+                 run_id=summary["id"])
         self.touch()
 
+    def add_attachment(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """Record a stored file (see the store's attach_file); it reaches the central system
+        as an attachment, once."""
+        self._refuse_if_closed("attaching files")
+        entry = {"id": new_event_id(), "at": utc_now(), "by": self.actor, **meta}
+        self.attachments.append(entry)
+        self.events.append(Event(ATTACHMENT, {"attachment_id": entry["id"]}, entry["id"]))
+        self.log("attachment", f"attached {entry['name']} ({entry['size']} bytes, sha256 "
+                               f"{entry['sha256'][:12]}...)", attachment_id=entry["id"])
+        self.touch()
+        return entry
+
+    def log(self, what: str, text: str, **details: Any) -> None:
+        """Add to the history: when, who, what happened (never sent as an outbox event)."""
+        self.history.append({"at": utc_now(), "by": self.actor, "what": what, "text": text,
+                             **details})
+
+    def _refuse_if_closed(self, doing: str) -> None:
+        if self.status == "closed":
+            raise TransitionError(f"{self.ref} is closed; reopen it before {doing}")
+
     def _set_status(self, status: str) -> None:
+        self.log("status", f"status {self.status} -> {status}", old=self.status, new=status)
         self.status = status
         self.events.append(Event(STATUS, {"status": status}))
 
@@ -325,4 +373,9 @@ class Ticket:
         return cls(**{k: v for k, v in data.items() if k in _STORED_FIELDS})
 
 
-_STORED_FIELDS = tuple(f.name for f in fields(Ticket) if f.name != "events")
+_STORED_FIELDS = tuple(f.name for f in fields(Ticket) if f.name not in ("events", "actor"))
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

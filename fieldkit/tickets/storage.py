@@ -105,54 +105,82 @@ class AtomicJSONStorage(Storage):
         pass
 
 
+# Set by the CLI: how to tell the technician that we wait for another fieldkit (stderr).
+WaitNotice = Callable[[str], None]
+wait_notice: WaitNotice | None = None
+WAIT_NOTICE_AFTER_S = 1.0
+
+
 @contextmanager
 def exclusive_lock(lock_path: Path, timeout_s: float = LOCK_TIMEOUT_S,
                    busy: Callable[[], FieldkitError] | None = None) -> Iterator[None]:
     """Hold an inter-process lock; waits up to ``timeout_s`` for another fieldkit to finish.
 
-    ``busy`` makes the error raised when the wait runs out (default: the store is busy).
+    ``busy`` makes the error raised when the wait runs out (default: the store is busy). The
+    holder writes its pid into the lock file, so a waiting fieldkit can say whom it waits for.
     """
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
         try:
-            _acquire(fd, lock_path, timeout_s)
+            _wait_for(fd, lock_path, timeout_s)
         except StoreLockedError:
             if busy is None:
                 raise
             raise busy() from None
+        _write_pid(fd)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
 
 
+def _wait_for(fd: int, lock_path: Path, timeout_s: float) -> None:
+    start = time.monotonic()
+    told = False
+    while not _try_lock(fd):
+        waited = time.monotonic() - start
+        if waited >= timeout_s:
+            raise StoreLockedError(f"the store is busy ({lock_path} is held by another fieldkit "
+                                   f"process{holder_text(lock_path)} for more than "
+                                   f"{timeout_s:g} s)")
+        if not told and waited >= WAIT_NOTICE_AFTER_S and wait_notice is not None:
+            wait_notice(f"waiting for another fieldkit{holder_text(lock_path)} to finish with "
+                        f"{lock_path.parent} ...")
+            told = True
+        time.sleep(0.01)
+
+
+def holder_text(lock_path: Path) -> str:
+    """`` (pid N)`` for the fieldkit holding ``lock_path``, or nothing when unknown."""
+    try:
+        pid = lock_path.read_text().strip()
+    except OSError:
+        return ""
+    return f" (pid {pid})" if pid.isdigit() else ""
+
+
 if sys.platform != "win32":
     import fcntl
 
-    def _acquire(fd: int, lock_path: Path, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise StoreLockedError(
-                        f"the store is busy ({lock_path} is held by another fieldkit process)"
-                    ) from None
-                time.sleep(0.01)
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def _write_pid(fd: int) -> None:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
 
 else:  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _acquire(fd: int, lock_path: Path, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return
-            except OSError:
-                if time.monotonic() >= deadline:
-                    raise StoreLockedError(
-                        f"the store is busy ({lock_path} is held by another fieldkit process)"
-                    ) from None
-                time.sleep(0.01)
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _write_pid(fd: int) -> None:
+        pass  # the locked byte range cannot be rewritten while held on Windows

@@ -9,6 +9,7 @@ Layout under ``<home>/store``::
     tickets/0001.json    TinyDB: tickets FK-257..FK-512 ... (see shards.py for why)
     archive/NNNN.json    closed, fully synced tickets moved out of the way, same layout
     runs/<uuid>.json     one diagnostic run each: the bulky evidence, out of the hot files
+    files/<sha256>       attached files (logs, screenshots), stored once by content
 
 The next ref follows the highest one held (hot or archived), so creating a ticket touches one
 file. Archived tickets stay readable by ref; changing one (reopen) moves it back first.
@@ -26,12 +27,13 @@ from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tinydb import TinyDB, where
 from tinydb.table import Document
 
 from fieldkit.errors import NotFoundError, StoreVersionError
+from fieldkit.tickets.files import store_file
 from fieldkit.tickets.migrations import MIGRATIONS
 from fieldkit.tickets.model import Event, Ticket, format_ref, parse_ref, utc_now
 from fieldkit.tickets.shards import Shards, shard_of
@@ -45,6 +47,7 @@ Mutation = Callable[[Ticket], Any]  # changes the ticket; the events it records 
 Tickets = list[Ticket]
 Outbox = dict[str, list[dict[str, Any]]]
 Pending = list[tuple[Ticket, list[dict[str, Any]]]]
+Kept = list[dict[str, str]]
 __all__ = ["Event", "Settlement", "TicketStore", "run_summary"]
 
 
@@ -65,18 +68,20 @@ class Settlement:
 
 
 class TicketStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, actor: str = "") -> None:
         self.root = root
+        self.actor = actor  # who makes the changes: the technician, for ticket histories
         self.meta_path = root / "meta.json"
         self.tickets_dir = root / "tickets"
         self.runs_dir = root / "runs"
+        self.files_dir = root / "files"
         self.tmp_dir = root / "tmp"
         self.hot = Shards(self.tickets_dir, self.tmp_dir)
         self.archived = Shards(root / "archive", self.tmp_dir)
 
     @classmethod
-    def at_home(cls, home: Path) -> TicketStore:
-        return cls(home / "store")
+    def at_home(cls, home: Path, actor: str = "") -> TicketStore:
+        return cls(home / "store", actor)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -143,6 +148,7 @@ class TicketStore:
             with self.hot.open(shard_of(number)) as db:
                 table = db.table("tickets")
                 ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
+                ticket.actor = self.actor
                 mutate(ticket)
                 table.upsert(Document(ticket.to_dict(), doc_id=number))
                 self._record_events(db, ticket)
@@ -150,6 +156,23 @@ class TicketStore:
 
     def attach_run(self, key: str, run: dict[str, Any]) -> Ticket:
         return self.change(key, lambda ticket: ticket.attach_run(self._save_run(run)))
+
+    def attach_file(self, key: str, source: BinaryIO, name: str, mime: str,
+                    limit: int) -> tuple[Ticket, dict[str, Any]]:
+        """Store a file for a ticket (streamed, hashed, at most ``limit`` bytes, 0600) and
+        record it on the ticket; the content lives under files/, out of the ticket tables."""
+        self.get(key)  # a typo fails before a large copy
+        with self._writing():
+            meta = store_file(source, self.files_dir, self.tmp_dir, limit)
+        added: dict[str, Any] = {}
+
+        def attach(ticket: Ticket) -> None:
+            added.update(ticket.add_attachment({"name": name, "mime": mime, **meta}))
+
+        return self.change(key, attach), added
+
+    def file_path(self, sha256: str) -> Path:
+        return self.files_dir / sha256
 
     # -- the outbox (drained by fieldkit.sync) ------------------------------------------------
 
@@ -198,6 +221,7 @@ class TicketStore:
     def _settle_one(self, db: TinyDB, number: int, settlement: Settlement, now: str) -> Ticket:
         table = db.table("tickets")
         ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
+        ticket.actor = self.actor
         outbox = db.table("outbox")
         mine = outbox.search(where("ticket_id") == ticket.id)
         gone = [doc.doc_id for doc in mine if doc["event_id"] in settlement.done]
@@ -219,17 +243,26 @@ class TicketStore:
 
     # -- the archive -------------------------------------------------------------------------
 
-    def archive(self, older_than: str) -> Tickets:
+    def archive(self, older_than: str) -> tuple[Tickets, Kept]:
         """Move closed tickets with nothing left to sync, last changed before ``older_than``
-        (UTC ISO time, inclusive), to the archive: they stop weighing on ``list`` and sync."""
+        (UTC ISO time, inclusive), to the archive: they stop weighing on ``list`` and sync.
+        Returns the moved tickets and the closed ones kept, each with the reason."""
         moved: Tickets = []
+        kept: Kept = []
         with self._writing():
             for shard in self.hot.numbers():
                 data = self.hot.read(shard)
                 unsynced = {e["ticket_id"] for e in data.get("outbox", {}).values()}
-                chosen = [Ticket.from_dict(doc) for doc in data.get("tickets", {}).values()
-                          if doc["status"] == "closed" and doc["id"] not in unsynced
-                          and doc["updated_at"] <= older_than]
+                chosen = []
+                for doc in data.get("tickets", {}).values():
+                    if doc["status"] != "closed":
+                        continue
+                    if doc["id"] in unsynced:
+                        kept.append({"ref": doc["ref"], "reason": "not synced yet"})
+                    elif doc["updated_at"] > older_than:
+                        kept.append({"ref": doc["ref"], "reason": "closed too recently"})
+                    else:
+                        chosen.append(Ticket.from_dict(doc))
                 if not chosen:
                     continue
                 # archive copy first: a crash in between leaves a copy in both, never none
@@ -239,7 +272,7 @@ class TicketStore:
                 with self.hot.open(shard) as db:
                     db.table("tickets").remove(doc_ids=[t.number for t in chosen])
                 moved += chosen
-        return sorted(moved, key=lambda t: t.number)
+        return sorted(moved, key=lambda t: t.number), kept
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -278,7 +311,7 @@ class TicketStore:
     def _writing(self) -> Iterator[None]:
         # the home (config, profiles) is created private too; an existing one is left as it is
         for directory in (self.root.parent, self.root, self.tickets_dir, self.runs_dir,
-                          self.tmp_dir):
+                          self.files_dir, self.tmp_dir):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with exclusive_lock(self.root / ".lock"):
             for stale in self.tmp_dir.iterdir():  # left by a killed writer; we hold the lock

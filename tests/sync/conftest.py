@@ -93,7 +93,8 @@ def assert_exactly_once(rt, store):
     for ticket in store.list():
         remote = one_remote(rt, ticket.id)
         counts = event_counts(rt, remote["id"])
-        expected = [e["id"] for e in ticket.worklog + ticket.escalations + ticket.diag_runs]
+        expected = [e["id"] for e in ticket.worklog + ticket.escalations + ticket.diag_runs
+                    + ticket.attachments]
         assert {event: counts.get(event, 0) for event in expected} == dict.fromkeys(expected, 1), \
             (ticket.ref, counts)
         assert all(n == 1 for n in counts.values()), (ticket.ref, counts)

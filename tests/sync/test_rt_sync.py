@@ -197,3 +197,24 @@ def test_progress_bar_on_a_terminal(synced, proc, home):
     assert done.returncode == 0
     assert b"3/3" in shown and b"FK-" in shown
     assert b"3 created" in done.stdout
+
+
+def test_attached_files_reach_rt_once_with_matching_sha256(synced, proc, home, tmp_path):
+    import hashlib
+
+    log = tmp_path / "outlook.log"
+    log.write_bytes(b"".join(b"%06d 0x800CCC0F cannot connect to smtp\n" % i
+                             for i in range(125000)))  # 5 MB of log
+    t = new_ticket(proc, "-t", "Outlook cannot send")
+    r = proc("ticket", "attach", "1", str(log), "--json")
+    assert r.code == 0, r.err
+    proc("ticket", "attach", "1", "-", "--name", "ipconfig.txt", input=b"IPv4 10.0.0.7\n")
+    assert proc("sync").code == 0
+    assert proc("sync", "--json").json()["updated"] == 0  # a re-run adds nothing
+    remote = one_remote(synced, t["id"])
+    items = attachments(synced, remote["id"])
+    (logs,) = [i for i in items if i["Filename"] == "outlook.log"]
+    assert hashlib.sha256(content(synced, logs["id"])).hexdigest() == \
+        hashlib.sha256(log.read_bytes()).hexdigest()
+    assert [i["Filename"] for i in items].count("ipconfig.txt") == 1
+    assert_exactly_once(synced, TicketStore.at_home(home))

@@ -144,14 +144,16 @@ def test_archive_moves_only_closed_synced_old_tickets(store):
     store.change(unsynced.ref, lambda t: t.resolve("x"))
     store.change(unsynced.ref, lambda t: t.close())
     open_one = store.create(Ticket.create("still open"))
-    moved = store.archive(older_than="2026-01-01T00:00:00Z")
+    moved, kept = store.archive(older_than="2026-01-01T00:00:00Z")
     assert [t.ref for t in moved] == [old.ref]
+    assert sorted((k["ref"], k["reason"]) for k in kept) == [
+        (recent.ref, "closed too recently"), (unsynced.ref, "not synced yet")]
     assert [t.ref for t in store.list()] == [recent.ref, unsynced.ref, open_one.ref]
     assert [t.ref for t in store.list(archived=True)] == [old.ref, recent.ref, unsynced.ref,
                                                           open_one.ref]
     assert store.get(old.ref).title == "old and synced"
     assert store.get(old.id).ref == old.ref
-    assert store.archive(older_than="2026-01-01T00:00:00Z") == []
+    assert store.archive(older_than="2026-01-01T00:00:00Z")[0] == []
 
 
 def test_refs_never_reused_after_archiving_the_newest(store):
