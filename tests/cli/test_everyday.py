@@ -127,8 +127,9 @@ def test_attach_a_5_mb_log_from_a_file_and_from_stdin(proc, home, tmp_path):
     (meta,) = r.json()
     assert meta["size"] == 5 * 1024 * 1024 and meta["name"] == "app.log"
     assert meta["sha256"] == hashlib.sha256(log.read_bytes()).hexdigest()
-    r = proc("ticket", "attach", "1", "-", "--name", "dmesg.txt", input=b"kernel: oops\n" * 10)
-    assert r.code == 0
+    piped = b"kernel: usb 1-1: device descriptor read/64, error -71\n" * 100000  # 5.3 MB
+    r = proc("ticket", "attach", "1", "-", "--name", "dmesg.txt", "--json", input=piped)
+    assert r.code == 0 and r.json()[0]["sha256"] == hashlib.sha256(piped).hexdigest()
     stored = home / "store" / "files" / meta["sha256"]
     assert stored.read_bytes() == log.read_bytes() and stored.stat().st_mode & 0o777 == 0o600
     shown = proc("ticket", "show", "1").out
