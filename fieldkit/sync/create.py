@@ -38,11 +38,7 @@ def create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -
     missing = [w for w in new if w.ticket.id not in found]
     young = [w for w in missing if _attempt_age(w) < engine.grace_s]
     if young:
-        wait = engine.grace_s - min(_attempt_age(w) for w in young)
-        engine.notice(f"waiting {wait:.0f} s: an interrupted sync may still be creating "
-                      f"{', '.join(w.ref for w in young)} on the server")
-        engine.sleep(max(0.0, wait))
-        found.update(engine.backend.find_by_client_ids([w.ticket.id for w in young]))
+        found.update(_wait_for_interrupted(engine, young))
         missing = [w for w in missing if w.ticket.id not in found]
     _link(engine, [(w, found[w.ticket.id], _baseline(engine, w.ticket, found[w.ticket.id]))
                    for w in new if w.ticket.id in found])
@@ -60,6 +56,29 @@ def create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -
         engine.fail(w.ref, SyncError(f"not created: {engine.dropped_client_id} lost its "
                                      "client id on the server (see 'fieldkit sync check')",
                                      kind="config"))
+
+
+def _wait_for_interrupted(engine: SyncEngine, young: list[Work]) -> dict[str, RemoteTicket]:
+    """Wait until an interrupted sync's creates can no longer be running in the server: the
+    attempt is older than the grace time, and searching again finds nothing new (a server
+    slower than the grace time is still creating one ticket after another)."""
+    wait = engine.grace_s - min(_attempt_age(w) for w in young)
+    engine.notice(f"waiting {wait:.0f} s or more: an interrupted sync may still be creating "
+                  f"{', '.join(w.ref for w in young)} on the server")
+    engine.sleep(max(0.0, wait))
+    ids = [w.ticket.id for w in young]
+    found = engine.backend.find_by_client_ids(ids)
+    quiet = max(1.0, min(10.0, engine.grace_s / 4))
+    for _round in range(60):  # bounded: a server still creating after ~10 minutes is not ours
+        if len(found) == len(ids):
+            break
+        engine.sleep(quiet)
+        again = engine.backend.find_by_client_ids(ids)
+        if len(again) == len(found):
+            break  # nothing new for a while: what is missing was never created
+        found = again
+    engine.seen.update((remote.id, remote) for remote in found.values())
+    return found
 
 
 def _create_batch(engine: SyncEngine, batch: list[Work]) -> None:
