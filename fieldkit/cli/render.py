@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 _COLOURS = {
@@ -27,6 +27,19 @@ _ASCII_SYMBOLS = {"ok": "+", "warn": "!", "fail": "x", "error": "?", "skip": "-"
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def stream_json_array(items: Iterable[Any]) -> None:
+    """A JSON array written one item per line as items arrive: memory stays flat however many
+    there are, and compact items use the C encoder (the indenting one is pure Python)."""
+    write = sys.stdout.write
+    write("[")
+    first = True
+    for item in items:
+        write("\n" if first else ",\n")
+        write(json.dumps(item, ensure_ascii=False))
+        first = False
+    write("\n]\n" if not first else "]\n")
 
 
 def use_colour() -> bool:

@@ -82,11 +82,13 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")
     Pending entries per ticket, held tickets, conflicts, the last sync and its error.
     """
     from fieldkit.sync.state import load_state, plan
+    from fieldkit.tickets.query import Filter
 
     store = _store()
     state = load_state(store)
     pending = plan(store)
-    conflicts = [t.remote["conflict"] for t in store.list() if t.remote.get("conflict")]
+    flagged = Filter(where=lambda row: row.flagged)  # the index knows: no full read
+    conflicts = [t.remote["conflict"] for t in store.select(flagged) if t.remote.get("conflict")]
     data = {"pending": sum(len(p["events"]) for p in pending), "tickets": pending,
             "conflicts": conflicts, "last_sync_at": state.get("last_sync_at"),
             "last_success_at": state.get("last_success_at"),

@@ -87,24 +87,105 @@ def list_(
     status: str = typer.Option(None, "--status", metavar="new|in_progress|pending|resolved|"
                                "closed", help="Only tickets with this status."),
     site: str = typer.Option(None, "--site", metavar="SITE", help="Only tickets of this site."),
+    category: str = typer.Option(None, "--category", metavar=CATEGORY_CHOICES,
+                                 help="Only tickets of this category."),
+    level: int = typer.Option(None, "--level", metavar="1|2|3",
+                              help="Only tickets at this support level."),
+    since: str = typer.Option(None, "--since", metavar="DATE",
+                              help="Only tickets changed since DATE (YYYY-MM-DD, local)."),
+    pending: bool = typer.Option(False, "--pending", help="Only tickets not synced yet."),
     archived: bool = typer.Option(False, "--archived", help="Include archived tickets."),
+    limit: int = typer.Option(None, "--limit", min=1, metavar="N",
+                              help="At most N tickets (the table shows 50 by default)."),
+    all_: bool = typer.Option(False, "--all", help="Every matching ticket."),
     json_out: bool = typer.Option(False, "--json", help="Print the tickets as a JSON array."),
 ) -> None:
-    """List tickets, oldest first (times in your local zone)."""
-    from fieldkit.cli.ticketview import LIST_HEADERS, list_row
+    """List tickets, newest first (times in your zone).
 
-    if status is not None:
-        from fieldkit.tickets.model import STATUSES, choice
+    --json writes every matching ticket (or --limit N), one at a time.
 
-        status = choice("status", status, STATUSES)
-    tickets = _store().list(status=status, site=site, archived=archived)
+    \b
+    Examples:
+      fieldkit ticket list --status new
+      fieldkit ticket list --site "ACME Berlin" --since 2026-11-01
+      fieldkit ticket list --pending --json
+    """
+    from itertools import islice
+
+    from fieldkit.cli.ticketview import LIST_HEADERS, row_cells
+    from fieldkit.tickets import query
+
+    wanted = _filter(status, site, category, level, since, pending, archived)
+    store = _store()
+    found = query.rows(store, wanted) if store.exists() else iter(())
     if json_out:
-        render.print_json([t.to_dict() for t in tickets])
+        shown = found if limit is None or all_ else islice(found, limit)
+        render.stream_json_array(query.documents(shown))
         return
-    if not tickets:
+    cap = None if all_ else (limit or 50)
+    rows = [row for _shards, row in (found if cap is None else islice(found, cap))]
+    if not rows:
         print("no tickets")
         return
-    print(render.table(LIST_HEADERS, [list_row(t) for t in tickets]))
+    print(render.table(LIST_HEADERS, [row_cells(row) for row in rows]))
+    more = sum(1 for _ in found) if cap is not None else 0
+    if more:
+        print(f"... {more} more (use --limit N or --all)")
+
+
+@app.command("search")
+def search(
+    text: str = typer.Argument(..., metavar="TEXT", help="Words to find (all of them)."),
+    site: str = typer.Option(None, "--site", metavar="SITE", help="Only tickets of this site."),
+    since: str = typer.Option(None, "--since", metavar="DATE",
+                              help="Only tickets changed since DATE (YYYY-MM-DD, local)."),
+    limit: int = typer.Option(20, "--limit", min=1, metavar="N", help="At most N tickets."),
+    json_out: bool = typer.Option(False, "--json", help="Print the hits as JSON."),
+) -> None:
+    """Find tickets by words, archived ones too.
+
+    Looks in titles, descriptions, notes, solutions, escalation reasons, diagnostic findings
+    and file names; newest first, with the matching text.
+
+    \b
+    Examples:
+      fieldkit ticket search "0x800CCC0F"
+      fieldkit ticket search toner --site "ACME Berlin"
+    """
+    from fieldkit.cli.ticketview import local_time
+    from fieldkit.tickets import query
+
+    store = _store()
+    wanted = _filter(None, site, None, None, since, False, True)
+    hits, total = query.search(store, text, wanted, limit) if store.exists() else ([], 0)
+    if json_out:
+        render.print_json([{"ref": h.row.ref, "title": h.row.title, "status": h.row.status,
+                            "site": h.row.site, "updated_at": h.row.updated_at,
+                            "where": h.where, "snippet": h.snippet} for h in hits])
+        return
+    if not hits:
+        print("nothing found")
+        return
+    print(render.table(("REF", "UPDATED", "STATUS", "SITE", "TITLE", "WHERE", "MATCH"),
+                       [(h.row.ref, local_time(h.row.updated_at), h.row.status, h.row.site,
+                         h.row.title, h.where, h.snippet) for h in hits], max_width=50))
+    if total > len(hits):
+        print(f"... {total - len(hits)} more (use --limit N)")
+
+
+def _filter(status, site, category, level, since, pending, archived):
+    from fieldkit.cli.ticketview import parse_since
+    from fieldkit.errors import InputError
+    from fieldkit.tickets import query
+    from fieldkit.tickets.model import CATEGORIES, STATUSES, choice
+
+    if level is not None and level not in (1, 2, 3):
+        raise InputError(f"--level must be 1, 2 or 3 (got {level})")
+    return query.Filter(status=choice("--status", status, STATUSES) if status else None,
+                        site=site, category=choice("--category", category, CATEGORIES)
+                        if category else None, level=level,
+                        since=parse_since(since) if since else None, pending=pending,
+                        archived=archived)
 
 
 @app.command("show")

@@ -5,7 +5,7 @@ The JSON form (``--json``) is the stored form and stays UTC; people read local t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fieldkit.cli import render
@@ -27,9 +27,24 @@ def brief(ticket: Any, verb: str) -> str:
             f"[P{ticket.priority} {ticket.priority_label}, {ticket.status}, L{ticket.level}]")
 
 
-def list_row(t: Any) -> tuple[str, ...]:
-    return (t.ref, f"P{t.priority}", t.status, f"L{t.level}", t.site, t.title,
-            local_time(t.updated_at))
+def row_cells(row: Any) -> tuple[str, ...]:
+    """A ticket (or its index row) as a line of ``ticket list``."""
+    return (row.ref, f"P{row.priority}", row.status, f"L{row.level}", row.site, row.title,
+            local_time(row.updated_at))
+
+
+def parse_since(text: str) -> str:
+    """``2026-11-01`` (local midnight) or an ISO date-time -> the UTC form the store keeps."""
+    from fieldkit.errors import InputError
+
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--since {text!r}: write a date as YYYY-MM-DD (or YYYY-MM-DDTHH:MM)"
+                         ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # a date without a zone means the technician's own
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 LIST_HEADERS = ("REF", "PRI", "STATUS", "LVL", "SITE", "TITLE", "UPDATED")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import InputError
@@ -20,9 +21,12 @@ from fieldkit.tickets.model import FIELDS, STATUS, Ticket, utc_now
 
 if TYPE_CHECKING:
     from fieldkit.sync.engine import SyncEngine, Work
+from fieldkit.tickets.query import Filter
 from fieldkit.tickets.store import Settlement, TicketStore
 
 NONE, PUSH, PULL, AGREE, CONFLICT = "none", "push", "pull", "agree", "conflict"
+# a ticket closed here and untouched for this long is no longer read back from the server
+PULL_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,11 @@ class Merge:
 
 
 def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
-    linked = [t for t in engine.store.list() if t.remote.get("id") and t.ref not in
-              engine.failures and not t.remote.get("held")]
+    since = (datetime.now(UTC) - timedelta(days=PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    worth_reading = Filter(where=lambda row: row.linked and (
+        row.status != "closed" or row.pending or row.flagged or row.updated_at >= since))
+    linked = [t for t in engine.store.select(worth_reading)
+              if t.ref not in engine.failures and not t.remote.get("held")]
     if not linked:
         return
     # tickets read in this run already (just created or found) are not read again

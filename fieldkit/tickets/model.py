@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -374,6 +374,13 @@ class Ticket:
 
 
 _STORED_FIELDS = tuple(f.name for f in fields(Ticket) if f.name not in ("events", "actor"))
+
+
+def stored_defaults() -> dict[str, Any]:
+    """Every stored key with its default (for documents written by an older fieldkit)."""
+    return {f.name: (f.default_factory() if f.default_factory is not MISSING else f.default)
+            for f in fields(Ticket) if f.name in _STORED_FIELDS and
+            (f.default is not MISSING or f.default_factory is not MISSING)}
 
 
 def _short(value: Any, limit: int = 80) -> str:

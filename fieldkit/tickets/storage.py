@@ -133,6 +133,20 @@ def exclusive_lock(lock_path: Path, timeout_s: float = LOCK_TIMEOUT_S,
         os.close(fd)  # closing the descriptor releases the lock
 
 
+@contextmanager
+def lock_if_free(lock_path: Path) -> Iterator[bool]:
+    """Take the lock only if nobody holds it (readers repairing an index must never wait)."""
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError:
+        yield False
+        return
+    try:
+        yield _try_lock(fd)
+    finally:
+        os.close(fd)
+
+
 def _wait_for(fd: int, lock_path: Path, timeout_s: float) -> None:
     start = time.monotonic()
     told = False

@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tinydb import TinyDB, where
+
+if TYPE_CHECKING:
+    from fieldkit.tickets.query import Filter
 from tinydb.table import Document
 
 from fieldkit.errors import NotFoundError, StoreVersionError
@@ -48,6 +51,7 @@ Tickets = list[Ticket]
 Outbox = dict[str, list[dict[str, Any]]]
 Pending = list[tuple[Ticket, list[dict[str, Any]]]]
 Kept = list[dict[str, str]]
+Entries = list[dict[str, Any]]
 __all__ = ["Event", "Settlement", "TicketStore", "run_summary"]
 
 
@@ -76,14 +80,19 @@ class TicketStore:
         self.runs_dir = root / "runs"
         self.files_dir = root / "files"
         self.tmp_dir = root / "tmp"
-        self.hot = Shards(self.tickets_dir, self.tmp_dir)
-        self.archived = Shards(root / "archive", self.tmp_dir)
+        self.lock_path = root / ".lock"
+        self.hot = Shards(self.tickets_dir, self.tmp_dir, self.lock_path)
+        self.archived = Shards(root / "archive", self.tmp_dir, self.lock_path)
 
     @classmethod
     def at_home(cls, home: Path, actor: str = "") -> TicketStore:
         return cls(home / "store", actor)
 
     # -- reading ------------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """A store is here (and this fieldkit can read it)."""
+        return self._check_schema()
 
     def get(self, key: str) -> Ticket:
         """Find a ticket by ref (``FK-12``, ``12``) or by its full id."""
@@ -104,17 +113,21 @@ class TicketStore:
 
     def list(self, *, status: str | None = None, site: str | None = None,
              archived: bool = False) -> Tickets:
-        """Tickets in ref order; archived ones only when asked for."""
+        """Tickets in ref order; archived ones only when asked for. Filters are answered by the
+        indexes, so only shards holding a matching ticket are read."""
+        from fieldkit.tickets import query
+
+        return self.select(query.Filter(status=status, site=site, archived=archived))
+
+    def select(self, wanted: Filter) -> Tickets:
+        """The tickets a filter keeps, in ref order (one read per shard that holds some)."""
+        from fieldkit.tickets import query
+
         if not self._check_schema():
             return []
-        site_key = site.casefold() if site else None
-        docs = dict(self.hot.iter_docs())
-        if archived:
-            for number, doc in self.archived.iter_docs():
-                docs.setdefault(number, doc)  # a copy left mid-move: the hot one wins
-        tickets = (Ticket.from_dict(docs[n]) for n in sorted(docs))
-        return [t for t in tickets if (status is None or t.status == status)
-                and (site_key is None or t.site.casefold() == site_key)]
+        newest_first = [Ticket.from_dict(doc) for doc in
+                        query.documents(query.rows(self, wanted))]
+        return newest_first[::-1]
 
     def load_run(self, run_id: str) -> dict[str, Any]:
         if not _looks_like_uuid(run_id):
@@ -181,11 +194,14 @@ class TicketStore:
         return {ticket.id: entries for ticket, entries in self.pending()}
 
     def pending(self) -> Pending:
-        """Each ticket with outbox entries, and its entries oldest first (one read per shard)."""
+        """Each ticket with outbox entries, and its entries oldest first. Only shards whose
+        index shows something pending are read."""
         found: Pending = []
         if not self._check_schema():
             return found
         for shard in self.hot.numbers():
+            if not any(row.pending for row in self.hot.rows(shard)):
+                continue
             data = self.hot.read(shard)
             per_ticket: dict[str, list[dict[str, Any]]] = {}
             entries = data.get("outbox", {})
@@ -246,33 +262,61 @@ class TicketStore:
     def archive(self, older_than: str) -> tuple[Tickets, Kept]:
         """Move closed tickets with nothing left to sync, last changed before ``older_than``
         (UTC ISO time, inclusive), to the archive: they stop weighing on ``list`` and sync.
-        Returns the moved tickets and the closed ones kept, each with the reason."""
+        Returns the moved tickets and the closed ones kept, each with the reason. Each shard
+        is read once and written once (whole-shard writes, no per-ticket table rebuilds)."""
         moved: Tickets = []
         kept: Kept = []
         with self._writing():
             for shard in self.hot.numbers():
-                data = self.hot.read(shard)
-                unsynced = {e["ticket_id"] for e in data.get("outbox", {}).values()}
                 chosen = []
-                for doc in data.get("tickets", {}).values():
-                    if doc["status"] != "closed":
+                for row in self.hot.rows(shard):
+                    if row.status != "closed":
                         continue
-                    if doc["id"] in unsynced:
-                        kept.append({"ref": doc["ref"], "reason": "not synced yet"})
-                    elif doc["updated_at"] > older_than:
-                        kept.append({"ref": doc["ref"], "reason": "closed too recently"})
+                    if row.pending:
+                        kept.append({"ref": row.ref, "reason": "not synced yet"})
+                    elif row.updated_at > older_than:
+                        kept.append({"ref": row.ref, "reason": "closed too recently"})
                     else:
-                        chosen.append(Ticket.from_dict(doc))
+                        chosen.append(str(row.number))
                 if not chosen:
                     continue
+                hot, archive = self.hot.read(shard), self.archived.read(shard)
+                docs = {key: hot["tickets"][key] for key in chosen}
+                archive.setdefault("tickets", {}).update(docs)
                 # archive copy first: a crash in between leaves a copy in both, never none
-                with self.archived.open(shard) as db:
-                    for t in chosen:
-                        db.table("tickets").upsert(Document(t.to_dict(), doc_id=t.number))
-                with self.hot.open(shard) as db:
-                    db.table("tickets").remove(doc_ids=[t.number for t in chosen])
-                moved += chosen
+                self.archived.write(shard, archive)
+                for key in chosen:
+                    del hot["tickets"][key]
+                self.hot.write(shard, hot)
+                moved += [Ticket.from_dict(doc) for doc in docs.values()]
         return sorted(moved, key=lambda t: t.number), kept
+
+    def create_many(self, batch: Iterable[tuple[Ticket, dict[str, Any] | None]]) -> Tickets:
+        """Store many new tickets (an import, a migration, a benchmark) with their runs and
+        outbox events: one write per shard instead of one per ticket."""
+        created: Tickets = []
+        with self._writing():
+            number = max(self.hot.highest_number(), self.archived.highest_number())
+            pending: dict[int, list[Ticket]] = {}
+            for ticket, run in batch:
+                number += 1
+                ticket.ref = format_ref(number)
+                if run is not None:
+                    ticket.attach_run(self._save_run(run))
+                pending.setdefault(shard_of(number), []).append(ticket)
+                created.append(ticket)
+            for shard, tickets in pending.items():
+                data = self.hot.read(shard)
+                table = data.setdefault("tickets", {})
+                outbox = data.setdefault("outbox", {})
+                next_id = max((int(k) for k in outbox), default=0) + 1
+                for ticket in tickets:
+                    table[str(ticket.number)] = ticket.to_dict()
+                    for entry in self._entries(ticket):
+                        outbox[str(next_id)] = entry
+                        next_id += 1
+                self.hot.write(shard, data)
+        return created
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -313,7 +357,7 @@ class TicketStore:
         for directory in (self.root.parent, self.root, self.tickets_dir, self.runs_dir,
                           self.files_dir, self.tmp_dir):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with exclusive_lock(self.root / ".lock"):
+        with exclusive_lock(self.lock_path):
             for stale in self.tmp_dir.iterdir():  # left by a killed writer; we hold the lock
                 stale.unlink(missing_ok=True)
             self._migrate()
@@ -337,12 +381,16 @@ class TicketStore:
             atomic_write(self.meta_path, dump_json(meta), self.tmp_dir)
 
     def _record_events(self, db: TinyDB, ticket: Ticket) -> None:
+        db.table("outbox").insert_multiple(self._entries(ticket))
+
+    def _entries(self, ticket: Ticket) -> Entries:
+        """The ticket's new events as outbox entries (and forget them on the ticket)."""
         now = utc_now()
-        db.table("outbox").insert_multiple(
-            {"event_id": event.event_id or str(uuid.uuid4()), "ticket_id": ticket.id,
-             "ref": ticket.ref, "kind": event.kind, "payload": event.payload, "at": now}
-            for event in ticket.events)
+        entries = [{"event_id": event.event_id or str(uuid.uuid4()), "ticket_id": ticket.id,
+                    "ref": ticket.ref, "kind": event.kind, "payload": event.payload, "at": now}
+                   for event in ticket.events]
         ticket.events.clear()
+        return entries
 
     def _save_run(self, run: dict[str, Any]) -> dict[str, Any]:
         run = dict(run)

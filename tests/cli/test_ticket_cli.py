@@ -126,13 +126,13 @@ def test_corrupt_store_via_cli(proc, home):
 def test_internal_error_is_one_line_and_debug_shows_traceback(cli, monkeypatch):
     from fieldkit.tickets.store import TicketStore
 
-    def broken(self, **kw):
+    def broken(self, *args, **kw):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(TicketStore, "list", broken)
-    r = cli("ticket", "list")
+    monkeypatch.setattr(TicketStore, "get", broken)
+    r = cli("ticket", "show", "FK-1")
     assert r.code == 70 and "internal error" in r.err and "Traceback" not in r.err
-    debug = cli("--debug", "ticket", "list")
+    debug = cli("--debug", "ticket", "show", "FK-1")
     assert debug.code == 70, "--debug adds a traceback and never changes the code"
     assert "Traceback" in debug.err and "ZeroDivisionError: boom" in debug.err
 

@@ -1,0 +1,137 @@
+"""Finding tickets in a big store: filters on the indexes, documents read one shard at a time.
+
+Everything here walks the shards newest first and reads a shard only when one of its tickets is
+wanted, so memory stays flat in the number of tickets and a filter that matches a few tickets
+reads a few files. A ticket present in both the hot set and the archive (a crash in the middle
+of a move) is shown once, from the hot set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fieldkit.tickets.index import Row, searchable_text, words
+from fieldkit.tickets.shards import TICKETS_PER_SHARD, Shards
+
+if TYPE_CHECKING:
+    from fieldkit.tickets.store import TicketStore
+
+
+@dataclass(frozen=True)
+class Filter:
+    status: str | None = None
+    site: str | None = None
+    category: str | None = None
+    level: int | None = None
+    since: str | None = None  # UTC ISO time: updated at or after
+    pending: bool = False  # only tickets with something not synced yet
+    archived: bool = False  # the archive too
+    where: Callable[[Row], bool] | None = None  # any other condition on the index row
+
+    def keeps(self, row: Row) -> bool:
+        return ((self.where is None or self.where(row))
+                and (self.status is None or row.status == self.status)
+                and (self.site is None or row.site.casefold() == self.site.casefold())
+                and (self.category is None or row.category == self.category)
+                and (self.level is None or row.level == self.level)
+                and (self.since is None or row.updated_at >= self.since)
+                and (not self.pending or row.pending))
+
+
+def shard_sets(store: TicketStore, archived: bool) -> list[Shards]:
+    return [store.hot, store.archived] if archived else [store.hot]
+
+
+def _layout(store: TicketStore, archived: bool) -> tuple[list[int], list[tuple[Shards, set[int]]]]:
+    """Shard numbers newest first, and which set holds which (the hot set first)."""
+    held = [(shards, set(shards.numbers())) for shards in shard_sets(store, archived)]
+    return sorted(set().union(*(numbers for _s, numbers in held)), reverse=True), held
+
+
+def rows(store: TicketStore, wanted: Filter) -> Iterator[tuple[Shards, Row]]:
+    """Matching index rows, newest first."""
+    numbers, held = _layout(store, wanted.archived)
+    for shard in numbers:
+        seen: set[int] = set()
+        merged: list[tuple[Shards, Row]] = []
+        for shards, present in held:
+            if shard in present:
+                for row in shards.rows(shard):
+                    if row.number not in seen:
+                        seen.add(row.number)
+                        merged.append((shards, row))
+        merged.sort(key=lambda item: item[1].number, reverse=True)
+        yield from ((shards, row) for shards, row in merged if wanted.keeps(row))
+
+
+def documents(found: Iterator[tuple[Shards, Row]]) -> Iterator[dict[str, Any]]:
+    """The stored ticket documents for index rows, reading each shard once; keys a ticket
+    stored by an older fieldkit lacks get their defaults (as in ``Ticket.to_dict``)."""
+    from fieldkit.tickets.model import stored_defaults
+
+    defaults = stored_defaults()
+    current: tuple[Shards, int] | None = None
+    docs: dict[str, Any] = {}
+    for shards, row in found:
+        shard = (row.number - 1) // TICKETS_PER_SHARD
+        if current != (shards, shard):
+            current = (shards, shard)
+            docs = shards.read(shard).get("tickets", {})
+        doc = docs.get(str(row.number))
+        if doc is not None:
+            yield {**defaults, **doc}
+
+
+@dataclass
+class Hit:
+    row: Row
+    where: str  # title, note, solution, finding ...
+    snippet: str
+
+
+def search(store: TicketStore, text: str, wanted: Filter, limit: int) -> tuple[list[Hit], int]:
+    """Tickets holding every word of ``text`` (hot and archived), newest first, with the
+    matching snippet; and how many matched in all."""
+    terms = sorted(words(text))
+    if not terms:
+        return [], 0
+    matches: list[tuple[Shards, Row]] = []
+    numbers, held = _layout(store, True)
+    for shard in numbers:
+        seen: set[int] = set()
+        for shards, present in held:
+            if shard not in present:
+                continue
+            found = shards.lookup(shard, terms) - seen
+            if found:
+                seen |= found
+                matches += [(shards, row) for row in shards.rows(shard)
+                            if row.number in found and wanted.keeps(row)]
+    matches.sort(key=lambda item: (item[1].updated_at, item[1].number), reverse=True)
+    read: dict[tuple[int, int], dict[str, Any]] = {}
+    hits = []
+    for shards, row in matches[:limit]:
+        key = (id(shards), (row.number - 1) // TICKETS_PER_SHARD)
+        if key not in read:
+            read[key] = shards.read(key[1]).get("tickets", {})
+        doc = read[key].get(str(row.number))
+        if doc is not None:
+            hits.append(Hit(row, *snippet(doc, terms)))
+    return hits, len(matches)
+
+
+def snippet(doc: dict[str, Any], terms: list[str], width: int = 70) -> tuple[str, str]:
+    """Where the words occur, and a short piece of text around the first one."""
+    for where, text in searchable_text(doc):
+        found = words(text)
+        if not any(term in found for term in terms):
+            continue
+        flat = " ".join(text.split())
+        match = re.search("|".join(re.escape(t) for t in terms), flat.casefold())
+        start = max(0, (match.start() if match else 0) - width // 3)
+        piece = flat[start:start + width]
+        return where, ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
+    return "ticket", doc.get("title", "")
