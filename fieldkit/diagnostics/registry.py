@@ -10,27 +10,79 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fieldkit.diagnostics.model import Finding
 
 CheckFunc = Callable[["CheckContext"], list[Finding]]
+T = TypeVar("T")
 
-# infrastructure modules of this package that declare no checks
-_NOT_DOMAINS = {"model", "registry", "runner", "__main__"}
+# modules of this package that declare no checks (reach and mail are run by their commands)
+_NOT_DOMAINS = {"model", "registry", "runner", "__main__", "reach", "mail", "mailproto", "tls"}
 
 
 @dataclass
 class CheckContext:
-    """What a check may consult: settings from config.toml and the run's switches."""
+    """What a check may consult: settings from config.toml ([diag]) and the run's switches.
+
+    The typed readers (:meth:`number`, :meth:`text`, :meth:`texts`, :meth:`flag`) validate a
+    value where it is read: a wrong one raises :class:`~fieldkit.errors.ConfigError` naming the
+    key, which the runner reports as that check's ``error`` - never a silently different check.
+    """
 
     settings: dict[str, Any] = field(default_factory=dict)
     probe: bool = True  # False: no active network traffic (customer policy, --no-probe)
+    sync_url: str = ""  # the sync server: one more outside time source for the clock check
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def setting(self, key: str, default: Any = None) -> Any:
         return self.settings.get(key, default)
+
+    def number(self, key: str, default: float | None, low: float, high: float) -> float | None:
+        value = self.settings.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                low <= value <= high):
+            self._bad(key, f"a number from {low:g} to {high:g}", value)
+        return float(value)
+
+    def text(self, key: str, default: str) -> str:
+        value = self.settings.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            self._bad(key, "a non-empty string", value)
+        return value
+
+    def texts(self, key: str, default: list[str]) -> list[str]:
+        value = self.settings.get(key, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self._bad(key, "a list of strings", value)
+        return list(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.settings.get(key, default)
+        if not isinstance(value, bool):
+            self._bad(key, "true or false", value)
+        return value
+
+    @staticmethod
+    def _bad(key: str, wanted: str, value: Any) -> None:
+        from fieldkit.errors import ConfigError
+
+        raise ConfigError(f"config.toml [diag] {key} must be {wanted} (got {value!r})")
+
+    def shared(self, key: str, produce: Callable[[], T]) -> T:
+        """One result per run for work several checks need (one HTTP request, not two)."""
+        with self._lock:
+            slot = self._shared.setdefault(key, [threading.Lock(), None, False])
+        with slot[0]:
+            if not slot[2]:
+                slot[1], slot[2] = produce(), True
+            return slot[1]
 
 
 @dataclass(frozen=True)
