@@ -10,6 +10,7 @@ from fieldkit.cli import render
 
 if TYPE_CHECKING:
     from fieldkit.diagnostics.model import DiagRun
+    from fieldkit.diagnostics.registry import CheckContext
 
 app = typer.Typer(
     help="Diagnose this machine: system, disk, network.",
@@ -32,18 +33,36 @@ def diag(
     ),
 ) -> None:
     """Run the local diagnostics. Exit 1 when any finding is 'fail'."""
+    ctx.obj = {"no_probe": no_probe}  # `diag --no-probe reach ...` binds the subcommand too
     if ctx.invoked_subcommand is not None:
         return
     _finish(run_local(checks, probe=not no_probe), json_out)
 
 
 def run_local(names: list[str] | None = None, *, probe: bool = True) -> DiagRun:
-    from fieldkit.config import load_config
-    from fieldkit.diagnostics.registry import CheckContext, select
+    from fieldkit.diagnostics.registry import select
     from fieldkit.diagnostics.runner import run_checks
 
-    settings = load_config().section("diag")
-    return run_checks(select(names or None), CheckContext(settings=settings, probe=probe))
+    context = check_context(probe)
+    return run_checks(select(names or None), context)
+
+
+def check_context(probe: bool) -> CheckContext:
+    """[diag] settings, and the no-probe policy: the flag, or `probe = false` in config.toml
+    (a customer's policy holds without anyone remembering the flag)."""
+    from fieldkit.config import load_config
+    from fieldkit.diagnostics.registry import CheckContext
+
+    config = load_config()
+    context = CheckContext(settings=config.section("diag"), probe=probe,
+                           sync_url=str(config.data.get("sync", {}).get("url", "") or ""))
+    context.probe = probe and context.flag("probe", True)
+    return context
+
+
+def _no_probe_reason(ctx: typer.Context, no_probe: bool) -> str:
+    parent = (ctx.parent.obj or {}) if ctx.parent else {}
+    return "--no-probe" if no_probe or parent.get("no_probe") else "probe = false in config.toml"
 
 
 def format_run(run: DiagRun) -> str:
@@ -70,19 +89,22 @@ def format_run(run: DiagRun) -> str:
 
 @app.command("reach")
 def reach(
+    ctx: typer.Context,
     targets: list[str] = typer.Argument(None, metavar="TARGET...", help="host:port or [v6]:port"),
     timeout: float = typer.Option(3.0, "--timeout", "-t", help="Seconds to wait per target."),
     profiles: list[str] = typer.Option(None, "--profile", "-p",
                                        help="Add a named target list (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    no_probe: bool = typer.Option(False, "--no-probe", help="Send nothing: validate the "
+                                                            "targets only."),
 ) -> None:
     """Can this machine reach host:port? open / closed / filtered / unreachable / unresolved."""
     import time
 
     from fieldkit.config import home
+    from fieldkit.diagnostics import reach as probes
     from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
     from fieldkit.diagnostics.profiles import load_profile
-    from fieldkit.diagnostics.reach import parse_target, sweep, to_finding
     from fieldkit.errors import InputError
 
     if not 0 < timeout <= 120:
@@ -92,9 +114,18 @@ def reach(
         texts += load_profile(name, home()).targets
     if not texts:
         raise InputError("give at least one target (host:port) or --profile NAME")
-    parsed = [parse_target(t) for t in texts]
+    unique, given = probes.merge_duplicates([probes.parse_target(t) for t in texts])
+    context = check_context(not no_probe and not (ctx.parent and (ctx.parent.obj or {}).get(
+        "no_probe")))
+    slow = context.number("dns_slow_s", probes.DNS_SLOW_S, 0.05, 60.0) or probes.DNS_SLOW_S
     started, t0 = utc_timestamp(), time.monotonic()
-    findings = [to_finding(p) for p in sweep(parsed, timeout)]
+    if context.probe:
+        findings = [probes.to_finding(p, slow) for p in probes.sweep(unique, timeout)]
+    else:
+        findings = [probes.skipped(t, _no_probe_reason(ctx, no_probe)) for t in unique]
+    for finding, target in zip(findings, unique, strict=True):
+        if given[target.key] > 1:
+            finding.data["given"] = given[target.key]  # duplicates merged: probed once
     _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
 
 
@@ -125,6 +156,7 @@ def _finish(run: DiagRun, json_out: bool) -> None:
 
 @app.command("mail")
 def mail(
+    ctx: typer.Context,
     targets: list[str] = typer.Argument(..., metavar="TARGET...",
                                         help="smtp|submission|smtps|imap|imaps|pop3|pop3s://host"
                                              "[:port], or a bare host for all seven ports"),
@@ -134,6 +166,8 @@ def mail(
     user: str = typer.Option(None, "--user", "-u", help="Test a login as this user (asks for "
                                                        "the password; FIELDKIT_MAIL_PASSWORD)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    no_probe: bool = typer.Option(False, "--no-probe", help="Send nothing: validate the "
+                                                            "targets only."),
 ) -> None:
     """Check mail servers: reach, STARTTLS, certificate, capabilities, login. Sends no mail."""
     import os
@@ -141,7 +175,13 @@ def mail(
     import time
     from pathlib import Path
 
-    from fieldkit.diagnostics.mail import check_mail, parse_mail_target
+    from fieldkit.diagnostics.clock import outside_time
+    from fieldkit.diagnostics.mail import (
+        check_mail,
+        merge_mail_duplicates,
+        parse_mail_target,
+        skipped,
+    )
     from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
     from fieldkit.errors import InputError
 
@@ -149,7 +189,13 @@ def mail(
         raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
     if ca_file and not Path(ca_file).is_file():
         raise InputError(f"--ca-file {ca_file}: no such file")
-    parsed = [t for text in targets for t in parse_mail_target(text)]
+    parsed = merge_mail_duplicates([t for text in targets for t in parse_mail_target(text)])
+    context = check_context(not no_probe and not (ctx.parent and (ctx.parent.obj or {}).get(
+        "no_probe")))
+    if not context.probe:
+        findings = [skipped(t, _no_probe_reason(ctx, no_probe)) for t in parsed]
+        _finish(DiagRun(hostname(), utc_timestamp(), 0.0, findings), json_out)
+        return
     credentials = None
     if user:
         password = os.environ.get("FIELDKIT_MAIL_PASSWORD")
@@ -160,5 +206,6 @@ def mail(
             password = typer.prompt(f"Password for {user}", hide_input=True)
         credentials = (user, password)
     started, t0 = utc_timestamp(), time.monotonic()
-    findings = check_mail(parsed, timeout, ca_file, credentials)
+    findings = check_mail(parsed, timeout, ca_file, credentials,
+                          clock=lambda: outside_time(context))
     _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)

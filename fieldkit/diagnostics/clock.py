@@ -41,6 +41,7 @@ def outside_time(ctx: CheckContext) -> tuple[_timesource.Reading | None, list[st
 def _ask_sources(ctx: CheckContext) -> tuple[_timesource.Reading | None, list[str]]:
     timeout = ctx.number("clock_timeout_s", 3.0, 0.5, 30.0) or 3.0
     servers = ctx.texts("ntp_servers", []) or _timesource.system_ntp_servers()
+    _http.check_url(ctx.text("portal_url", _http.DEFAULT_URL))  # a bad URL is said, not skipped
     tasks = [(f"ntp {s}", _ntp(s, timeout), timeout + 1) for s in servers[:4]]
     tasks.append(("http", lambda: _date(_http.connectivity(ctx)), timeout + 6))
     if ctx.sync_url:

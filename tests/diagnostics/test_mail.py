@@ -51,8 +51,8 @@ def peers(tmp_path_factory):
         specs = [f"{port}:{kind}" for kind, port in smtp_ports.items()]
         smtp = _start([sys.executable, str(Path(__file__).parents[1] / "peers" / "smtp_server.py"),
                        LOCAL, str(certs), *specs])
-        mail_ports = dict(zip(["imap", "imaps", "pop3", "pop3s"], ports[len(SMTP_KINDS):len(SMTP_KINDS) + 4],
-                              strict=True))
+        n = len(SMTP_KINDS)
+        mail_ports = dict(zip(["imap", "imaps", "pop3", "pop3s"], ports[n:n + 4], strict=True))
         dovecot = Dovecot(f"{LOCAL}, {HOSTSIDE}", certs / "server.crt",
                           certs / "server.key", mail_ports)
         # the outside world's time: right (the default), or 400 days behind this machine

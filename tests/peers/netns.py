@@ -69,9 +69,12 @@ class Netns:
         return self.start(sys.executable, str(HERE / "listen.py"), host,
                           *map(str, ports), ready="ready")
 
-    def dnsmasq(self, address: str, records: dict[str, str | None]) -> subprocess.Popen:
-        """A resolver on ``address``: each name maps to an IPv4 address, or None for NXDOMAIN."""
-        args = [f"--address=/{name}/{ip or ''}" for name, ip in records.items()]
+    def dnsmasq(self, address: str, records: dict[str, str | list[str] | None]
+                ) -> subprocess.Popen:
+        """A resolver on ``address``: each name maps to IPv4 address(es), or None for NXDOMAIN
+        (a domain covers its subdomains; a more specific name wins)."""
+        args = [f"--address=/{name}/{ip or ''}" for name, ips in records.items()
+                for ip in (ips if isinstance(ips, list) else [ips])]
         proc = self.start(shutil.which("dnsmasq") or "dnsmasq", "--keep-in-foreground",
                           "--no-resolv", "--no-hosts", "--log-facility=-", "--bind-interfaces",
                           f"--listen-address={address}", "--port=53", "--pid-file=", *args,

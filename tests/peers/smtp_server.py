@@ -15,10 +15,10 @@ import sys
 import time
 import warnings
 
-warnings.simplefilter("ignore", DeprecationWarning)  # TLSVersion.TLSv1 on purpose
-
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+warnings.simplefilter("ignore", DeprecationWarning)  # TLSVersion.TLSv1 on purpose
 
 host, certdir, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
 
