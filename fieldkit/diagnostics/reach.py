@@ -41,6 +41,7 @@ __all__ = ["HINTS", "SUMMARIES", "Probe", "Target", "merge_duplicates", "parse_t
 STATE_RANK = {"open": 0, "closed": 1, "filtered": 2, "unreachable": 3, "unresolved": 4,
               "error": 5}
 DNS_SLOW_S = 1.0
+CANARY_GRACE_S = 0.5  # once every target has its verdict, the canary may take this much longer
 
 
 @dataclass
@@ -128,9 +129,14 @@ def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
     bait = _dnswire.canary_name() if canary and names else ""
     pool = _resolve.Pool(names + ([bait] if bait else []), config, threads=budget // 4)
     selector = selectors.DefaultSelector()
+    targets_done_at = 0.0
     try:
         while pool.outstanding or state.waiting or state.active:
             now = time.monotonic()
+            if pool.outstanding == {bait} and not (state.waiting or state.active):
+                targets_done_at = targets_done_at or now
+                if now - targets_done_at > CANARY_GRACE_S:
+                    break  # a canary slower than every real name: no hijack verdict
             for resolution in pool.take() + pool.expired(now):
                 resolved[resolution.host] = resolution
                 if resolution.ok and resolution.host != bait:
