@@ -7,6 +7,7 @@ router addresses: .53 where an nft rule drops DNS, .54 where nothing listens.
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -250,7 +251,9 @@ def test_dead_preferred_gateway_names_the_live_backup(lan, home):
     router, client = lan
     client.ip("route", "add", "default", "via", "10.221.0.99", "metric", "100")
     client.ip("route", "add", "default", "via", ROUTER, "metric", "200")
+    t0 = time.monotonic()
     code, findings = diag(client, home, "-c", "gateway")
+    assert time.monotonic() - t0 < 6, "each gateway costs at most its 1.5-s timeout"
     dead, backup = findings
     assert dead["data"]["address"] == "10.221.0.99" and dead["status"] == "fail", dead
     assert f"backup route via {ROUTER} answers" in dead["summary"]
@@ -264,6 +267,8 @@ def test_no_probe_gateway_remembers_a_failed_neighbour(lan, home):
     router, client = lan
     client.ip("route", "add", "default", "via", "10.221.0.99")
     diag(client, home, "-c", "gateway")  # a real probe leaves the kernel's FAILED entry
+    t0 = time.monotonic()
     code, (finding,) = diag(client, home, "-c", "gateway", "--no-probe")
+    assert time.monotonic() - t0 < 3
     assert finding["data"]["neighbour"] in ("FAILED", "INCOMPLETE"), finding
     assert finding["status"] == "warn" and "did not answer when last tried" in finding["summary"]

@@ -160,7 +160,7 @@ def test_captive_portal_is_detected(net, home):
     web = portal["http://connectivity.check.test/connecttest.txt"]
     assert web["status"] == "fail" and "captive portal" in web["summary"], web
     assert "/login" in web["data"]["location"] and "log in" in web["hint"]
-    assert code == 1 and elapsed < 30
+    assert code == 1 and elapsed < 15
     m365 = ["login.microsoftonline.com:443", "outlook.office365.com:993",
             "smtp.office365.com:587"]
     code, findings, _ = fk(client, home, "diag", "reach", *m365)
