@@ -133,6 +133,8 @@ def _smtp(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_
         session.begin("banner")
         code, message = smtp.connect(plan.host, port)
         session.banner = f"{code} {_decode(message).splitlines()[0] if message else ''}"
+        if code == -1:  # smtplib's mark for a reply that does not start with a code
+            raise ProtocolError(f"not an SMTP greeting: {session.banner[3:80]!r}")
         if code != 220:
             raise ProtocolError(f"the server refuses connections: {session.banner}")
         session.capabilities = _ehlo(smtp, session, "ehlo")
