@@ -22,7 +22,8 @@ from fieldkit.sync import BACKENDS
 
 @dataclass(frozen=True)
 class Setting:
-    """One key. ``kind`` is str, int, float, bool, url, file, choice or table."""
+    """One key. ``kind`` is str, int, float, bool, url, file, choice, list or table. For str,
+    ``minimum`` 1 means it must not be empty."""
 
     section: str
     key: str
@@ -48,7 +49,10 @@ class Setting:
             return f"{noun} from {self.minimum:g} to {self.maximum:g}{unit}"
         if self.kind == "table":
             return "a table of text values with keys " + ", ".join(self.table_keys)
+        if self.kind == "str" and self.minimum:
+            return "non-empty text"
         return {"str": "text", "bool": "true or false", "url": "a URL (scheme://host/...)",
+                "list": "a list of non-empty strings",
                 "file": "the path of a readable file"}.get(self.kind, self.kind)
 
 
@@ -74,11 +78,27 @@ SETTINGS: tuple[Setting, ...] = (
             "(default: the OS user name)"),
     Setting("tickets", "max_attachment_mib", "float", 20.0, "largest file 'ticket attach' "
             "accepts, in MiB", minimum=0.001, maximum=1024),
-    Setting("diag", "dns_name", "str", "example.com", "the name the dns check resolves"),
-    Setting("diag", "dns_timeout_s", "float", 2.0, "seconds the dns check waits per resolver",
-            minimum=0.1, maximum=30),
+    Setting("diag", "probe", "bool", True, "false: every command behaves as with --no-probe "
+            "(a customer's no-probe policy)"),
+    Setting("diag", "dns_name", "str", "example.com", "the name the dns check resolves",
+            minimum=1),
+    Setting("diag", "dns_timeout_s", "float", None, "seconds the dns check waits per resolver "
+            "(default: resolv.conf's timeout)", minimum=0.1, maximum=30),
+    Setting("diag", "dns_slow_s", "float", 1.0, "a DNS answer slower than this is 'slow' (dns "
+            "check and reach)", minimum=0.05, maximum=60),
     Setting("diag", "gateway_timeout_s", "float", 2.0, "seconds the gateway check waits for an "
             "answer", minimum=0.1, maximum=30),
+    Setting("diag", "portal_url", "url", "http://www.msftconnecttest.com/connecttest.txt",
+            "connectivity check (plain http: a portal cannot intercept https); its Date header "
+            "is also a time source"),
+    Setting("diag", "portal_expect", "str", "Microsoft Connect Test", "text the connectivity "
+            "answer must contain", minimum=1),
+    Setting("diag", "portal_timeout_s", "float", 5.0, "seconds the connectivity check waits",
+            minimum=0.5, maximum=30),
+    Setting("diag", "ntp_servers", "list", [], "time sources for the clock check (host, "
+            "host:port, [v6]:port; default: the system's NTP configuration)"),
+    Setting("diag", "clock_timeout_s", "float", 3.0, "seconds to wait per time source",
+            minimum=0.5, maximum=30),
     Setting("diag", "printer_timeout_s", "float", 3.0, "seconds per network step of the printer "
             "checks (--timeout overrides it)", minimum=0.1, maximum=120),
     Setting("diag", "printer_stuck_after_min", "float", 10.0, "minutes after which a queued "
@@ -117,6 +137,11 @@ def validate_section(path: Path, section: str, raw: Any) -> tuple[dict[str, Any]
     return values, warnings
 
 
+def check_value(setting: Setting, value: Any, path: Path | None = None) -> Any:
+    """One value checked against its key (for readers handed a plain dict)."""
+    return _check(path or Path("config.toml"), setting, value)
+
+
 def unknown_key_warning(path: Path, section: str, key: str, known: list[str]) -> str:
     close = difflib.get_close_matches(key, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -136,6 +161,13 @@ def _check(path: Path, setting: Setting, value: Any) -> Any:
     kind = setting.kind
     if kind in ("str", "url", "file", "choice") and not isinstance(value, str):
         raise refuse()
+    if kind == "str" and setting.minimum and not value.strip():
+        raise refuse()
+    if kind == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                  for v in value):
+            raise refuse()
+        return list(value)
     if kind == "choice" and value not in setting.choices:
         raise refuse()
     if kind == "url":

@@ -34,7 +34,7 @@ def write(home, section, values):
 def wrong_values(setting: Setting):
     kind = setting.kind
     wrong_type = {"str": 3, "int": "abc", "float": "abc", "bool": "yes", "choice": 3,
-                  "file": 3, "url": 42, "table": 3}[kind]
+                  "file": 3, "url": 42, "table": 3, "list": "ntp.example"}[kind]
     yield "wrong type", wrong_type
     if kind in ("int", "float"):
         yield "below range", setting.minimum - 1
@@ -47,6 +47,10 @@ def wrong_values(setting: Setting):
         yield "not a URL", "rt.example.com"
     if kind == "table":
         yield "unknown table key", {"nope": "x"}
+    if kind == "list":
+        yield "an empty entry", ["ntp.example", ""]
+    if kind == "str" and setting.minimum:
+        yield "empty", "  "
 
 
 CASES = [pytest.param(s, label, value, id=f"{s.name}-{label}")

@@ -10,6 +10,7 @@ from fieldkit.cli import render
 
 if TYPE_CHECKING:
     from fieldkit.diagnostics.model import DiagRun
+    from fieldkit.diagnostics.registry import CheckContext
 
 app = typer.Typer(
     help="Diagnose this machine: system, disk, network, printers, mail.\n\n"
@@ -38,18 +39,37 @@ def diag(
     ),
 ) -> None:
     """Run the local diagnostics (help: see the group's text above)."""
+    ctx.obj = {"no_probe": no_probe}  # `diag --no-probe reach ...` binds the subcommand too
     if ctx.invoked_subcommand is not None:
         return
     _finish(run_local(checks, probe=not no_probe), json_out)
 
 
 def run_local(names: list[str] | None = None, *, probe: bool = True) -> DiagRun:
-    from fieldkit.cli.common import section
-    from fieldkit.diagnostics.registry import CheckContext, select
+    from fieldkit.diagnostics.registry import select
     from fieldkit.diagnostics.runner import run_checks
 
-    settings = section("diag")
-    return run_checks(select(names or None), CheckContext(settings=settings, probe=probe))
+    context = check_context(probe)
+    return run_checks(select(names or None), context)
+
+
+def check_context(probe: bool) -> CheckContext:
+    """[diag] settings, and the no-probe policy: the flag, or `probe = false` in config.toml
+    (a customer's policy holds without anyone remembering the flag)."""
+    from fieldkit.cli.common import config as load
+    from fieldkit.diagnostics.registry import CheckContext
+
+    config = load("diag")
+    sync = config.data.get("sync")
+    sync_url = str(sync.get("url") or "") if isinstance(sync, dict) else ""
+    context = CheckContext(settings=config.section("diag"), probe=probe, sync_url=sync_url)
+    context.probe = probe and context.flag("probe")
+    return context
+
+
+def _no_probe_reason(ctx: typer.Context, no_probe: bool) -> str:
+    parent = (ctx.parent.obj or {}) if ctx.parent else {}
+    return "--no-probe" if no_probe or parent.get("no_probe") else "probe = false in config.toml"
 
 
 def format_run(run: DiagRun) -> str:
@@ -76,6 +96,7 @@ def format_run(run: DiagRun) -> str:
 
 @app.command("reach")
 def reach(
+    ctx: typer.Context,
     targets: list[str] = typer.Argument(None, metavar="HOST:PORT...",
                                         help="host:port or [v6]:port"),
     timeout: float = typer.Option(3.0, "--timeout", "-t", metavar="SECONDS",
@@ -83,6 +104,8 @@ def reach(
     profiles: list[str] = typer.Option(None, "--profile", "-p", metavar="NAME",
                                        help="Add a named target list (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    no_probe: bool = typer.Option(False, "--no-probe", help="Send nothing: validate the "
+                                                            "targets only."),
 ) -> None:
     """Can this machine reach HOST:PORT? (open, closed, filtered)
 
@@ -97,9 +120,9 @@ def reach(
     import time
 
     from fieldkit.config import home
+    from fieldkit.diagnostics import reach as probes
     from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
     from fieldkit.diagnostics.profiles import load_profile
-    from fieldkit.diagnostics.reach import parse_target, sweep, to_finding
     from fieldkit.errors import InputError
 
     if not 0 < timeout <= 120:
@@ -109,9 +132,18 @@ def reach(
         texts += load_profile(name, home()).targets
     if not texts:
         raise InputError("give at least one target (host:port) or --profile NAME")
-    parsed = [parse_target(t) for t in texts]
+    unique, given = probes.merge_duplicates([probes.parse_target(t) for t in texts])
+    context = check_context(not no_probe and not (ctx.parent and (ctx.parent.obj or {}).get(
+        "no_probe")))
+    slow = context.number("dns_slow_s") or probes.DNS_SLOW_S
     started, t0 = utc_timestamp(), time.monotonic()
-    findings = [to_finding(p) for p in sweep(parsed, timeout)]
+    if context.probe:
+        findings = [probes.to_finding(p, slow) for p in probes.sweep(unique, timeout)]
+    else:
+        findings = [probes.skipped(t, _no_probe_reason(ctx, no_probe)) for t in unique]
+    for finding, target in zip(findings, unique, strict=True):
+        if given[target.key] > 1:
+            finding.data["given"] = given[target.key]  # duplicates merged: probed once
     _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
 
 
@@ -144,6 +176,7 @@ def _finish(run: DiagRun, json_out: bool) -> None:
 
 @app.command("mail")
 def mail(
+    ctx: typer.Context,
     targets: list[str] = typer.Argument(..., metavar="TARGET...",
                                         help="A URL SCHEME://host[:port] with SCHEME one of "
                                              "smtp, submission, smtps, imap, imaps, pop3, pop3s; "
@@ -156,6 +189,8 @@ def mail(
                              help="Test a login as this user (asks for the password; "
                                   "FIELDKIT_MAIL_PASSWORD)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    no_probe: bool = typer.Option(False, "--no-probe", help="Send nothing: validate the "
+                                                            "targets only."),
 ) -> None:
     """Check mail servers: reach, TLS, certificate, login.
 
@@ -172,7 +207,13 @@ def mail(
     import time
     from pathlib import Path
 
-    from fieldkit.diagnostics.mail import check_mail, parse_mail_target
+    from fieldkit.diagnostics.clock import outside_time
+    from fieldkit.diagnostics.mail import (
+        check_mail,
+        merge_mail_duplicates,
+        parse_mail_target,
+        skipped,
+    )
     from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
     from fieldkit.errors import InputError
 
@@ -180,7 +221,13 @@ def mail(
         raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
     if ca_file and not Path(ca_file).is_file():
         raise InputError(f"--ca-file {ca_file}: no such file")
-    parsed = [t for text in targets for t in parse_mail_target(text)]
+    parsed = merge_mail_duplicates([t for text in targets for t in parse_mail_target(text)])
+    context = check_context(not no_probe and not (ctx.parent and (ctx.parent.obj or {}).get(
+        "no_probe")))
+    if not context.probe:
+        findings = [skipped(t, _no_probe_reason(ctx, no_probe)) for t in parsed]
+        _finish(DiagRun(hostname(), utc_timestamp(), 0.0, findings), json_out)
+        return
     credentials = None
     if user:
         password = os.environ.get("FIELDKIT_MAIL_PASSWORD")
@@ -191,7 +238,8 @@ def mail(
             password = typer.prompt(f"Password for {user}", hide_input=True)
         credentials = (user, password)
     started, t0 = utc_timestamp(), time.monotonic()
-    findings = check_mail(parsed, timeout, ca_file, credentials)
+    findings = check_mail(parsed, timeout, ca_file, credentials,
+                          clock=lambda: outside_time(context))
     _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
 
 

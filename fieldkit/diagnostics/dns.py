@@ -1,33 +1,35 @@
-"""DNS: which resolvers are configured, does each answer, does the test name resolve?
+"""DNS: which resolvers are configured, does each answer (and how fast), does the name resolve?
 
 Three different faults look the same to a user ("internet is down"): no resolver configured, a
 resolver that does not answer, and a name that does not exist. The check asks each configured
 resolver directly (a single A query over UDP, no library needed) so it can say which one is
-silent, then asks the system resolver the way applications do.
+silent, slow or answering with an error, then asks the system resolver the way applications
+do - with the system's own patience (resolv.conf timeout x attempts), so a lookup that succeeds
+after 5 s via the secondary resolver is reported as slow, not as a failure. A dead resolver
+next to a working one is ``warn`` (every lookup waits for it first), not a DNS outage.
 """
 
 from __future__ import annotations
 
-import errno
-import random
-import socket
-import struct
-import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-
+from fieldkit.diagnostics import _dnswire, _resolve
+from fieldkit.diagnostics._dnswire import Answer, configured_resolvers
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
 
+__all__ = ["Answer", "configured_resolvers", "dns", "assess_resolver", "assess_system"]
 DEFAULT_NAME = "example.com"
-RESOLV_CONF = Path("/etc/resolv.conf")
+SLOW_S = 1.0
 
 NO_RESOLVER_HINT = ("No DNS server is configured, so no name can be looked up: reconnect to the "
                     "network (DHCP sets the DNS servers) or fix the static network settings.")
 TIMEOUT_HINT = ("The DNS server {server} does not answer: if it is the router or a company "
                 "server, check it is up; try the other resolver; escalate if all are silent.")
+DEAD_BESIDE_HINT = ("{server} does not work ({outcome}) but {good} answers: every lookup first "
+                    "waits for {server} (up to {wait:.0f} s). Remove or fix {server} in the "
+                    "network settings (DHCP or static), or escalate to whoever runs it.")
+SLOW_HINT = ("The DNS server {server} answers, but slowly ({ms:.0f} ms): every new connection "
+             "waits that long. Check its load and its upstream connection, or escalate.")
 REFUSED_HINT = ("Nothing answers DNS on {server} (port closed): the configured DNS server is "
                 "wrong or its service is down. Check the network settings or escalate.")
 UNREACHABLE_HINT = ("There is no route to the DNS server {server}: fix the connection first (see "
@@ -38,185 +40,121 @@ SERVFAIL_HINT = ("The DNS server {server} answers but cannot resolve names ({rco
                  "upstream connection or refuses this client. Escalate to whoever runs it.")
 NXDOMAIN_HINT = ("The name {name} does not exist according to DNS: check the spelling; if the "
                  "name is right, the DNS server may be filtering it (escalate).")
+SYSTEM_SLOW_HINT = ("Name lookups work but take {s:.1f} s{why}: every new connection waits "
+                    "that long. See the resolver findings above.")
 # resolver outcome -> (summary, hint); anything else is a failing resolver (SERVFAIL, REFUSED...)
 RESOLVER_VERDICTS = {
     "nxdomain": ("{server}: {name} does not exist (NXDOMAIN)", NXDOMAIN_HINT),
-    "timeout": ("{server} is not answering (timeout)", TIMEOUT_HINT),
+    "timeout": ("{server} is not answering (timeout after {wait:.0f} s)", TIMEOUT_HINT),
     "unreachable": ("{server} cannot be reached (no route)", UNREACHABLE_HINT),
     "refused": ("{server}: no DNS service (port closed)", REFUSED_HINT),
 }
-RESOLVER_FAILING = ("{server} fails to resolve: {outcome}", SERVFAIL_HINT)
-RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+RESOLVER_FAILING = ("{server} fails to resolve: it answered {outcome} in {ms:.0f} ms",
+                    SERVFAIL_HINT)
+# what the system lookup's failure was, by the resolution outcome (see _resolve)
+SYSTEM_FAILURES = {
+    "no-answer": ("looking up {name} timed out: no resolver answers", SYSTEM_TIMEOUT_HINT),
+    "SERVFAIL": ("looking up {name} failed: the DNS server answered SERVFAIL (in {ms:.0f} ms, "
+                 "not a timeout)", SERVFAIL_HINT),
+    "REFUSED": ("looking up {name} failed: the DNS server answered REFUSED (in {ms:.0f} ms, "
+                "not a timeout)", SERVFAIL_HINT),
+    "dns-port-closed": ("looking up {name} failed: no DNS service on the configured server",
+                        REFUSED_HINT),
+    "dns-unreachable": ("looking up {name} failed: no route to the DNS server", UNREACHABLE_HINT),
+}
 
 
-@dataclass
-class Answer:
-    """What one resolver said: ``outcome`` is answer, nxdomain, timeout, refused or an rcode."""
-
-    outcome: str
-    addresses: list[str] = field(default_factory=list)
-    ms: float = 0.0
-
-
-def configured_resolvers(path: Path = RESOLV_CONF) -> list[str] | None:
-    """Nameservers from resolv.conf; None where the platform keeps them elsewhere (Windows)."""
-    if sys.platform == "win32":
-        return None
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return []
-    servers = []
-    for line in text.splitlines():
-        parts = line.split("#", 1)[0].split()
-        if len(parts) >= 2 and parts[0] == "nameserver":
-            servers.append(parts[1].split("%")[0])
-    return servers
-
-
-@check("dns", domain="network", description="resolvers configured, answering, test name resolves",
-       timeout_s=10.0)
+@check("dns", domain="network", description="resolvers configured, answering (how fast), test "
+       "name resolves", timeout_s=70.0)
 def dns(ctx: CheckContext) -> list[Finding]:
-    name = str(ctx.setting("dns_name", DEFAULT_NAME))
-    timeout = float(ctx.setting("dns_timeout_s", 2.0))
-    servers = configured_resolvers()
+    name = ctx.text("dns_name")
+    slow = ctx.number("dns_slow_s") or SLOW_S
+    config = _dnswire.resolver_config()
+    timeout = ctx.number("dns_timeout_s") or config.timeout_s
+    servers = config.servers
     findings: list[Finding] = []
     if servers is not None:
         if not servers:
             return [Finding("dns", "resolv.conf", Status.FAIL, "no DNS resolver configured",
                             NO_RESOLVER_HINT, {"resolvers": []})]
         findings.append(Finding("dns", "resolv.conf", Status.OK,
-                                f"resolvers: {', '.join(servers)}", data={"resolvers": servers}))
+                                f"resolvers: {', '.join(servers)}", data={
+                                    "resolvers": servers, "timeout_s": config.timeout_s,
+                                    "attempts": config.attempts}))
     if not ctx.probe:
         return findings
-    tasks = [(server, _asker(server, name, timeout), timeout + 1) for server in servers or []]
-    tasks.append(("system", lambda: system_lookup(name), timeout * 2 + 1))
+    wait = timeout * config.attempts
+    tasks = [(server, _asker(server, name, timeout, config.attempts), wait + 1)
+             for server in servers or []]
+    tasks.append(("system", lambda: _resolve.lookup(name, config), _resolve.deadline_s(config)))
     results = run_concurrently(tasks)
+    answers = {s: _as_answer(results[s], wait) for s in servers or []}
+    working = [s for s, a in answers.items() if a.outcome in ("answer", "nxdomain")]
     for server in servers or []:
-        findings.append(assess_resolver(server, name, results[server]))
-    findings.append(assess_system(name, results["system"]))
+        findings.append(assess_resolver(server, name, answers[server], slow, working, wait))
+    failing = [s for s in servers or [] if s not in working]
+    findings.append(assess_system(name, results["system"], slow, failing))
     return findings
 
 
-def _asker(server: str, name: str, timeout: float):
-    return lambda: query(server, name, timeout)
+def _asker(server: str, name: str, timeout: float, attempts: int):
+    return lambda: _dnswire.query(server, name, timeout, attempts)
 
 
-def assess_resolver(server: str, name: str, result) -> Finding:
-    if isinstance(result, BaseException):
-        result = Answer("timeout" if isinstance(result, TimeoutError) else f"error: {result}")
+def _as_answer(result: object, wait: float) -> Answer:
+    if isinstance(result, Answer):
+        return result
+    if isinstance(result, TimeoutError):
+        return Answer("timeout", ms=wait * 1000)
+    return Answer(f"error: {result}")
+
+
+def assess_resolver(server: str, name: str, result: Answer, slow_s: float = SLOW_S,
+                    working: list[str] | None = None, wait_s: float = 2.0) -> Finding:
     data = {"server": server, "name": name, "outcome": result.outcome,
             "addresses": result.addresses, "ms": round(result.ms, 1)}
     subject = f"resolver {server}"
     if result.outcome == "answer":
-        return Finding("dns", subject, Status.OK, f"{server} resolves {name} -> "
-                       f"{', '.join(result.addresses) or 'no IPv4 address'} ({result.ms:.0f} ms)",
-                       data=data)
+        found = ', '.join(result.addresses) or 'no IPv4 address'
+        if result.ms > slow_s * 1000:
+            return Finding("dns", subject, Status.WARN, f"{server} resolves {name} -> {found}, "
+                           f"but slowly ({result.ms / 1000:.1f} s)",
+                           SLOW_HINT.format(server=server, ms=result.ms), data)
+        return Finding("dns", subject, Status.OK, f"{server} resolves {name} -> {found} "
+                       f"({result.ms:.0f} ms)", data=data)
     summary, hint = RESOLVER_VERDICTS.get(result.outcome, RESOLVER_FAILING)
-    return Finding("dns", subject, Status.FAIL,
-                   summary.format(server=server, name=name, outcome=result.outcome),
-                   hint.format(server=server, name=name, rcode=result.outcome), data)
+    fill = {"server": server, "name": name, "outcome": result.outcome, "rcode": result.outcome,
+            "ms": result.ms, "wait": wait_s}
+    others = [s for s in working or [] if s != server]
+    if result.outcome != "nxdomain" and others:
+        return Finding("dns", subject, Status.WARN, summary.format(**fill) + f"; {others[0]} "
+                       "answers", DEAD_BESIDE_HINT.format(good=others[0], **fill), data)
+    return Finding("dns", subject, Status.FAIL, summary.format(**fill), hint.format(**fill), data)
 
 
-def system_lookup(name: str) -> Answer:
-    """Resolve like applications do (hosts file, resolver order, search domains)."""
-    t0 = time.monotonic()
-    try:
-        infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        outcome = {socket.EAI_NONAME: "nxdomain", socket.EAI_AGAIN: "timeout"}.get(
-            exc.errno or 0, f"error: {exc.strerror}")
-        if exc.errno == getattr(socket, "EAI_NODATA", -5):
-            outcome = "nxdomain"
-        return Answer(outcome, ms=(time.monotonic() - t0) * 1000)
-    addresses = sorted({str(info[4][0]) for info in infos})
-    return Answer("answer", addresses, (time.monotonic() - t0) * 1000)
-
-
-def assess_system(name: str, result) -> Finding:
-    if isinstance(result, BaseException):
-        result = Answer("timeout")
-    data = {"name": name, "outcome": result.outcome, "addresses": result.addresses,
-            "ms": round(result.ms, 1)}
-    if result.outcome == "answer":
-        return Finding("dns", name, Status.OK, f"{name} resolves to {', '.join(result.addresses)}",
+def assess_system(name: str, result: object, slow_s: float = SLOW_S,
+                  failing: list[str] | None = None) -> Finding:
+    if not isinstance(result, _resolve.Resolution):
+        result = _resolve.Resolution(name, "no-answer")
+    outcome = "timeout" if result.outcome == "no-answer" else result.outcome
+    addresses = [a for _f, a in result.addresses]
+    data = {"name": name, "outcome": outcome, "addresses": addresses, "ms": round(result.ms, 1)}
+    if result.ok:
+        if result.ms > slow_s * 1000:
+            why = f" (the resolver {failing[0]} does not answer)" if failing else ""
+            return Finding("dns", name, Status.WARN, f"{name} resolves to {', '.join(addresses)}"
+                           f", but the lookup took {result.ms / 1000:.1f} s",
+                           SYSTEM_SLOW_HINT.format(s=result.ms / 1000, why=why), data)
+        return Finding("dns", name, Status.OK, f"{name} resolves to {', '.join(addresses)}",
                        data=data)
     if result.outcome == "nxdomain":
         return Finding("dns", name, Status.FAIL, f"{name} does not exist (name not found)",
                        NXDOMAIN_HINT.format(name=name), data)
-    if result.outcome == "timeout":
-        return Finding("dns", name, Status.FAIL, f"looking up {name} timed out: no resolver "
-                       "answers", SYSTEM_TIMEOUT_HINT, data)
-    return Finding("dns", name, Status.FAIL, f"looking up {name} failed: {result.outcome}",
+    if result.outcome in SYSTEM_FAILURES:
+        summary, hint = SYSTEM_FAILURES[result.outcome]
+        server = (failing or ["the DNS server"])[0]
+        return Finding("dns", name, Status.FAIL, summary.format(name=name, ms=result.ms),
+                       hint.format(server=server, rcode=result.outcome), data)
+    return Finding("dns", name, Status.FAIL,
+                   f"looking up {name} failed: {result.detail or outcome}",
                    "Name lookups fail: check the dns findings above, then escalate.", data)
-
-
-# -- a single DNS question over UDP (RFC 1035) ------------------------------------------------
-
-
-def query(server: str, name: str, timeout: float) -> Answer:
-    qid = random.randrange(1 << 16)
-    packet = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + _encode_name(name) + b"\0\1\0\1"
-    family = socket.AF_INET6 if ":" in server else socket.AF_INET
-    t0 = time.monotonic()
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(timeout)
-        try:
-            sock.connect((server, 53))  # connected UDP: an ICMP port-unreachable becomes an error
-            sock.send(packet)
-            while True:
-                reply = sock.recv(4096)
-                if len(reply) >= 12 and struct.unpack("!H", reply[:2])[0] == qid:
-                    break
-        except TimeoutError:
-            return Answer("timeout", ms=timeout * 1000)
-        except OSError as exc:
-            outcome = {errno.ECONNREFUSED: "refused", errno.ENETUNREACH: "unreachable",
-                       errno.EHOSTUNREACH: "unreachable"}.get(exc.errno or 0,
-                                                              f"error: {exc.strerror or exc}")
-            return Answer(outcome, ms=(time.monotonic() - t0) * 1000)
-    ms = (time.monotonic() - t0) * 1000
-    rcode = struct.unpack("!H", reply[2:4])[0] & 0xF
-    if rcode == 3:
-        return Answer("nxdomain", ms=ms)
-    if rcode != 0:
-        return Answer(RCODES.get(rcode, f"rcode {rcode}"), ms=ms)
-    return Answer("answer", _a_records(reply), ms)
-
-
-def _encode_name(name: str) -> bytes:
-    out = b""
-    for label in name.rstrip(".").split("."):
-        raw = label.encode("idna")
-        if not 0 < len(raw) < 64:
-            raise ValueError(f"bad DNS name {name!r}")
-        out += bytes([len(raw)]) + raw
-    return out + b"\0"
-
-
-def _skip_name(msg: bytes, pos: int) -> int:
-    while True:
-        length = msg[pos]
-        if length & 0xC0 == 0xC0:  # compression pointer ends the name
-            return pos + 2
-        if length == 0:
-            return pos + 1
-        pos += 1 + length
-
-
-def _a_records(msg: bytes) -> list[str]:
-    qdcount, ancount = struct.unpack("!HH", msg[4:8])
-    pos = 12
-    for _ in range(qdcount):
-        pos = _skip_name(msg, pos) + 4
-    addresses = []
-    for _ in range(ancount):
-        pos = _skip_name(msg, pos)
-        rtype, _cls, _ttl, rdlen = struct.unpack("!HHIH", msg[pos:pos + 10])
-        pos += 10
-        if rtype == 1 and rdlen == 4:
-            addresses.append(socket.inet_ntoa(msg[pos:pos + 4]))
-        pos += rdlen
-    return addresses
-
-

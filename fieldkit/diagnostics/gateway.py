@@ -5,6 +5,11 @@ the order that works for an ordinary user: an unprivileged ICMP echo where the O
 the kernel's neighbour table after nudging it with one harmless UDP datagram (which makes the
 kernel ARP for the gateway). A gateway that answers ARP is alive on the link even if it ignores
 ping; one that answers neither is the fault.
+
+Every default route is looked at, in the kernel's order of preference (metric): a dead preferred
+gateway next to a live backup route is still the fault (traffic keeps going to the preferred
+one), and the finding names the backup. Without probing, the neighbour table's memory is the
+only evidence: a FAILED entry means the gateway did not answer the last time this machine tried.
 """
 
 from __future__ import annotations
@@ -29,11 +34,21 @@ DEAD_GATEWAY_HINT = ("The router {gw} does not answer: check the cable/Wi-Fi, wh
                      "network outage).")
 UNVERIFIED_HINT = ("The gateway {gw} did not answer ping and its link state is unknown: test a "
                    "target with 'fieldkit diag reach', or escalate if nothing works.")
+BACKUP_HINT = (" A backup route via {backup} ({iface}) answers, but traffic keeps going to the "
+               "preferred gateway {gw} while its route exists: fix {gw} or take that connection "
+               "down so the backup is used.")
+REMEMBERED_HINT = ("The last time this machine tried, the gateway {gw} did not answer (neighbour "
+                   "state {state}): check the cable/Wi-Fi and the router; run without --no-probe "
+                   "to test it now.")
 RESOLVED_STATES = {"REACHABLE", "STALE", "DELAY", "PROBE", "PERMANENT", "NOARP"}
 FAILED_STATES = {"FAILED", "INCOMPLETE"}
 
 
 def default_gateways() -> list[dict[str, Any]]:
+    """Default routes, preferred first within each family (lowest metric)."""
+    routes = _ip_routes()
+    if routes is not None:
+        return routes
     import netifaces
 
     defaults = netifaces.gateways().get("default", {})
@@ -45,6 +60,25 @@ def default_gateways() -> list[dict[str, Any]]:
     return found
 
 
+def _ip_routes() -> list[dict[str, Any]] | None:
+    """All default routes from iproute2 (netifaces reports one per family, not the backups)."""
+    if not shutil.which("ip"):
+        return None
+    found: list[dict[str, Any]] = []
+    for flag, label in (("-4", "ipv4"), ("-6", "ipv6")):
+        try:
+            out = subprocess.run(["ip", "-j", flag, "route", "show", "default"],
+                                 capture_output=True, text=True, timeout=2)
+            routes = json.loads(out.stdout or "[]")
+        except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError):
+            return None
+        usable = [r for r in routes if r.get("gateway") and r.get("dev")]
+        for route in sorted(usable, key=lambda r: r.get("metric", 0)):
+            found.append({"family": label, "address": route["gateway"],
+                          "interface": route["dev"], "metric": route.get("metric", 0)})
+    return found
+
+
 @check("gateway", domain="network", description="default route and whether the gateway answers",
        timeout_s=8.0)
 def gateway(ctx: CheckContext) -> list[Finding]:
@@ -52,8 +86,27 @@ def gateway(ctx: CheckContext) -> list[Finding]:
     if not gateways:
         return [Finding("gateway", "-", Status.FAIL, "no default gateway: no route off this "
                         "network", NO_GATEWAY_HINT, {"gateways": []})]
-    timeout = float(ctx.setting("gateway_timeout_s", 2.0))
-    return [assess(gw, timeout, ctx.probe) for gw in gateways]
+    timeout = ctx.number("gateway_timeout_s") or 2.0
+    findings = [assess(gw, timeout, ctx.probe) for gw in gateways]
+    return name_backups(gateways, findings)
+
+
+def name_backups(gateways: list[dict[str, Any]], findings: list[Finding]) -> list[Finding]:
+    """A failed preferred gateway's finding names a live backup route of the same family."""
+    out = []
+    for i, (gw, finding) in enumerate(zip(gateways, findings, strict=True)):
+        preferred = all(g["family"] != gw["family"] for g in gateways[:i])
+        backup = next((g for g, f in zip(gateways[i + 1:], findings[i + 1:], strict=True)
+                       if g["family"] == gw["family"] and f.status == Status.OK), None)
+        if preferred and backup and finding.status in (Status.FAIL, Status.WARN):
+            finding.data["backup"] = backup["address"]
+            finding = Finding(finding.check, finding.subject, finding.status,
+                              f"{finding.summary} (backup route via {backup['address']} "
+                              "answers)", finding.hint + BACKUP_HINT.format(
+                                  backup=backup["address"], iface=backup["interface"],
+                                  gw=gw["address"]), finding.data)
+        out.append(finding)
+    return out
 
 
 def assess(gw: dict[str, Any], timeout: float, probe: bool) -> Finding:
@@ -62,6 +115,11 @@ def assess(gw: dict[str, Any], timeout: float, probe: bool) -> Finding:
     data: dict[str, Any] = dict(gw)
     if not probe:
         data["neighbour"] = neighbour_state(address)
+        if data["neighbour"] in FAILED_STATES:
+            return Finding("gateway", subject, Status.WARN, f"default gateway {address} on "
+                           f"{iface} did not answer when last tried (not probed; neighbour "
+                           f"table: {data['neighbour']})",
+                           REMEMBERED_HINT.format(gw=address, state=data["neighbour"]), data)
         return Finding("gateway", subject, Status.OK,
                        f"default gateway {address} on {iface} (not probed; neighbour table: "
                        f"{data['neighbour'] or 'no entry'})", data=data)

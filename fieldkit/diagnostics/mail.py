@@ -1,30 +1,37 @@
 """Mail server checks: reachability, greeting, capabilities, STARTTLS, certificate, login.
 
 "I can't send mail" is a reachability, TLS or login problem far more often than a client one;
-this module tells which, per port. Targets are URLs (``submission://mail.example.com``,
-``imaps://[2001:db8::1]:993``) or a bare host meaning all seven standard ports.
+this module tells which, per port, and how far the dialogue got (connect, banner, EHLO,
+STARTTLS accepted, handshake, login). Before it blames a server for an expired certificate it
+asks whether this machine's clock is the one that is wrong; in a network whose DNS is hijacked
+(captive portal) it says so instead of blaming the service. Targets are URLs
+(``submission://mail.example.com``, ``imaps://[2001:db8::1]:993``) or a bare host meaning all
+seven standard ports.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from fieldkit.diagnostics import tls
-from fieldkit.diagnostics.mailproto import AUTH_TIMEOUT_S, Plan, ProtocolError, Session, converse
-from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.reach import (
-    HINTS,
-    HOSTNAME_RE,
-    SUMMARIES,
-    Probe,
-    Target,
-    sweep,
+from fieldkit.diagnostics import _mailtext as words
+from fieldkit.diagnostics import _timesource, tls
+from fieldkit.diagnostics._reachtext import HINTS, SUMMARIES, hijack_note
+from fieldkit.diagnostics._targets import Target, host_problem, parse_port
+from fieldkit.diagnostics.mailproto import (
+    AUTH_TIMEOUT_S,
+    STEP_WORDS,
+    DialogueError,
+    Plan,
+    Session,
+    converse,
 )
+from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.reach import Probe, sweep
 from fieldkit.diagnostics.runner import run_concurrently
 from fieldkit.errors import InputError
 
@@ -34,24 +41,7 @@ SCHEMES = {
     "smtps": ("smtp", 465, True), "imap": ("imap", 143, False), "imaps": ("imap", 993, True),
     "pop3": ("pop3", 110, False), "pop3s": ("pop3", 995, True),
 }
-
-NO_STARTTLS_HINT = ("The server offers no STARTTLS: mail (and any password) travels unencrypted. "
-                    "Use the TLS port ({alt}) in the client, or escalate to the mail admin.")
-PLAINTEXT_HINT = ("The server accepts a login before encryption is on: a misconfigured client "
-                  "may send the password in clear. Configure clients for STARTTLS/SSL; tell "
-                  "the mail admin (disable plaintext auth).")
-EXPIRY_HINT = "The certificate expires in {days} days: tell the mail admin to renew it now."
-AUTH_HINT = ("The server refused the login: check user name and password (caps lock, "
-             "recently changed?), whether the account is locked, or escalate.")
-PROTOCOL_HINT = ("Port {port} answers, but not as a {protocol} server should: wrong port for "
-                 "this service, or something in between (proxy, firewall) interferes. Escalate.")
-TLS_FAIL_HINT = ("The encrypted connection could not be set up ({detail}): the server or this "
-                 "client may only support old/new TLS versions. Escalate to the mail admin.")
-CERT_WORDS = {"self-signed": "self-signed certificate", "expired": "certificate expired",
-              "hostname-mismatch": "certificate is for another name",
-              "untrusted": "certificate from an unknown issuer",
-              "error": "certificate cannot be verified"}
-_ALT_PORT = {"smtp": "465 or 587", "imap": "993", "pop3": "995"}
+ClockAsk = Callable[[], "tuple[_timesource.Reading | None, list[str]]"]
 
 
 @dataclass(frozen=True)
@@ -75,45 +65,77 @@ def parse_mail_target(text: str) -> list[MailTarget]:
     if not raw:
         raise InputError("empty mail target: give a URL like submission://mail.example.com or "
                          "a host name")
+    shown = raw if len(raw) <= 80 else raw[:77] + "..."
+    if len(raw) > 1100:
+        raise InputError(f"mail target {shown!r} is too long")
     if "://" not in raw:
-        _check_host(raw, text)
+        _check_host(raw, shown)
         return [MailTarget(f"{scheme}://{raw}", scheme, raw.strip("[]"), port)
                 for scheme, (_p, port, _t) in SCHEMES.items()]
-    parts = urlsplit(raw)
-    scheme = parts.scheme.lower()
+    scheme, _, rest = raw.partition("://")
+    scheme = scheme.lower()
     if scheme not in SCHEMES:
-        raise InputError(f"mail target {text!r}: unknown scheme {parts.scheme!r} "
+        raise InputError(f"mail target {shown!r}: unknown scheme {scheme!r} "
                          f"(use {', '.join(SCHEMES)})")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise InputError(f"mail target {text!r}: give only scheme://host[:port]")
-    try:
-        port = parts.port or SCHEMES[scheme][1]
-    except ValueError:
-        raise InputError(f"mail target {text!r}: port must be a number from 1 to 65535") from None
-    if not parts.hostname:
-        raise InputError(f"mail target {text!r} has no host")
-    _check_host(parts.hostname, text)
-    return [MailTarget(raw, scheme, parts.hostname, port)]
+    netloc, slash, path = rest.partition("/")
+    if path or any(c in netloc for c in "?#@"):
+        raise InputError(f"mail target {shown!r}: give only scheme://host[:port]")
+    host, port = _split_netloc(netloc, shown, SCHEMES[scheme][1])
+    _check_host(host, shown)
+    return [MailTarget(raw, scheme, host.strip("[]"), port)]
 
 
-def _check_host(host: str, text: str) -> None:
-    bare = host.strip("[]")
+def _split_netloc(netloc: str, shown: str, default: int) -> tuple[str, int]:
+    if netloc.startswith("["):
+        host, sep, after = netloc.partition("]")
+        host += sep
+        port_text = after[1:] if after.startswith(":") else None
+        if after and port_text is None:
+            raise InputError(f"mail target {shown!r}: write IPv6 as [address]:port")
+    elif ":" in netloc:
+        host, _, port_text = netloc.rpartition(":")
+    else:
+        host, port_text = netloc, None
+    if not host:
+        raise InputError(f"mail target {shown!r} has no host")
+    port = parse_port(port_text, f"mail target {shown!r}") if port_text is not None else default
+    return host, port
+
+
+def _check_host(host: str, shown: str) -> None:
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:
         ipaddress.ip_address(bare)
         return
     except ValueError:
         pass
     if ":" in host:
-        raise InputError(f"mail target {text!r}: for a non-standard port give a URL, e.g. "
+        raise InputError(f"mail target {shown!r}: for a non-standard port give a URL, e.g. "
                          "smtp://host:2525")
-    if not HOSTNAME_RE.match(host):
-        raise InputError(f"mail target {text!r}: {host!r} is not a valid host name")
+    problem = host_problem(host)
+    if problem:
+        raise InputError(f"mail target {shown!r}: {host[:60]!r} is not a valid host name "
+                         f"({problem})")
+
+
+def merge_mail_duplicates(targets: list[MailTarget]) -> list[MailTarget]:
+    seen: dict[tuple[str, str, int], MailTarget] = {}
+    for t in targets:
+        seen.setdefault((t.scheme, t.host.lower().rstrip("."), t.port), t)
+    return list(seen.values())
+
+
+def skipped(target: MailTarget, why: str) -> Finding:
+    return Finding("mail", target.text, Status.SKIP, f"not probed ({why})",
+                   data={"scheme": target.scheme, "host": target.host, "port": target.port,
+                         "state": "not-probed"})
 
 
 def check_mail(targets: list[MailTarget], timeout_s: float, cafile: str | None = None,
-               credentials: tuple[str, str] | None = None) -> list[Finding]:
+               credentials: tuple[str, str] | None = None,
+               clock: ClockAsk | None = None) -> list[Finding]:
     probes = sweep([Target(t.text, t.host, t.port) for t in targets], timeout_s)
-    budget = timeout_s * 8 + (AUTH_TIMEOUT_S if credentials else 0)
+    budget = timeout_s * 14 + (AUTH_TIMEOUT_S if credentials else 0)
     tasks = [(str(i), _examiner(t, p, timeout_s, cafile, credentials), budget)
              for i, (t, p) in enumerate(zip(targets, probes, strict=True)) if p.state == "open"]
     results = run_concurrently(tasks)
@@ -121,38 +143,61 @@ def check_mail(targets: list[MailTarget], timeout_s: float, cafile: str | None =
     for i, (target, probe) in enumerate(zip(targets, probes, strict=True)):
         outcome = results.get(str(i))
         if probe.state != "open":
-            findings.append(_unreachable(target, probe))
-        elif isinstance(outcome, Finding):
-            findings.append(outcome)
-        else:  # an exception, or the examination outlived its budget (TimeoutError)
-            findings.append(_broken(target, probe, outcome or TimeoutError()))
+            finding = _unreachable(target, probe)
+        elif isinstance(outcome, Session):
+            finding = assess(target, probe, outcome, credentials is not None, clock)
+        elif isinstance(outcome, DialogueError):
+            finding = broken(target, probe, outcome)
+        else:  # an unexpected exception, or the examination outlived its budget
+            finding = Finding("mail", target.text, Status.ERROR, f"the mail check broke: "
+                              f"{outcome!r}", data=_base_data(target, probe))
+        findings.append(_portal_aware(finding, probe))
     return findings
 
 
 def _examiner(target: MailTarget, probe: Probe, timeout_s: float, cafile: str | None,
-              credentials: tuple[str, str] | None):
-    def examine() -> Finding:
-        plan = Plan(target.protocol, target.host, target.implicit_tls,
-                    tls.verifying_context(cafile), "ok", credentials)
+              credentials: tuple[str, str] | None) -> Callable[[], Session | DialogueError]:
+    def plan(context: ssl.SSLContext, label: str, creds: tuple[str, str] | None) -> Plan:
+        return Plan(target.protocol, target.host, target.implicit_tls, context, label, creds)
+
+    def examine() -> Session | DialogueError:
         try:
-            session = _dialogue(probe.address, target.port, plan, timeout_s)
-        except ssl.SSLCertVerificationError as exc:
-            # look again to read the certificate, never with the password
-            plan = Plan(target.protocol, target.host, target.implicit_tls,
-                        tls.inspection_context(), tls.verdict_of(exc))
-            session = _dialogue(probe.address, target.port, plan, timeout_s)
-            if session.tls is not None:
-                session.tls["verify_detail"] = exc.verify_message
-            if credentials:
-                session.auth = "skipped: certificate not verified, no password sent"
-        return assess(target, probe, session, credentials is not None)
+            try:
+                return converse(probe.address, target.port,
+                                plan(tls.verifying_context(cafile), "ok", credentials), timeout_s)
+            except ssl.SSLCertVerificationError as exc:
+                # look again to read the certificate, never with the password
+                session = converse(probe.address, target.port,
+                                   plan(tls.inspection_context(), tls.verdict_of(exc), None),
+                                   timeout_s)
+                if session.tls is not None:
+                    session.tls["verify_detail"] = exc.verify_message
+                    tls.refine(session.tls, cafile is not None)
+                if credentials:
+                    session.auth = "skipped: certificate not verified, no password sent"
+                return session
+        except DialogueError as err:
+            if err.session.current == "handshake" and isinstance(err.cause, ssl.SSLError):
+                err.session.tls = {"offered_versions": _offered_versions(plan, probe.address,
+                                                                         target.port, timeout_s)}
+            return err
 
     return examine
 
 
-def _dialogue(address: str, port: int, plan: Plan, timeout_s: float) -> Session:
-    with socket.create_connection((address, port), timeout=timeout_s) as sock:
-        return converse(sock, plan)
+def _offered_versions(plan: Callable[..., Plan], address: str, port: int,
+                      timeout_s: float) -> list[str]:
+    """One handshake per version, without verification or credentials: detection only."""
+    offered = []
+    for version in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
+        try:
+            session = converse(address, port, plan(tls.version_probe_context(version),
+                                                   "not-verified", None), timeout_s)
+        except (DialogueError, ssl.SSLError, OSError, ValueError, KeyError):
+            continue
+        if session.tls:
+            offered.append(version)
+    return offered
 
 
 def _base_data(target: MailTarget, probe: Probe) -> dict[str, Any]:
@@ -161,61 +206,81 @@ def _base_data(target: MailTarget, probe: Probe) -> dict[str, Any]:
             "address": probe.address}
 
 
+def _portal_aware(finding: Finding, probe: Probe) -> Finding:
+    if not probe.hijacked:
+        return finding
+    summary, hint = hijack_note(probe.target.host, probe.hijacked)
+    finding.data["dns_hijacked"] = probe.hijacked
+    return Finding("mail", finding.subject, Status.FAIL, f"{summary}; {finding.summary}", hint,
+                   finding.data)
+
+
 def _unreachable(target: MailTarget, probe: Probe) -> Finding:
     hint = HINTS.get((probe.state, probe.reason), "Unexpected network error; escalate.")
-    return Finding("mail", target.text, Status.FAIL,
-                   SUMMARIES[probe.state].format(host=target.host, port=target.port),
-                   hint.format(host=target.host, port=target.port), _base_data(target, probe))
+    fill = {"host": target.host, "port": target.port, "icmp_from": probe.icmp_from or "a router",
+            "reason": probe.reason, "dns_s": f"{(probe.dns.ms if probe.dns else 0) / 1000:.1f}"}
+    return Finding("mail", target.text, Status.FAIL, SUMMARIES[probe.state].format(**fill),
+                   hint.format(**fill), _base_data(target, probe))
 
 
-def _broken(target: MailTarget, probe: Probe, exc: BaseException) -> Finding:
+def _reached(session: Session) -> str:
+    return ", ".join(STEP_WORDS.get(s, s) for s in session.steps) or "nothing"
+
+
+def broken(target: MailTarget, probe: Probe, err: DialogueError) -> Finding:
+    session, cause = err.session, err.cause
     data = _base_data(target, probe)
-    if isinstance(exc, ProtocolError):
-        return Finding("mail", target.text, Status.FAIL, str(exc),
-                       PROTOCOL_HINT.format(port=target.port, protocol=target.protocol.upper()),
-                       data)
-    if isinstance(exc, ssl.SSLError):
-        detail = exc.reason or str(exc)
-        data["tls"] = {"verify": "error", "verify_detail": detail}
-        return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed ({detail})",
-                       TLS_FAIL_HINT.format(detail=detail), data)
-    what = "timed out" if isinstance(exc, TimeoutError) else f"failed: {exc}"
-    return Finding("mail", target.text, Status.FAIL, f"the mail dialogue {what}",
-                   PROTOCOL_HINT.format(port=target.port, protocol=target.protocol.upper()), data)
+    data.update(steps=session.steps, failed_step=session.current, banner=session.banner)
+    step = STEP_WORDS.get(session.current, session.current)
+    reached = _reached(session)
+    if session.current == "handshake" and isinstance(cause, TimeoutError):
+        after = "after STARTTLS was accepted" if "starttls" in session.steps else "after connect"
+        return Finding("mail", target.text, Status.FAIL, f"TLS handshake stalled {after} "
+                       f"(worked: {reached})", words.STALL_HINT.format(reached=reached), data)
+    if isinstance(cause, ssl.SSLError):
+        offered = (session.tls or {}).get("offered_versions", [])
+        detail = cause.reason or str(cause)
+        data["tls"] = {"verify": "error", "verify_detail": detail, "offered_versions": offered}
+        if offered and not set(offered) & set(tls.ACCEPTED_VERSIONS):
+            names = ", ".join(v.replace("TLSv", "TLS ") for v in offered)
+            return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed: the server "
+                           f"offers only {names}, this machine requires TLS 1.2 or newer",
+                           words.OLD_TLS_HINT.format(offered=names), data)
+        versions = f"; server offers {', '.join(offered)}" if offered else ""
+        return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed ({detail}"
+                       f"{versions})", words.TLS_FAIL_HINT.format(detail=detail), data)
+    what = "timed out" if isinstance(cause, TimeoutError) else f"failed: {cause}"
+    return Finding("mail", target.text, Status.FAIL, f"{step} {what} (worked: {reached})",
+                   words.PROTOCOL_HINT.format(port=target.port,
+                                              protocol=target.protocol.upper()), data)
 
 
-def assess(target: MailTarget, probe: Probe, session: Session, auth_asked: bool) -> Finding:
+def assess(target: MailTarget, probe: Probe, session: Session, auth_asked: bool,
+           clock: ClockAsk | None = None) -> Finding:
     data = _base_data(target, probe)
     data.update(banner=session.banner, capabilities=session.capabilities_tls or
-                session.capabilities, plaintext_login=session.plaintext_login, tls=session.tls)
+                session.capabilities, plaintext_login=session.plaintext_login, tls=session.tls,
+                steps=session.steps)
     if not target.implicit_tls:
         data["starttls"] = bool(session.starttls)
     if auth_asked:
         data["auth"] = session.auth or "skipped: no TLS, fieldkit never sends a password in clear"
     problems: list[tuple[Status, str, str]] = []
-    notes = []
+    notes: list[str] = []
     if not target.implicit_tls and not session.starttls:
         problems.append((Status.WARN, "no STARTTLS",
-                         NO_STARTTLS_HINT.format(alt=_ALT_PORT[target.protocol])))
+                         words.NO_STARTTLS_HINT.format(alt=words.ALT_PORT[target.protocol])))
     if session.plaintext_login:
-        problems.append((Status.WARN, "login offered without TLS", PLAINTEXT_HINT))
+        problems.append((Status.WARN, "login offered without TLS", words.PLAINTEXT_HINT))
     if session.tls:
-        info = session.tls
-        if info["verify"] != "ok":
-            words = f"{CERT_WORDS[info['verify']]} ({info.get('version')})"
-            problems.append((Status.FAIL, words,
-                             tls.VERIFY_HINTS[info["verify"]].format(
-                                 host=target.host, detail=info.get("verify_detail", ""))))
-        elif info.get("days_left") is not None and info["days_left"] < tls.EXPIRY_WARN_DAYS:
-            problems.append((Status.WARN, f"certificate expires in {info['days_left']} days",
-                             EXPIRY_HINT.format(days=info["days_left"])))
-        else:
-            notes.append(f"{info.get('version')}, certificate valid for {info.get('days_left')} "
-                         "more days")
-    if data.get("auth", "").startswith("rejected"):
-        problems.append((Status.FAIL, "login rejected", AUTH_HINT))
-    elif data.get("auth") == "ok":
-        notes.append("login ok")
+        problems += _certificate(target, session.tls, clock, notes)
+    auth = data.get("auth", "")
+    if auth.startswith("rejected"):
+        problems.append((Status.FAIL, "login rejected", words.AUTH_HINT))
+    elif auth.startswith(("not offered", "not possible")):
+        problems.append((Status.WARN, "no usable login", words.NO_AUTH_HINT.format(detail=auth)))
+    elif auth.startswith("ok"):
+        notes.append(f"login {auth}")
     status = Status.OK
     for level in (Status.FAIL, Status.WARN):
         if any(p[0] == level for p in problems):
@@ -224,3 +289,42 @@ def assess(target: MailTarget, probe: Probe, session: Session, auth_asked: bool)
     summary = "; ".join([p[1] for p in problems] + notes) or "answers, no TLS details"
     hint = " ".join(p[2] for p in problems if p[0] in (Status.FAIL, Status.WARN))
     return Finding("mail", target.text, status, summary, hint, data)
+
+
+def _certificate(target: MailTarget, info: dict[str, Any], clock: ClockAsk | None,
+                 notes: list[str]) -> list[tuple[Status, str, str]]:
+    verify = info["verify"]
+    if verify in ("expired", "not-yet-valid"):
+        return [_dated(info, clock)]
+    if verify != "ok":
+        return [(Status.FAIL, f"{words.CERT_WORDS[verify]} ({info.get('version')})",
+                 tls.VERIFY_HINTS[verify].format(host=target.host,
+                                                 detail=info.get("verify_detail", "")))]
+    if info.get("days_left") is not None and info["days_left"] < tls.EXPIRY_WARN_DAYS:
+        return [(Status.WARN, f"certificate expires in {info['days_left']} days",
+                 words.EXPIRY_HINT.format(days=info["days_left"]))]
+    notes.append(f"{info.get('version')}, certificate valid for {info.get('days_left')} more days")
+    return []
+
+
+def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, str]:
+    """Expired or not yet valid: first ask whether our own clock is the one that is wrong."""
+    reading, _reasons = clock() if clock else (None, [])
+    now = datetime.now(UTC)
+    shown = words.CERT_WORDS[info["verify"]]
+    if reading is None:
+        return (Status.FAIL, f"{shown} - or this machine's clock is wrong (no time source to "
+                "compare)", words.CLOCK_UNKNOWN_HINT.format(now=f"{now:%Y-%m-%d %H:%M} UTC"))
+    real_now = now.timestamp() - reading.offset_s
+    start = datetime.fromisoformat(info["not_before"]).timestamp()
+    end = datetime.fromisoformat(info["not_after"]).timestamp()
+    info["clock_offset_s"] = round(reading.offset_s, 1)
+    if start <= real_now <= end:
+        info["verify"] = "clock"
+        offset = _timesource.describe_offset(reading.offset_s)
+        return (Status.FAIL, f"this machine's clock is {offset}: the certificate only looks "
+                f"{'expired' if reading.offset_s > 0 else 'not yet valid'}",
+                words.CLOCK_HINT.format(offset=offset, source=reading.source,
+                                        not_after=info["not_after"]))
+    return (Status.FAIL, f"{shown} ({info.get('version')}; this machine's clock is right)",
+            tls.VERIFY_HINTS[info["verify"]])

@@ -1,13 +1,18 @@
-"""Just enough SMTP, IMAP and POP3 to check a mail server, and never to send mail.
+"""SMTP, IMAP and POP3 dialogues through the standard library, to check a server, never to send.
 
-Each dialogue reads the greeting, asks for capabilities, upgrades with STARTTLS/STLS where the
-protocol has it (or starts in TLS for smtps/imaps/pop3s), asks again, optionally tests a login,
-and says goodbye. No MAIL FROM, no DATA: nothing is ever delivered.
+smtplib, imaplib and poplib handle what hand-written dialogues get wrong (continuation lines,
+IMAP literals, AUTH mechanism negotiation: a LOGIN-only server gets LOGIN, not PLAIN). fieldkit
+hands each library a socket it connected itself (to the address ``reach`` probed) and records
+every step the dialogue reaches - connect, banner, EHLO/CAPABILITY/CAPA, STARTTLS accepted,
+handshake, login - so a failure says how far it got. No MAIL FROM, no DATA: nothing is
+delivered.
 """
 
 from __future__ import annotations
 
-import base64
+import imaplib
+import poplib
+import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
@@ -15,9 +20,13 @@ from typing import Any
 
 from fieldkit.diagnostics import tls
 
-MAX_LINE = 8192
 # servers delay answers to failed logins on purpose (dovecot: 2 s, growing per failure)
 AUTH_TIMEOUT_S = 20.0
+# smtplib.SMTP.login's own order; we loop ourselves only to report which one worked
+SMTP_AUTH_PREFERENCE = ("CRAM-MD5", "PLAIN", "LOGIN")
+STEP_WORDS = {"connect": "connect", "banner": "banner", "ehlo": "EHLO", "capability":
+              "CAPABILITY", "capa": "CAPA", "starttls": "STARTTLS accepted", "handshake":
+              "TLS handshake", "login": "login"}
 
 
 class ProtocolError(Exception):
@@ -43,184 +52,247 @@ class Session:
     plaintext_login: bool = False
     tls: dict[str, Any] | None = None
     auth: str | None = None
+    steps: list[str] = field(default_factory=list)  # reached, in order
+    current: str = ""  # the step under way (the one that failed, if the dialogue broke)
+
+    def begin(self, step: str) -> None:
+        if self.current:
+            self.steps.append(self.current)
+        self.current = step
 
 
-class Channel:
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
+class DialogueError(Exception):
+    """The dialogue broke at ``session.current``; ``session.steps`` is what worked before."""
 
-    def readline(self) -> str:
-        while b"\n" not in self.buffer:
-            if len(self.buffer) > MAX_LINE:
-                raise ProtocolError("reply line too long")
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ProtocolError("the server closed the connection")
-            self.buffer += chunk
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        return line.rstrip(b"\r").decode("utf-8", "replace")
-
-    def allow_slow_auth(self) -> None:
-        self.sock.settimeout(max(self.sock.gettimeout() or 0, AUTH_TIMEOUT_S))
-
-    def send(self, line: str) -> None:
-        self.sock.sendall(line.encode("utf-8") + b"\r\n")
-
-    def start_tls(self, plan: Plan) -> dict[str, Any]:
-        self.buffer = b""
-        self.sock = plan.context.wrap_socket(self.sock, server_hostname=plan.host)
-        return tls.describe(self.sock, plan.verify_label)
+    def __init__(self, session: Session, cause: BaseException) -> None:
+        super().__init__(f"{session.current}: {cause}")
+        self.session, self.cause = session, cause
 
 
-def converse(sock: socket.socket, plan: Plan) -> Session:
-    channel, session = Channel(sock), Session()
-    if plan.implicit_tls:
-        session.tls = channel.start_tls(plan)
-    {"smtp": _smtp, "imap": _imap, "pop3": _pop3}[plan.protocol](channel, plan, session)
-    return session
+class _Recorder:
+    """Stands in for the SSL context: the libraries call ``wrap_socket`` only once the server
+    has accepted STARTTLS, so that call marks the step, and its return the handshake."""
+
+    def __init__(self, plan: Plan, session: Session) -> None:
+        self.plan, self.session = plan, session
+
+    def wrap_socket(self, sock: socket.socket, **kwargs: Any) -> ssl.SSLSocket:
+        self.session.begin("handshake")
+        wrapped = self.plan.context.wrap_socket(sock, **kwargs)
+        self.session.tls = tls.describe(wrapped, self.plan.verify_label)
+        return wrapped
+
+
+def converse(address: str, port: int, plan: Plan, timeout_s: float) -> Session:
+    session = Session()
+    try:
+        session.begin("connect")
+        sock = socket.create_connection((address, port), timeout=timeout_s)
+        if plan.implicit_tls:
+            sock = _Recorder(plan, session).wrap_socket(sock, server_hostname=plan.host)
+        {"smtp": _smtp, "imap": _imap, "pop3": _pop3}[plan.protocol](
+            sock, port, plan, session, timeout_s)
+        session.begin("")
+        return session
+    except ssl.SSLCertVerificationError:
+        raise  # mail.py looks again without verification, to say why
+    except (smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto) as exc:
+        raise DialogueError(session, ProtocolError(_text(exc))) from exc
+    except (OSError, ProtocolError, EOFError) as exc:
+        raise DialogueError(session, exc) from exc
+
+
+def _text(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+    return str(exc) or exc.__class__.__name__
+
+
+def _decode(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 # -- SMTP ---------------------------------------------------------------------------------------
 
 
-def _smtp_reply(channel: Channel) -> tuple[int, list[str]]:
-    lines = []
-    while True:
-        line = channel.readline()
-        if len(line) < 3 or not line[:3].isdigit():
-            raise ProtocolError(f"not an SMTP reply: {line[:80]!r}")
-        lines.append(line[4:])
-        if line[3:4] != "-":
-            return int(line[:3]), lines
+class _SMTP(smtplib.SMTP):
+    def __init__(self, sock: socket.socket, host: str, timeout_s: float) -> None:
+        self._ready = sock
+        super().__init__(local_hostname="fieldkit.invalid", timeout=timeout_s)
+        # the name STARTTLS verifies; smtplib keeps it only when its constructor connects, and
+        # we connect ourselves to read the banner as a step of its own
+        self._host = host
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return self._ready
 
 
-def _smtp(channel: Channel, plan: Plan, session: Session) -> None:
-    code, lines = _smtp_reply(channel)
-    session.banner = f"{code} {lines[0]}"
-    if code != 220:
-        raise ProtocolError(f"the server refuses connections: {session.banner}")
-    session.capabilities = _ehlo(channel)
-    if plan.implicit_tls:
-        session.capabilities_tls = session.capabilities
-    else:
-        session.starttls = "STARTTLS" in session.capabilities
-        session.plaintext_login = any(c.startswith("AUTH") for c in session.capabilities)
-        if session.starttls:
-            channel.send("STARTTLS")
-            code, lines = _smtp_reply(channel)
-            if code != 220:
-                raise ProtocolError(f"STARTTLS refused: {code} {lines[0]}")
-            session.tls = channel.start_tls(plan)
-            session.capabilities_tls = _ehlo(channel)
-    if plan.credentials and session.tls:
-        user, password = plan.credentials
-        channel.allow_slow_auth()
-        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
-        channel.send(f"AUTH PLAIN {token}")
-        code, lines = _smtp_reply(channel)
-        session.auth = "ok" if code == 235 else f"rejected: {code} {lines[0]}"
-    channel.send("QUIT")
+def _smtp(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_s: float) -> None:
+    smtp = _SMTP(sock, plan.host, timeout_s)
+    try:
+        session.begin("banner")
+        code, message = smtp.connect(plan.host, port)
+        session.banner = f"{code} {_decode(message).splitlines()[0] if message else ''}"
+        if code == -1:  # smtplib's mark for a reply that does not start with a code
+            raise ProtocolError(f"not an SMTP greeting: {session.banner[3:80]!r}")
+        if code != 220:
+            raise ProtocolError(f"the server refuses connections: {session.banner}")
+        session.capabilities = _ehlo(smtp, session, "ehlo")
+        if plan.implicit_tls:
+            session.capabilities_tls = session.capabilities
+        else:
+            session.starttls = smtp.has_extn("starttls")
+            session.plaintext_login = smtp.has_extn("auth")
+            if session.starttls:
+                session.begin("starttls")
+                smtp.starttls(context=_Recorder(plan, session))  # type: ignore[call-overload]
+                session.capabilities_tls = _ehlo(smtp, session, "ehlo")
+        if plan.credentials and session.tls:
+            session.begin("login")
+            session.auth = _smtp_login(smtp, *plan.credentials)
+    finally:
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
 
 
-def _ehlo(channel: Channel) -> list[str]:
-    channel.send("EHLO fieldkit.invalid")
-    code, lines = _smtp_reply(channel)
+def _ehlo(smtp: smtplib.SMTP, session: Session, step: str) -> list[str]:
+    session.begin(step)
+    code, message = smtp.ehlo()
     if code != 250:
-        raise ProtocolError(f"EHLO refused: {code} {lines[0]}")
-    return [line.upper() for line in lines[1:]]
+        raise ProtocolError(f"EHLO refused: {code} {_decode(message)}")
+    return [line.upper() for line in _decode(message).splitlines()[1:]]
+
+
+def _smtp_login(smtp: smtplib.SMTP, user: str, password: str) -> str:
+    """smtplib's own negotiation (CRAM-MD5, PLAIN, LOGIN - whatever the server offers)."""
+    if not smtp.has_extn("auth"):
+        return "not offered: the server offers no login (AUTH) on this port"
+    smtp.sock.settimeout(max(smtp.sock.gettimeout() or 0, AUTH_TIMEOUT_S))  # type: ignore[union-attr]
+    offered = smtp.esmtp_features["auth"].upper().split()
+    mechanisms = [m for m in SMTP_AUTH_PREFERENCE if m in offered]
+    if not mechanisms:
+        return f"not possible: the server offers only {', '.join(offered)}"
+    smtp.user, smtp.password = user, password
+    last = ""
+    for mechanism in mechanisms:
+        handler = getattr(smtp, "auth_" + mechanism.lower().replace("-", "_"))
+        try:
+            smtp.auth(mechanism, handler, initial_response_ok=True)
+            return f"ok ({mechanism})"
+        except smtplib.SMTPAuthenticationError as exc:
+            last = f"rejected: {exc.smtp_code} {_decode(exc.smtp_error)} ({mechanism})"
+    return last
 
 
 # -- IMAP ---------------------------------------------------------------------------------------
 
 
-def _imap_command(channel: Channel, tag: str, command: str) -> tuple[str, list[str]]:
-    channel.send(f"{tag} {command}")
-    untagged: list[str] = []
-    while True:
-        line = channel.readline()
-        if line.startswith(f"{tag} "):
-            return line[len(tag) + 1:], untagged
-        untagged.append(line)
+class _IMAP(imaplib.IMAP4):
+    def __init__(self, sock: socket.socket, host: str, port: int, timeout_s: float) -> None:
+        self._ready = sock
+        super().__init__(host, port, timeout_s)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return self._ready
 
 
-def _imap_capabilities(channel: Channel, tag: str) -> list[str]:
-    status, untagged = _imap_command(channel, tag, "CAPABILITY")
-    if not status.upper().startswith("OK"):
-        raise ProtocolError(f"CAPABILITY refused: {status}")
-    for line in untagged:
-        if line.upper().startswith("* CAPABILITY"):
-            return line.split()[2:]
-    return []
+def _imap(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_s: float) -> None:
+    session.begin("banner")  # imaplib reads the greeting, then asks for CAPABILITY itself
+    imap = _IMAP(sock, plan.host, port, timeout_s)
+    try:
+        session.banner = _decode(imap.welcome)
+        caps = [c.upper() for c in imap.capabilities]
+        session.begin("capability")
+        session.capabilities = caps
+        if plan.implicit_tls:
+            session.capabilities_tls = caps
+        else:
+            session.starttls = "STARTTLS" in caps
+            session.plaintext_login = "LOGINDISABLED" not in caps
+            if session.starttls:
+                session.begin("starttls")
+                imap.starttls(_Recorder(plan, session))  # type: ignore[arg-type]
+                session.begin("capability")
+                session.capabilities_tls = [c.upper() for c in imap.capabilities]
+        if plan.credentials and session.tls:
+            session.begin("login")
+            session.auth = _imap_login(imap, *plan.credentials)
+    finally:
+        try:
+            imap.logout()
+        except (imaplib.IMAP4.error, OSError):
+            imap.shutdown()
 
 
-def _imap(channel: Channel, plan: Plan, session: Session) -> None:
-    session.banner = channel.readline()
-    if not session.banner.upper().startswith(("* OK", "* PREAUTH")):
-        raise ProtocolError(f"no IMAP greeting: {session.banner[:80]!r}")
-    caps = [c.upper() for c in _imap_capabilities(channel, "f1")]
-    session.capabilities = caps
-    if plan.implicit_tls:
-        session.capabilities_tls = caps
-    else:
-        session.starttls = "STARTTLS" in caps
-        session.plaintext_login = "LOGINDISABLED" not in caps
-        if session.starttls:
-            status, _ = _imap_command(channel, "f2", "STARTTLS")
-            if not status.upper().startswith("OK"):
-                raise ProtocolError(f"STARTTLS refused: {status}")
-            session.tls = channel.start_tls(plan)
-            session.capabilities_tls = [c.upper() for c in _imap_capabilities(channel, "f3")]
-    if plan.credentials and session.tls:
-        channel.allow_slow_auth()
-        user, password = (_imap_quote(v) for v in plan.credentials)
-        status, _ = _imap_command(channel, "f4", f"LOGIN {user} {password}")
-        session.auth = "ok" if status.upper().startswith("OK") else f"rejected: {status}"
-    channel.send("f5 LOGOUT")
-
-
-def _imap_quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _imap_login(imap: imaplib.IMAP4, user: str, password: str) -> str:
+    imap.sock.settimeout(max(imap.sock.gettimeout() or 0, AUTH_TIMEOUT_S))
+    caps = [c.upper() for c in imap.capabilities]
+    try:
+        if "LOGINDISABLED" in caps and "AUTH=PLAIN" in caps:
+            imap.authenticate("PLAIN", lambda _challenge: f"\0{user}\0{password}".encode())
+            return "ok (AUTHENTICATE PLAIN)"
+        imap.login(user, password)
+        return "ok (LOGIN)"
+    except imaplib.IMAP4.error as exc:
+        return f"rejected: {exc}"
 
 
 # -- POP3 ---------------------------------------------------------------------------------------
 
 
-def _pop3_capa(channel: Channel) -> list[str]:
-    channel.send("CAPA")
-    if not channel.readline().startswith("+OK"):
-        return []
-    caps = []
-    while (line := channel.readline()) != ".":
-        caps.append(line.upper())
-    return caps
+class _POP3(poplib.POP3):
+    def __init__(self, sock: socket.socket, host: str, port: int, timeout_s: float) -> None:
+        self._ready = sock
+        super().__init__(host, port, timeout_s)
+
+    def _create_socket(self, timeout: float) -> socket.socket:
+        return self._ready
 
 
-def _pop3(channel: Channel, plan: Plan, session: Session) -> None:
-    session.banner = channel.readline()
-    if not session.banner.startswith("+OK"):
-        raise ProtocolError(f"no POP3 greeting: {session.banner[:80]!r}")
-    session.capabilities = _pop3_capa(channel)
-    if plan.implicit_tls:
-        session.capabilities_tls = session.capabilities
-    else:
-        session.starttls = "STLS" in session.capabilities
-        session.plaintext_login = "USER" in session.capabilities or any(
-            c.startswith("SASL") for c in session.capabilities)
-        if session.starttls:
-            channel.send("STLS")
-            reply = channel.readline()
-            if not reply.startswith("+OK"):
-                raise ProtocolError(f"STLS refused: {reply}")
-            session.tls = channel.start_tls(plan)
-            session.capabilities_tls = _pop3_capa(channel)
-    if plan.credentials and session.tls:
-        channel.allow_slow_auth()
-        user, password = plan.credentials
-        channel.send(f"USER {user}")
-        reply = channel.readline()
-        if reply.startswith("+OK"):
-            channel.send(f"PASS {password}")
-            reply = channel.readline()
-        session.auth = "ok" if reply.startswith("+OK") else f"rejected: {reply}"
-    channel.send("QUIT")
+def _pop3(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_s: float) -> None:
+    session.begin("banner")
+    pop = _POP3(sock, plan.host, port, timeout_s)
+    try:
+        session.banner = _decode(pop.getwelcome())
+        session.capabilities = _capa(pop, session)
+        if plan.implicit_tls:
+            session.capabilities_tls = session.capabilities
+        else:
+            session.starttls = "STLS" in session.capabilities
+            session.plaintext_login = "USER" in session.capabilities or any(
+                c.startswith("SASL") for c in session.capabilities)
+            if session.starttls:
+                session.begin("starttls")
+                pop.stls(_Recorder(plan, session))  # type: ignore[arg-type]
+                session.capabilities_tls = _capa(pop, session)
+        if plan.credentials and session.tls:
+            session.begin("login")
+            session.auth = _pop3_login(pop, session.capabilities_tls, *plan.credentials)
+    finally:
+        try:
+            pop.quit()
+        except (poplib.error_proto, OSError):
+            pop.close()
+
+
+def _capa(pop: poplib.POP3, session: Session) -> list[str]:
+    session.begin("capa")
+    try:
+        caps = pop.capa()
+    except poplib.error_proto:
+        return []  # CAPA is optional in POP3 (RFC 2449)
+    return [" ".join([name, *args]).upper() for name, args in caps.items()]
+
+
+def _pop3_login(pop: poplib.POP3, caps: list[str], user: str, password: str) -> str:
+    pop.sock.settimeout(max(pop.sock.gettimeout() or 0, AUTH_TIMEOUT_S))
+    if caps and "USER" not in caps:
+        return "not possible: the server offers no USER/PASS login"
+    try:
+        pop.user(user)
+        pop.pass_(password)
+        return "ok (USER/PASS)"
+    except poplib.error_proto as exc:
+        return f"rejected: {_decode(exc.args[0]) if exc.args else exc}"

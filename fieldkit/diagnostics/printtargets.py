@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from fieldkit.diagnostics.reach import HOSTNAME_RE
+from fieldkit.diagnostics._targets import host_problem
 from fieldkit.errors import InputError
 
 DEFAULT_PORTS = {"ipp": 631, "ipps": 631, "socket": 9100, "lpd": 515}
@@ -75,8 +75,10 @@ def _check_host(host: str, text: str) -> None:
     if ":" in host:
         raise InputError(f"printer target {text!r}: for another port give a URL, e.g. "
                          "ipp://host:8631 or socket://host:9101")
-    if not HOSTNAME_RE.match(host):
-        raise InputError(f"printer target {text!r}: {host!r} is not a valid host name")
+    problem = host_problem(host)  # the same linear-time check as reach and mail
+    if problem:
+        raise InputError(f"printer target {text!r}: {host!r} is not a valid host name "
+                         f"({problem})")
 
 
 def device_target(uri: str, queue: str) -> PrinterTarget | str:

@@ -1,42 +1,52 @@
 """Firewall reachability: is ``host:port`` open, closed, filtered, unreachable or unresolved?
 
-The vocabulary is nmap's (state plus a reason), the words are a colleague's. All targets are
-probed at once: names are resolved in parallel threads, then every connection attempt is a
-non-blocking socket polled by one selector, so 50 targets cost about one timeout, not fifty.
-No raw sockets and no root: a plain TCP connect tells the states apart well enough -
-SYN-ACK = open, RST = closed, silence = filtered, ICMP unreachable = unreachable.
+The vocabulary is nmap's (state plus a reason), the words are a colleague's. Two phases per
+target, each with its own deadline: resolution (the system resolver's own patience, see
+``_resolve``) and the TCP connect (``--timeout``, started only once that name is resolved, so
+slow DNS is reported as slow DNS and never as a filtered port). All names resolve at once and
+every connection is a non-blocking socket polled by one selector, in waves that fit the
+open-file limit, so 300 targets cost about one timeout. No raw sockets and no root: SYN-ACK =
+open, RST = closed, silence = filtered, ICMP = unreachable or rejected (and by whom).
+
+A name is probed on every address it resolves to, in the order clients try them: "open" on the
+second address after the first one timed out is what a user experiences as a 4-second hang.
+A random ``.invalid`` name is resolved alongside (the canary): if it resolves, DNS is hijacked
+(captive portal) and names resolving to the same address say so instead of blaming a service.
 """
 
 from __future__ import annotations
 
+import collections
 import errno
-import ipaddress
-import re
 import selectors
 import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from fieldkit.diagnostics import _connect, _dnswire, _resolve
+from fieldkit.diagnostics._reachtext import (
+    FILTERED_BY_REASON,
+    HINTS,
+    SUMMARIES,
+    UNRESOLVED,
+    dead_note,
+    hijack_note,
+)
+from fieldkit.diagnostics._targets import Target, merge_duplicates, parse_target
 from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.runner import run_concurrently
-from fieldkit.errors import InputError
 
+__all__ = ["HINTS", "SUMMARIES", "Probe", "Target", "merge_duplicates", "parse_target", "sweep",
+           "to_finding"]
 STATE_RANK = {"open": 0, "closed": 1, "filtered": 2, "unreachable": 3, "unresolved": 4,
               "error": 5}
-HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})\.?)+$")
-
-
-@dataclass(frozen=True)
-class Target:
-    text: str  # as the user wrote it: the finding's subject
-    host: str
-    port: int
+DNS_SLOW_S = 1.0
+CANARY_GRACE_S = 0.5  # once every target has its verdict, the canary may take this much longer
 
 
 @dataclass
 class Probe:
-    """The verdict for one target; ``addresses`` has per-address verdicts if there were several."""
+    """The verdict for one target; ``addresses`` has per-address verdicts, in client order."""
 
     target: Target
     state: str
@@ -44,195 +54,195 @@ class Probe:
     latency_ms: float
     address: str = ""
     addresses: list[dict[str, Any]] = field(default_factory=list)
+    dns: _resolve.Resolution | None = None
+    hijacked: list[str] = field(default_factory=list)  # addresses a made-up name also got
+    icmp_from: str = ""
 
 
-def parse_target(text: str) -> Target:
-    """``host:port`` or ``[v6]:port``; anything else is a clear :class:`InputError`."""
-    raw = text.strip()
-    if not raw:
-        raise InputError("empty target: give host:port, e.g. mail.example.com:587")
-    if "://" in raw or "/" in raw:
-        raise InputError(f"target {text!r}: give host:port, not a URL")
-    if raw.startswith("["):
-        host, sep, rest = raw[1:].partition("]")
-        if not sep or not rest.startswith(":"):
-            raise InputError(f"target {text!r}: write IPv6 as [address]:port")
-        port_text = rest[1:]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise InputError(f"target {text!r}: {host!r} is not an IPv6 address") from None
-    else:
-        host, sep, port_text = raw.rpartition(":")
-        if not sep:
-            raise InputError(f"target {text!r} has no port: give host:port")
-        if ":" in host:
-            raise InputError(f"target {text!r}: write IPv6 as [address]:port")
-        if not host:
-            raise InputError(f"target {text!r} has no host: give host:port")
-        if not HOSTNAME_RE.match(host):
-            raise InputError(f"target {text!r}: {host!r} is not a valid host name or address")
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise InputError(f"target {text!r}: port must be a number from 1 to 65535")
-    return Target(text.strip(), host, int(port_text))
+@dataclass
+class _Sweep:
+    targets: list[Target]
+    timeout_s: float
+    per_address: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    waiting: collections.deque = field(default_factory=collections.deque)
+    active: dict[socket.socket, tuple[int, int, str, float]] = field(default_factory=dict)
+    order: collections.deque = field(default_factory=collections.deque)
 
+    def queue(self, indexes: list[int], resolution: _resolve.Resolution) -> None:
+        for i in indexes:
+            self.per_address[i] = {}
+            for j, (family, address) in enumerate(resolution.addresses):
+                self.waiting.append((i, j, family, address))
 
-def sweep(targets: list[Target], timeout_s: float) -> list[Probe]:
-    """Probe every target concurrently; returns one Probe per target, in the given order."""
-    t0 = time.monotonic()
-    lookups = run_concurrently(
-        ((str(i), _resolver(t), timeout_s) for i, t in enumerate(targets)), max_parallel=64)
-    results: dict[int, Probe] = {}
-    attempts: list[tuple[int, str, socket.socket]] = []
-    per_address: dict[int, list[dict[str, Any]]] = {}
-    for i, target in enumerate(targets):
-        outcome = lookups[str(i)]
-        if isinstance(outcome, BaseException):
-            reason = _resolve_reason(outcome)
-            results[i] = Probe(target, "unresolved", reason, _ms(t0))
-            continue
-        for family, sockaddr in outcome:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setblocking(False)
-            code = sock.connect_ex(sockaddr)
+    def record(self, i: int, j: int, address: str, started: float,
+               verdict: tuple[str, str, str]) -> None:
+        state, reason, sender = verdict
+        self.per_address[i][j] = {"address": address, "state": state, "reason": reason,
+                                  "latency_ms": round((time.monotonic() - started) * 1000, 1),
+                                  **({"icmp_from": sender} if sender else {})}
+
+    def launch(self, selector: selectors.BaseSelector, budget: int) -> None:
+        while self.waiting and len(self.active) < budget:
+            i, j, family, address = self.waiting.popleft()
+            started = time.monotonic()
+            try:
+                sock, code = _connect.start(family, (address, self.targets[i].port))
+            except OSError as exc:  # EMFILE despite the budget, or no such family here
+                self.record(i, j, address, started, ("error", f"socket: {exc.strerror}", ""))
+                continue
             if code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
-                attempts.append((i, sockaddr[0], sock))
+                self.active[sock] = (i, j, address, started)
+                self.order.append((started + self.timeout_s, sock))
+                selector.register(sock, selectors.EVENT_WRITE)
             else:
-                per_address.setdefault(i, []).append(_verdict(sockaddr[0], code, t0))
+                self.record(i, j, address, started, _connect.classify(sock, code))
                 sock.close()
-    _poll(attempts, per_address, t0, timeout_s)
+
+    def finish(self, selector: selectors.BaseSelector, sock: socket.socket,
+               verdict: tuple[str, str, str] | None = None) -> None:
+        i, j, address, started = self.active.pop(sock)
+        if verdict is None:
+            verdict = _connect.classify(sock, sock.getsockopt(socket.SOL_SOCKET,
+                                                              socket.SO_ERROR))
+        self.record(i, j, address, started, verdict)
+        if verdict[1] == "no-response":
+            self.per_address[i][j]["latency_ms"] = round(self.timeout_s * 1000, 1)
+        selector.unregister(sock)
+        sock.close()
+
+
+def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
+          config: _dnswire.ResolverConfig | None = None) -> list[Probe]:
+    """Probe every target concurrently; returns one Probe per target, in the given order."""
+    config = config or _dnswire.resolver_config()
+    budget = _connect.open_file_budget()
+    state = _Sweep(targets, timeout_s)
+    by_host: dict[str, list[int]] = {}
+    resolved: dict[str, _resolve.Resolution] = {}
     for i, target in enumerate(targets):
-        if i not in results:
-            verdicts = sorted(per_address[i], key=lambda v: STATE_RANK[v["state"]])
-            best = verdicts[0]
-            results[i] = Probe(target, best["state"], best["reason"], best["latency_ms"],
-                               best["address"], verdicts if len(verdicts) > 1 else [])
-    return [results[i] for i in range(len(targets))]
-
-
-def _poll(attempts, per_address, t0: float, timeout_s: float) -> None:
+        by_host.setdefault(target.host, []).append(i)
+    names = [h for h in by_host if _resolve.literal(h) is None]
+    for host in by_host:
+        if host not in names:
+            resolved[host] = cast(_resolve.Resolution, _resolve.literal(host))
+            state.queue(by_host[host], resolved[host])
+    bait = _dnswire.canary_name() if canary and names else ""
+    pool = _resolve.Pool(names + ([bait] if bait else []), config, threads=budget // 4)
     selector = selectors.DefaultSelector()
-    for i, address, sock in attempts:
-        selector.register(sock, selectors.EVENT_WRITE, (i, address))
-    deadline = t0 + timeout_s
+    targets_done_at = 0.0
     try:
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            for key, _ in selector.select(remaining):
-                i, address = key.data
-                sock = cast(socket.socket, key.fileobj)
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                per_address.setdefault(i, []).append(_verdict(address, code, t0))
-                selector.unregister(sock)
-                sock.close()
-        for key in list(selector.get_map().values()):  # no answer before the deadline
-            i, address = key.data
-            per_address.setdefault(i, []).append(
-                {"address": address, "state": "filtered", "reason": "no-response",
-                 "latency_ms": round(timeout_s * 1000, 1)})
-            cast(socket.socket, key.fileobj).close()
+        while pool.outstanding or state.waiting or state.active:
+            now = time.monotonic()
+            if pool.outstanding == {bait} and not (state.waiting or state.active):
+                targets_done_at = targets_done_at or now
+                if now - targets_done_at > CANARY_GRACE_S:
+                    break  # a canary slower than every real name: no hijack verdict
+            for resolution in pool.take() + pool.expired(now):
+                resolved[resolution.host] = resolution
+                if resolution.ok and resolution.host != bait:
+                    state.queue(by_host[resolution.host], resolution)
+            state.launch(selector, budget)
+            wake = [state.order[0][0]] if state.order else []
+            if pool.outstanding:
+                wake.append(now + 0.02)  # look for fresh resolutions soon
+            wait = max(0.0, min(wake) - time.monotonic()) if wake else 0.0
+            for key, _ in (selector.select(wait) if state.active else _sleep(wait)):
+                state.finish(selector, cast(socket.socket, key.fileobj))
+            now = time.monotonic()
+            while state.order and state.order[0][0] <= now:
+                _deadline, sock = state.order.popleft()
+                if sock in state.active:
+                    state.finish(selector, sock, ("filtered", "no-response", ""))
     finally:
+        for sock in list(state.active):
+            sock.close()
         selector.close()
+    trap = resolved.get(bait) if bait else None
+    trapped = {a for _f, a in trap.addresses} if trap is not None and trap.ok else set()
+    return [_probe(t, resolved[t.host], state.per_address.get(i, {}), trapped)
+            for i, t in enumerate(targets)]
 
 
-def _resolver(target: Target):
-    def resolve() -> list[tuple[int, tuple]]:
-        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-        seen: set[str] = set()
-        out: list[tuple[int, tuple]] = []
-        for family, _type, _proto, _name, sockaddr in infos:
-            if str(sockaddr[0]) not in seen:
-                seen.add(str(sockaddr[0]))
-                out.append((family, sockaddr))
-        return out
-
-    return resolve
+def _sleep(seconds: float) -> list:
+    time.sleep(seconds)
+    return []
 
 
-def _resolve_reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "dns-timeout"
-    if isinstance(exc, socket.gaierror):
-        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
-            return "nxdomain"
-        if exc.errno == socket.EAI_AGAIN:
-            return "dns-timeout"
-    return "dns-error"
+def _probe(target: Target, resolution: _resolve.Resolution, per_address: dict[int, dict],
+           trapped: set[str]) -> Probe:
+    if not resolution.ok:
+        reason = UNRESOLVED.get(resolution.outcome, "dns-error")
+        return Probe(target, "unresolved", reason, 0.0, dns=resolution)
+    verdicts = [per_address[j] for j in sorted(per_address)]
+    best = min(verdicts, key=lambda v: STATE_RANK[v["state"]])
+    hijacked = sorted(trapped & {v["address"] for v in verdicts})
+    return Probe(target, best["state"], best["reason"], best["latency_ms"], best["address"],
+                 verdicts if len(verdicts) > 1 else [], resolution, hijacked,
+                 best.get("icmp_from", ""))
 
 
-_ERRNO_VERDICTS = {
-    0: ("open", "syn-ack"),
-    errno.ECONNREFUSED: ("closed", "conn-refused"),
-    errno.EHOSTUNREACH: ("unreachable", "host-unreach"),
-    errno.ENETUNREACH: ("unreachable", "net-unreach"),
-    errno.ETIMEDOUT: ("filtered", "no-response"),
-    errno.EACCES: ("filtered", "local-firewall"),
-    errno.EPERM: ("filtered", "local-firewall"),
-}
-
-
-def _verdict(address: str, code: int, t0: float) -> dict[str, Any]:
-    state, reason = _ERRNO_VERDICTS.get(code, ("error", errno.errorcode.get(code, str(code))))
-    return {"address": address, "state": state, "reason": reason, "latency_ms": _ms(t0)}
-
-
-def _ms(t0: float) -> float:
-    return round((time.monotonic() - t0) * 1000, 1)
-
-
-HINTS = {
-    ("closed", "conn-refused"):
-        "The host answered but nothing accepts connections on port {port}: the service is not "
-        "running or listens on another port - or a firewall actively rejects it. Check the "
-        "service on {host}, then the firewall.",
-    ("filtered", "no-response"):
-        "No answer at all: a firewall between here and {host} silently drops connections to port "
-        "{port} (or the host is down). Ask the firewall/network team to allow it, or escalate "
-        "with this target.",
-    ("filtered", "local-firewall"):
-        "This machine's own firewall blocks connections to {host}:{port}: check the local "
-        "firewall or security software.",
-    ("unreachable", "host-unreach"):
-        "{host} cannot be reached at all: it is switched off, not on this network, or a router/"
-        "firewall on the way rejects it. Check the address, then cable/Wi-Fi/VPN.",
-    ("unreachable", "net-unreach"):
-        "This machine has no route to {host}'s network: check the network connection, the "
-        "default gateway and the VPN.",
-    ("unresolved", "nxdomain"):
-        "The name {host} does not exist in DNS: check the spelling, or whether the name changed.",
-    ("unresolved", "dns-timeout"):
-        "DNS did not answer for {host}: run 'fieldkit diag -c dns' - the resolver is unreachable "
-        "or down.",
-    ("unresolved", "dns-error"):
-        "The name {host} could not be resolved: run 'fieldkit diag -c dns'.",
-}
-
-SUMMARIES = {
-    "open": "port {port} on {host} is open",
-    "closed": "port {port} on {host} is closed (connection refused)",
-    "filtered": "port {port} on {host} is filtered (no answer)",
-    "unreachable": "{host} is unreachable",
-    "unresolved": "{host} does not resolve",
-    "error": "probing {host}:{port} failed",
-}
-
-
-def to_finding(probe: Probe) -> Finding:
+def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
     t = probe.target
+    words = {"host": t.host, "port": t.port, "reason": probe.reason,
+             "icmp_from": probe.icmp_from or "a router on the way",
+             "dns_s": f"{(probe.dns.ms if probe.dns else 0) / 1000:.1f}"}
     status = Status.OK if probe.state == "open" else (
         Status.ERROR if probe.state == "error" else Status.FAIL)
-    summary = SUMMARIES[probe.state].format(host=t.host, port=t.port)
-    if probe.state in ("open", "closed"):
+    template = SUMMARIES[probe.state]
+    if probe.state == "filtered":
+        template = FILTERED_BY_REASON.get(probe.reason, template)
+    summary = template.format(**words)
+    if probe.state == "unresolved" and probe.dns:
+        summary += f" ({UNRESOLVED_WORDS.get(probe.reason, probe.reason)}, {words['dns_s']} s)"
+    elif probe.state in ("open", "closed"):
         summary += f" ({probe.latency_ms:.0f} ms)"
     hint = HINTS.get((probe.state, probe.reason),
                      "Unexpected network error ({reason}); escalate with this finding.")
+    hint = "" if status == Status.OK else hint.format(**words)
+    notes: list[tuple[str, str]] = []
+    if probe.hijacked:
+        notes.append(hijack_note(t.host, probe.hijacked))
+    dead = [v for v in probe.addresses if v["state"] != "open"]
+    if probe.state == "open" and dead:
+        notes.append(dead_note(t.host, probe.addresses))
+    if probe.dns and probe.dns.ok and probe.dns.outcome == "answer" and \
+            probe.dns.ms > slow_dns_s * 1000:
+        notes.append((f"looking up {t.host} took {words['dns_s']} s (slow DNS)",
+                      "Slow DNS delays every connection by that much: run 'fieldkit diag -c "
+                      "dns' to see which resolver is slow or dead."))
+    if notes:
+        status = Status.FAIL if probe.hijacked or status != Status.OK else Status.WARN
+        summary = "; ".join([summary] + [n[0] for n in notes])
+        hint = " ".join(([] if probe.hijacked else [hint]) + [n[1] for n in notes]).strip()
+    return Finding("reach", t.text, status, summary, hint, _data(probe))
+
+
+UNRESOLVED_WORDS = {"nxdomain": "NXDOMAIN", "dns-timeout": "no answer from DNS",
+                    "dns-servfail": "the DNS server answered SERVFAIL",
+                    "dns-refused": "the DNS server answered REFUSED",
+                    "dns-port-closed": "DNS port closed", "dns-unreachable": "no route to DNS",
+                    "dns-error": "lookup failed"}
+
+
+def _data(probe: Probe) -> dict[str, Any]:
+    t = probe.target
     data: dict[str, Any] = {"state": probe.state, "reason": probe.reason,
                             "latency_ms": probe.latency_ms, "host": t.host, "port": t.port,
                             "address": probe.address}
     if probe.addresses:
         data["addresses"] = probe.addresses
-    return Finding("reach", t.text, status, summary,
-                   "" if status == Status.OK else hint.format(host=t.host, port=t.port,
-                                                              reason=probe.reason), data)
+    if probe.icmp_from:
+        data["icmp_from"] = probe.icmp_from
+    if probe.dns is not None and probe.dns.outcome != "literal":
+        data["dns"] = {"outcome": probe.dns.outcome, "ms": round(probe.dns.ms, 1),
+                       "addresses": [a for _f, a in probe.dns.addresses]}
+    if probe.hijacked:
+        data["dns_hijacked"] = probe.hijacked
+    return data
+
+
+def skipped(target: Target, why: str) -> Finding:
+    """A target that was validated but, by policy, not probed (``--no-probe``)."""
+    return Finding("reach", target.text, Status.SKIP, f"{target.host}:{target.port} not probed "
+                   f"({why})", data={"host": target.host, "port": target.port,
+                                     "state": "not-probed"})

@@ -10,30 +10,71 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from fieldkit.diagnostics.model import Finding
 
 CheckFunc = Callable[["CheckContext"], list[Finding]]
+T = TypeVar("T")
 
-# infrastructure modules of this package that declare no checks
-_NOT_DOMAINS = {"model", "registry", "runner", "__main__",
-                # the printer domain's helpers (its checks live in printers.py)
-                "ipp", "cups", "pjl", "printstate", "supplies", "printdiscover",
-                "printtargets"}
+# modules of this package that declare no checks (reach and mail are run by their commands;
+# the printer domain's helpers serve printers.py)
+_NOT_DOMAINS = {"model", "registry", "runner", "__main__", "reach", "mail", "mailproto", "tls",
+                "ipp", "cups", "pjl", "printstate", "supplies", "printdiscover", "printtargets"}
 
 
 @dataclass
 class CheckContext:
-    """What a check may consult: settings from config.toml and the run's switches."""
+    """What a check may consult: settings from config.toml ([diag]) and the run's switches.
+
+    The typed readers (:meth:`number`, :meth:`text`, :meth:`texts`, :meth:`flag`) take the
+    default and the allowed range from ``fieldkit.configschema`` (one place for every key) and
+    check the value where it is read: a wrong one raises :class:`~fieldkit.errors.ConfigError`
+    naming the key, which the runner reports as that check's ``error``.
+    """
 
     settings: dict[str, Any] = field(default_factory=dict)
     probe: bool = True  # False: no active network traffic (customer policy, --no-probe)
+    sync_url: str = ""  # the sync server: one more outside time source for the clock check
+    _shared: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def setting(self, key: str, default: Any = None) -> Any:
         return self.settings.get(key, default)
+
+    def number(self, key: str) -> float | None:
+        value = self._checked(key)
+        return None if value is None else float(value)
+
+    def text(self, key: str) -> str:
+        return str(self._checked(key))
+
+    def texts(self, key: str) -> list[str]:
+        return list(self._checked(key))
+
+    def flag(self, key: str) -> bool:
+        return bool(self._checked(key))
+
+    def _checked(self, key: str) -> Any:
+        """The value, or the schema's default; checked against the one schema of config.toml
+        (a context built from a plain dict, as in tests, gets the same checks)."""
+        from fieldkit.configschema import check_value, settings_of
+
+        setting = settings_of("diag")[key]
+        value = self.settings.get(key)
+        return setting.default if value is None else check_value(setting, value)
+
+    def shared(self, key: str, produce: Callable[[], T]) -> T:
+        """One result per run for work several checks need (one HTTP request, not two)."""
+        with self._lock:
+            slot = self._shared.setdefault(key, [threading.Lock(), None, False])
+        with slot[0]:
+            if not slot[2]:
+                slot[1], slot[2] = produce(), True
+            return slot[1]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""System health: OS, uptime, CPU load, memory, swap, battery, clock.
+"""System health: OS, uptime, CPU load, memory, swap, battery (the clock is in ``clock``).
 
 Thresholds are those a first-level technician acts on: a machine that has not restarted in a
 month, memory nearly exhausted, a laptop about to die, a clock so wrong that TLS breaks.
@@ -6,10 +6,7 @@ month, memory nearly exhausted, a laptop about to die, a clock so wrong that TLS
 
 from __future__ import annotations
 
-import os
 import platform
-import shutil
-import subprocess
 import time
 from datetime import UTC, datetime
 
@@ -26,8 +23,6 @@ MEM_FAIL_AVAILABLE_PCT = 3.0
 SWAP_WARN_USED_PCT = 80.0
 BATTERY_WARN_PCT = 20
 BATTERY_FAIL_PCT = 5
-# a clock before this date is certainly wrong (fieldkit did not exist); TLS would fail
-CLOCK_EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @check("system.os", domain="system", description="operating system and host identity")
@@ -179,68 +174,6 @@ def battery(ctx: CheckContext) -> list[Finding]:
             )
         ]
     return [Finding("system.battery", "battery", Status.OK, text, data=data)]
-
-
-@check("system.clock", domain="system", description="clock plausibility and time sync")
-def clock(ctx: CheckContext) -> list[Finding]:
-    now = datetime.now(UTC)
-    data: dict[str, object] = {
-        "utc": now.isoformat(timespec="seconds"),
-        "timezone": time.strftime("%Z"),
-        "synchronized": _ntp_synced(),
-    }
-    if now < CLOCK_EARLIEST:
-        return [
-            Finding(
-                "system.clock",
-                "clock",
-                Status.FAIL,
-                f"clock says {now:%Y-%m-%d}",
-                "The clock is wrong: set the correct date and time (and enable automatic "
-                "time sync); secure websites, mail and logins fail until it is right.",
-                data,
-            )
-        ]
-    if data["synchronized"] is False:
-        return [
-            Finding(
-                "system.clock",
-                "clock",
-                Status.WARN,
-                f"clock {now:%Y-%m-%d %H:%M} UTC is not synchronised",
-                "Enable automatic time sync (NTP); a drifting clock breaks logins "
-                "(Kerberos allows 5 minutes) and certificates.",
-                data,
-            )
-        ]
-    sync = {True: "synchronised", None: "sync state unknown"}[data["synchronized"]]  # type: ignore[index]
-    return [
-        Finding(
-            "system.clock",
-            "clock",
-            Status.OK,
-            f"{now:%Y-%m-%d %H:%M} UTC, plausible, {sync}",
-            data=data,
-        )
-    ]
-
-
-def _ntp_synced() -> bool | None:
-    """Ask the OS whether NTP has synchronised the clock; None when it cannot tell."""
-    if os.name == "posix" and shutil.which("timedatectl"):
-        try:
-            out = subprocess.run(
-                ["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
-                capture_output=True,
-                text=True,
-                timeout=2,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        value = out.stdout.strip()
-        if out.returncode == 0 and value in ("yes", "no"):
-            return value == "yes"
-    return None
 
 
 def _gib(n: float) -> str:

@@ -2,20 +2,23 @@
 
 Verification is always attempted first with the system's trust store plus a CA file the user
 names (``fieldkit.trust``). Only when it fails do we look again without verification, to read
-the certificate and say *why* it failed (self-signed, expired, wrong name, unknown issuer).
-Credentials are never sent over such a second, unverified connection.
+the certificate and say *why* it failed (self-signed, expired, wrong name, unknown issuer, or a
+chain the server sends incomplete). Credentials are never sent over such a second, unverified
+connection, nor over the version probes that name the TLS versions a server offers when a
+handshake fails: those allow old versions for detection only and end after the handshake.
 """
 
 from __future__ import annotations
 
 import ssl
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 
 # OpenSSL X509_V_ERR_* codes -> our verdicts
 _VERIFY_CODES = {
     10: "expired",  # CERT_HAS_EXPIRED
-    9: "error",  # CERT_NOT_YET_VALID: the client's clock is the suspect
+    9: "not-yet-valid",  # CERT_NOT_YET_VALID: the client's clock is the suspect
     18: "self-signed",  # DEPTH_ZERO_SELF_SIGNED_CERT
     19: "self-signed",  # SELF_SIGNED_CERT_IN_CHAIN
     62: "hostname-mismatch",
@@ -25,6 +28,11 @@ _VERIFY_CODES = {
     21: "untrusted",  # UNABLE_TO_VERIFY_LEAF_SIGNATURE
 }
 EXPIRY_WARN_DAYS = 14
+# what fieldkit (and a current mail client) accepts; older versions are only ever detected
+ACCEPTED_VERSIONS = ("TLSv1.2", "TLSv1.3")
+VERSION_ERRORS = ("UNSUPPORTED_PROTOCOL", "PROTOCOL_VERSION", "WRONG_VERSION_NUMBER",
+                  "NO_PROTOCOLS_AVAILABLE", "VERSION_TOO_LOW", "NO_CIPHERS_AVAILABLE",
+                  "NO_SHARED_CIPHER", "HANDSHAKE_FAILURE")
 
 VERIFY_HINTS = {
     "self-signed": "The server presents a self-signed certificate: mail clients will warn or "
@@ -32,10 +40,16 @@ VERIFY_HINTS = {
                    "or, for an internal CA, pass --ca-file.",
     "expired": "The server's certificate has expired: clients refuse to connect or warn. The "
                "server admin must renew it now (escalate).",
+    "not-yet-valid": "The server's certificate is not valid yet: its start date is in the "
+                     "future. The server admin installed it too early, or a clock is wrong.",
     "hostname-mismatch": "The certificate is for another name than {host}: use the server name "
                          "the certificate lists (see SANs) in the mail client, or escalate.",
     "untrusted": "The certificate comes from an unknown issuer: the CA is not trusted on this "
-                 "machine (internal CA missing? pass --ca-file) or the chain is incomplete.",
+                 "machine (internal CA missing? pass --ca-file).",
+    "chain-incomplete": "The server sends its own certificate but not the intermediate CA "
+                        "certificate that links it to the trusted root: many clients refuse "
+                        "it. The mail admin must install the full chain (escalate). (If the "
+                        "--ca-file is not the CA that issued it, pass the right one.)",
     "error": "The certificate cannot be verified ({detail}); check this machine's clock first.",
 }
 
@@ -54,6 +68,23 @@ def inspection_context() -> ssl.SSLContext:
     return ctx
 
 
+def version_probe_context(version: str) -> ssl.SSLContext:
+    """Speaks exactly ``version`` (even TLS 1.0), verifies nothing: detection only."""
+    ctx = inspection_context()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1/1.1: that is the point
+        wanted = ssl.TLSVersion[version.replace("TLSv1.", "TLSv1_").replace(".", "_")]
+        ctx.minimum_version = ctx.maximum_version = wanted
+    if version not in ACCEPTED_VERSIONS:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 refuses old versions above level 0
+    return ctx
+
+
+def is_version_failure(exc: ssl.SSLError) -> bool:
+    text = f"{exc.reason or ''} {exc}".upper()
+    return any(marker in text for marker in VERSION_ERRORS)
+
+
 def verdict_of(exc: ssl.SSLCertVerificationError) -> str:
     return _VERIFY_CODES.get(exc.verify_code, "error")
 
@@ -68,13 +99,39 @@ def describe(tls_sock: ssl.SSLSocket, verify: str, detail: str = "") -> dict[str
     der = tls_sock.getpeercert(binary_form=True)
     if der:
         info.update(certificate_facts(der))
+        info["chain_sent"] = _chain_length(tls_sock)
         if info.get("days_left") is not None and info["days_left"] < 0 and verify != "ok":
             info["verify"] = "expired"  # an expired cert is the first thing to fix
     return info
 
 
+def _chain_length(tls_sock: ssl.SSLSocket) -> int | None:
+    """How many certificates the server sent (3.13 made this public; 3.10-3.12 have it on
+    the internal object)."""
+    getter = getattr(tls_sock, "get_unverified_chain", None) or getattr(
+        getattr(tls_sock, "_sslobj", None), "get_unverified_chain", None)
+    try:
+        chain = getter() if getter else None
+    except (ssl.SSLError, ValueError):
+        return None
+    return len(chain) if chain is not None else None
+
+
+def refine(info: dict[str, Any], cafile_given: bool) -> None:
+    """An "unknown issuer" whose server sent only its own certificate, issued by a CA other
+    than itself, is most often a chain the server sends incomplete: say so when the leaf names
+    where to fetch its issuer (AIA, as public CAs do) or a CA file was named and still failed."""
+    if info.get("verify") != "untrusted" or info.get("chain_sent") != 1:
+        return
+    if info.get("self_issued"):
+        return
+    if cafile_given or info.get("issuer_url"):
+        info["verify"] = "chain-incomplete"
+
+
 def certificate_facts(der: bytes) -> dict[str, Any]:
     from cryptography import x509
+    from cryptography.x509.oid import AuthorityInformationAccessOID
 
     cert = x509.load_der_x509_certificate(der)
     not_after = cert.not_valid_after_utc
@@ -84,11 +141,20 @@ def certificate_facts(der: bytes) -> dict[str, Any]:
                 *(str(ip) for ip in ext.get_values_for_type(x509.IPAddress))]
     except x509.ExtensionNotFound:
         sans = []
+    issuer_url = ""
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+        issuer_url = next((str(d.access_location.value) for d in aia
+                           if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS), "")
+    except x509.ExtensionNotFound:
+        pass
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
         "sans": sans,
+        "not_before": cert.not_valid_before_utc.isoformat(timespec="seconds"),
         "not_after": not_after.isoformat(timespec="seconds"),
         "days_left": (not_after - datetime.now(UTC)).days,
         "self_issued": cert.subject == cert.issuer,
+        **({"issuer_url": issuer_url} if issuer_url else {}),
     }

@@ -53,6 +53,10 @@ def test_exit_code_follows_failures(cli, monkeypatch, status, code):
 
 
 def test_ticket_new_with_diag_attaches_run(cli, home):
+    # the probing checks' outside defaults (NCSI URL, NTP) point at a closed loopback port here
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text('[diag]\nportal_url = "http://127.0.0.1:9/connecttest.txt"'
+                                      '\nntp_servers = ["127.0.0.1:9"]\nclock_timeout_s = 0.5\n')
     t = cli("ticket", "new", "-t", "slow", "--diag", "--json").json()
     assert len(t["diag_runs"]) == 1
     run_id = t["diag_runs"][0]["id"]

@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from tests.conftest import need, need_root, need_tool
 
 LOCAL, HOSTSIDE, CLIENTSIDE = "127.0.0.1", "10.222.0.1", "10.222.0.2"
 SMTP_KINDS = ["plain", "submission", "smtps", "smtps:selfsigned", "smtps:expired",
-              "smtps:wrongname", "smtps:soon", "submission:selfsigned"]
+              "smtps:wrongname", "smtps:soon", "submission:selfsigned", "login", "tls10",
+              "smtps:chain", "smtps:past"]
+DAY = 86400
 
 
 def free_ports(n):
@@ -39,7 +42,7 @@ def peers(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("mail")
     certs = make_certs(base / "certs", ["localhost", LOCAL, HOSTSIDE])
-    ports = free_ports(len(SMTP_KINDS) + 4)
+    ports = free_ports(len(SMTP_KINDS) + 8)
     smtp_ports = dict(zip(SMTP_KINDS, ports, strict=False))
     client = Netns("fkmail")
     smtp = dovecot = None
@@ -48,13 +51,25 @@ def peers(tmp_path_factory):
         specs = [f"{port}:{kind}" for kind, port in smtp_ports.items()]
         smtp = _start([sys.executable, str(Path(__file__).parents[1] / "peers" / "smtp_server.py"),
                        LOCAL, str(certs), *specs])
-        mail_ports = dict(zip(["imap", "imaps", "pop3", "pop3s"], ports[len(SMTP_KINDS):],
-                              strict=True))
+        n = len(SMTP_KINDS)
+        mail_ports = dict(zip(["imap", "imaps", "pop3", "pop3s"], ports[n:n + 4], strict=True))
         dovecot = Dovecot(f"{LOCAL}, {HOSTSIDE}", certs / "server.crt",
                           certs / "server.key", mail_ports)
+        # the outside world's time: right (the default), or 400 days behind this machine
+        http_ok, ntp_ok, http_past, ntp_past = ports[-4:]
+        webpeer = str(Path(__file__).parents[1] / "peers" / "webpeer.py")
+        clocks = {"right": (http_ok, ntp_ok), "past": (http_past, ntp_past)}
+        time_peers = [_start([sys.executable, webpeer, LOCAL, str(http_ok), "ok",
+                              "Microsoft Connect Test", "--ntp", str(ntp_ok)]),
+                      _start([sys.executable, webpeer, LOCAL, str(http_past), "ok",
+                              "Microsoft Connect Test", "--ntp", str(ntp_past),
+                              "--offset", str(-400 * DAY)])]
         yield {"certs": certs, "smtp": smtp_ports, "mail": mail_ports, "client": client,
-               "smtp_proc": smtp}
+               "smtp_proc": smtp, "clocks": clocks}
     finally:
+        for peer in locals().get("time_peers", []):
+            peer.terminate()
+            peer.wait(timeout=10)
         if dovecot:
             dovecot.stop()
         if smtp:
@@ -70,6 +85,21 @@ def _start(cmd):
     line = proc.stdout.readline()
     assert "ready" in line, line + proc.stdout.read()
     return proc
+
+
+def clock_config(home, peers, which="right"):
+    """Time sources for the clock question: peers on loopback, never the product defaults."""
+    http_port, ntp_port = peers["clocks"][which]
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(
+        f'[diag]\nntp_servers = ["{LOCAL}:{ntp_port}"]\n'
+        f'portal_url = "http://{LOCAL}:{http_port}/connecttest.txt"\nclock_timeout_s = 1.0\n')
+
+
+@pytest.fixture(autouse=True)
+def right_clock(request, home):
+    if "peers" in request.fixturenames:
+        clock_config(home, request.getfixturevalue("peers"))
 
 
 def run_mail(proc, *args):
@@ -218,3 +248,94 @@ def test_default_ports():
     (t,) = parse_mail_target("SUBMISSION://[::1]")
     assert (t.scheme, t.host, t.port) == ("submission", "::1", 587)
     assert parse_mail_target("imaps://mail.example.com:1993")[0].port == 1993
+
+
+@pytest.mark.integration
+def test_login_only_server_gets_login_not_plain(peers, proc, monkeypatch):
+    """Case 7: smtplib negotiates the mechanism the server offers (AUTH LOGIN only here)."""
+    monkeypatch.setenv("FIELDKIT_MAIL_PASSWORD", "s3cret")
+    t0 = time.monotonic()
+    f = one(proc, f"submission://{LOCAL}:{peers['smtp']['login']}", "--user", "fieldkit",
+            "--ca-file", str(peers["certs"] / "ca.crt"))
+    assert time.monotonic() - t0 < 8
+    assert any("AUTH" in c and "LOGIN" in c and "PLAIN" not in c
+               for c in f["data"]["capabilities"]), f
+    assert f["data"]["auth"] == "ok (LOGIN)" and f["status"] == "ok", f
+    assert f["data"]["steps"] == ["connect", "banner", "ehlo", "starttls", "handshake", "ehlo",
+                                  "login"]
+
+
+@pytest.mark.integration
+def test_tls10_only_server_names_the_offered_versions(peers, proc):
+    """Case 7: a TLS 1.0-only server is named as such, not a generic handshake failure."""
+    t0 = time.monotonic()
+    f = one(proc, f"smtps://{LOCAL}:{peers['smtp']['tls10']}", "--ca-file",
+            str(peers["certs"] / "ca.crt"))
+    assert f["status"] == "fail"
+    assert "offers only TLS 1" in f["summary"] and "TLS 1.2 or newer" in f["summary"], f
+    assert f["data"]["tls"]["offered_versions"] == ["TLSv1"]
+    assert "outdated TLS" in f["hint"] and f["data"]["failed_step"] == "handshake"
+    assert time.monotonic() - t0 < 10
+
+
+@pytest.mark.integration
+def test_missing_intermediate_reads_chain_incomplete(peers, proc):
+    """Case 7: leaf signed by an intermediate the server does not send, root trusted."""
+    t0 = time.monotonic()
+    f = one(proc, f"smtps://{LOCAL}:{peers['smtp']['smtps:chain']}", "--ca-file",
+            str(peers["certs"] / "ca.crt"))
+    assert f["data"]["tls"]["verify"] == "chain-incomplete", f
+    assert f["data"]["tls"]["chain_sent"] == 1
+    assert "chain incomplete (the server does not send its intermediate certificate)" in \
+        f["summary"]
+    assert "intermediate" in f["hint"] and f["status"] == "fail"
+    assert time.monotonic() - t0 < 8
+
+
+@pytest.mark.integration
+def test_wrong_clock_is_blamed_not_the_server(peers, proc, home):
+    """Case 5: this machine is 400 days ahead of the outside world (NTP and HTTP Date say so):
+    the certificate that looks expired is valid for the real date."""
+    clock_config(home, peers, "past")
+    t0 = time.monotonic()
+    f = one(proc, f"smtps://{LOCAL}:{peers['smtp']['smtps:past']}", "--ca-file",
+            str(peers["certs"] / "ca.crt"))
+    assert f["data"]["tls"]["verify"] == "clock", f
+    assert "clock is 400 days ahead" in f["summary"] and "only looks expired" in f["summary"]
+    assert "renew" not in f["hint"] and "date and time" in f["hint"]
+    assert abs(f["data"]["tls"]["clock_offset_s"] - 400 * DAY) < 5
+    assert time.monotonic() - t0 < 10
+
+
+@pytest.mark.integration
+def test_really_expired_certificate_with_a_right_clock(peers, proc):
+    f = one(proc, f"smtps://{LOCAL}:{peers['smtp']['smtps:expired']}")
+    assert f["data"]["tls"]["verify"] == "expired"
+    assert "clock is right" in f["summary"] and "renew" in f["hint"]
+
+
+@pytest.mark.integration
+def test_clock_check_sees_400_days_ahead(peers, cli, home):
+    """Case 5: system.clock compares with NTP / HTTP Date instead of a floor date."""
+    clock_config(home, peers, "past")
+    t0 = time.monotonic()
+    r = cli("diag", "-c", "system.clock", "--json")
+    (f,) = r.json()["findings"]
+    assert f["status"] == "fail" and "400 days ahead" in f["summary"], f
+    assert f["data"]["source"].startswith("ntp ") and r.code == 1
+    assert time.monotonic() - t0 < 5
+    clock_config(home, peers, "right")
+    (f,) = cli("diag", "-c", "system.clock", "--json").json()["findings"]
+    assert f["status"] == "ok" and abs(f["data"]["offset_s"]) < 1, f
+
+
+@pytest.mark.integration
+def test_clock_reads_the_sync_servers_date_when_nothing_else_answers(peers, cli, home):
+    """The sync server's HTTP Date is a time source too (NTP and the NCSI URL closed here)."""
+    http_past = peers["clocks"]["past"][0]
+    (home / "config.toml").write_text(
+        f'[diag]\nntp_servers = ["{LOCAL}:9"]\nportal_url = "http://{LOCAL}:9/x"\n'
+        f'clock_timeout_s = 1.0\n[sync]\nurl = "http://{LOCAL}:{http_past}/"\n')
+    (f,) = cli("diag", "-c", "system.clock", "--json").json()["findings"]
+    assert f["status"] == "fail" and "400 days ahead" in f["summary"], f
+    assert f["data"]["source"] == f"Date of http://{LOCAL}:{http_past}/"

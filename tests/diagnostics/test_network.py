@@ -7,6 +7,7 @@ router addresses: .53 where an nft rule drops DNS, .54 where nothing listens.
 import json
 import os
 import sys
+import time
 
 import pytest
 
@@ -14,7 +15,10 @@ from tests.conftest import need_root, need_tool
 
 ROUTER, CLIENT = "10.221.0.1", "10.221.0.2"
 DROPPING, CLOSED = "10.221.0.53", "10.221.0.54"
-RECORDS = {"ok.site.test": "10.221.0.80", "nx.site.test": None}
+RECORDS = {"ok.site.test": "10.221.0.80", "nx.site.test": None, "invalid": None}
+WEBPEER = os.path.join(os.path.dirname(__file__), "..", "peers", "webpeer.py")
+CONFIG = ('[diag]\ndns_name = "ok.site.test"\ndns_timeout_s = 1.0\ngateway_timeout_s = 1.5\n'
+          f'portal_url = "http://{ROUTER}/connecttest.txt"\nntp_servers = ["{ROUTER}"]\n')
 
 
 @pytest.fixture
@@ -32,9 +36,10 @@ def lan(home):
         router.nft("table inet fk {\n chain input {\n type filter hook input priority 0;\n"
                    f" ip daddr {DROPPING} udp dport 53 drop\n }}\n}}\n")
         router.dnsmasq(ROUTER, RECORDS)
+        router.start(sys.executable, WEBPEER, ROUTER, "80", "ok", "Microsoft Connect Test",
+                     "--ntp", "123", ready="ready")
         home.mkdir(parents=True, exist_ok=True)
-        (home / "config.toml").write_text('[diag]\ndns_name = "ok.site.test"\n'
-                                          "dns_timeout_s = 1.0\ngateway_timeout_s = 1.5\n")
+        (home / "config.toml").write_text(CONFIG)
         yield router, client
     finally:
         client.close()
@@ -42,7 +47,9 @@ def lan(home):
 
 
 def diag(client, home, *args):
-    out = client.run(sys.executable, "-m", "fieldkit", "diag", "--json", *args, check=False,
+    """`fieldkit diag ARGS --json` inside the client namespace (--json last: it belongs to
+    the subcommand when there is one)."""
+    out = client.run(sys.executable, "-m", "fieldkit", "diag", *args, "--json", check=False,
                      env={**os.environ, "FIELDKIT_HOME": str(home)})
     assert out.stdout, out.stderr
     return out.returncode, json.loads(out.stdout)["findings"]
@@ -118,14 +125,14 @@ def test_no_probe_reports_configuration_only(lan, home):
     gw = [f for f in findings if f["check"] == "gateway"][0]
     assert "not probed" in gw["summary"] and "neighbour" in gw["data"]
     assert [f["subject"] for f in findings if f["check"] == "dns"] == ["resolv.conf"]
-    dump = router.processes[-1]  # dnsmasq logs queries: none may have arrived
-    dump.terminate()
-    assert "query[" not in dump.stdout.read()
+    dnsmasq = router.processes[0]  # dnsmasq logs queries: none may have arrived
+    assert "query[" not in router.output(dnsmasq)
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize(("resolv", "subject", "outcome", "words"), [
-    (f"nameserver {DROPPING}\n", f"resolver {DROPPING}", "timeout", "not answering (timeout)"),
+    (f"nameserver {DROPPING}\noptions timeout:1 attempts:1\n", f"resolver {DROPPING}", "timeout",
+     "not answering (timeout"),
     (f"nameserver {CLOSED}\n", f"resolver {CLOSED}", "refused", "port closed"),
     ("# nothing\n", "resolv.conf", None, "no DNS resolver configured"),
 ])
@@ -197,3 +204,72 @@ def test_resolver_without_upstream_is_failing_not_silent(lan, home):
     assert finding["status"] == "fail"
     assert finding["data"]["outcome"] in ("REFUSED", "SERVFAIL")
     assert "fails to resolve" in finding["summary"] and "Escalate" in finding["hint"]
+
+
+def _sent_packets(client) -> int:
+    out = client.run("nft", "-j", "list", "table", "inet", "fkcount").stdout
+    rules = [i["rule"] for i in json.loads(out)["nftables"] if "rule" in i]
+    return sum(e["counter"]["packets"] for r in rules for e in r["expr"] if "counter" in e)
+
+
+@pytest.mark.integration
+def test_no_probe_holds_for_every_subcommand(lan, home):
+    """Case 6: with --no-probe (or `probe = false` in config.toml) nothing leaves: an nft
+    counter on the client's output and dnsmasq's query log stay at zero."""
+    router, client = lan
+    client.ip("route", "add", "default", "via", ROUTER)
+    client.resolv_conf(f"nameserver {ROUTER}\n")
+    client.run("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1")  # no kernel chatter
+    # loopback is not the wire: the local print scheduler (localhost:631) may still be asked
+    client.nft("table inet fkcount {\n chain out {\n type filter hook output priority 0;\n"
+               " oifname != \"lo\" counter\n }\n}\n")
+    runs = [
+        ("--no-probe",),
+        ("--no-probe", "reach", "ok.site.test:443", f"{ROUTER}:80"),
+        ("reach", "--no-probe", "ok.site.test:443", f"{ROUTER}:80", "ok.site.test:443"),
+        ("mail", "--no-probe", "submission://ok.site.test", f"imaps://{ROUTER}"),
+        ("--no-probe", "mail", "ok.site.test"),
+    ]
+    for args in runs:
+        code, findings = diag(client, home, *args)
+        assert code == 0, (args, findings)
+        if args[-1] != "--no-probe":
+            assert {f["status"] for f in findings} == {"skip"}, findings
+            assert all("not probed (--no-probe)" in f["summary"] for f in findings)
+    (home / "config.toml").write_text(CONFIG + "probe = false\n")
+    code, findings = diag(client, home, "reach", "ok.site.test:443")
+    assert findings[0]["status"] == "skip" and "probe = false" in findings[0]["summary"]
+    code, findings = diag(client, home)
+    skipped = {f["check"] for f in findings if "--no-probe" in f["summary"]}
+    assert {"portal", "system.clock"} <= skipped
+    assert _sent_packets(client) == 0
+    assert "query[" not in router.output(router.processes[0])
+
+
+@pytest.mark.integration
+def test_dead_preferred_gateway_names_the_live_backup(lan, home):
+    """Case 9: a dead preferred default route next to a live backup route."""
+    router, client = lan
+    client.ip("route", "add", "default", "via", "10.221.0.99", "metric", "100")
+    client.ip("route", "add", "default", "via", ROUTER, "metric", "200")
+    t0 = time.monotonic()
+    code, findings = diag(client, home, "-c", "gateway")
+    assert time.monotonic() - t0 < 6, "each gateway costs at most its 1.5-s timeout"
+    dead, backup = findings
+    assert dead["data"]["address"] == "10.221.0.99" and dead["status"] == "fail", dead
+    assert f"backup route via {ROUTER} answers" in dead["summary"]
+    assert "backup" in dead["hint"] and dead["data"]["backup"] == ROUTER
+    assert backup["status"] == "ok" and code == 1
+
+
+@pytest.mark.integration
+def test_no_probe_gateway_remembers_a_failed_neighbour(lan, home):
+    """Case 9: --no-probe with the neighbour entry FAILED is not 'ok'."""
+    router, client = lan
+    client.ip("route", "add", "default", "via", "10.221.0.99")
+    diag(client, home, "-c", "gateway")  # a real probe leaves the kernel's FAILED entry
+    t0 = time.monotonic()
+    code, (finding,) = diag(client, home, "-c", "gateway", "--no-probe")
+    assert time.monotonic() - t0 < 3
+    assert finding["data"]["neighbour"] in ("FAILED", "INCOMPLETE"), finding
+    assert finding["status"] == "warn" and "did not answer when last tried" in finding["summary"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 NOW = dt.datetime.now(dt.UTC)
@@ -52,7 +52,10 @@ def _cert(subject: str, issuer_name: x509.Name, issuer_key, key, *, days_before:
 
 def make_certs(directory: Path, sans: list[str], ca_name: str = "fieldkit test CA") -> Path:
     """ca, server (CA-signed, 60 days), soon (CA-signed, 5 days), wrongname (CA-signed, other
-    name), selfsigned, expired (self-signed, ended yesterday)."""
+    name), selfsigned, expired (self-signed, ended yesterday), past (CA-signed, valid from 430
+    to 370 days ago: right for a clock 400 days behind ours), chain (signed by an intermediate
+    CA that the server does not send), big (CA-signed, RSA 4096 and 60 SANs: a handshake
+    larger than one 1280-byte packet)."""
     directory.mkdir(parents=True, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = _cert(ca_name, _name(ca_name), ca_key, ca_key, days_before=1,
@@ -62,10 +65,21 @@ def make_certs(directory: Path, sans: list[str], ca_name: str = "fieldkit test C
         "server": dict(days_before=1, days_after=60, sans=sans),
         "soon": dict(days_before=80, days_after=5, sans=sans),
         "wrongname": dict(days_before=1, days_after=60, sans=["other.fieldkit.test"]),
+        "past": dict(days_before=430, days_after=-370, sans=sans),
     }
     for stem, spec in leaves.items():
         key = ec.generate_private_key(ec.SECP256R1())
         _write(directory, stem, _cert(sans[0], ca.subject, ca_key, key, **spec), key)
+    inter_key = ec.generate_private_key(ec.SECP256R1())
+    inter = _cert("fieldkit test intermediate", ca.subject, ca_key, inter_key, days_before=1,
+                  days_after=300, sans=None, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    _write(directory, "chain", _cert(sans[0], inter.subject, inter_key, key, days_before=1,
+                                     days_after=60, sans=sans), key)
+    big_key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    big_sans = sans + [f"alias{i}.mail.fieldkit.test" for i in range(60)]
+    _write(directory, "big", _cert(sans[0], ca.subject, ca_key, big_key, days_before=1,
+                                   days_after=60, sans=big_sans), big_key)
     for stem, spec in {"selfsigned": dict(days_before=1, days_after=30),
                        "expired": dict(days_before=60, days_after=-1)}.items():
         key = ec.generate_private_key(ec.SECP256R1())

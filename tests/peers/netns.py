@@ -7,12 +7,14 @@ tests can give fieldkit a gateway, a resolver and firewalled hosts that exist on
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +35,7 @@ class Netns:
     def __init__(self, prefix: str = "fkns") -> None:
         self.name = unique(prefix)
         self.processes: list[subprocess.Popen] = []
+        self.logs: dict[int, collections.deque[str]] = {}
         sh("ip", "netns", "add", self.name)
         sh("ip", "-n", self.name, "link", "set", "lo", "up")
 
@@ -63,15 +66,27 @@ class Netns:
                     raise RuntimeError(f"{cmd[0]} exited before it was ready")
             else:
                 raise RuntimeError(f"{cmd[0]} not ready after {wait_s} s")
+        # keep reading: a peer that logs every query (dnsmasq) blocks, and stops answering,
+        # once a pipe nobody reads is full
+        lines: collections.deque[str] = collections.deque(maxlen=200_000)
+        self.logs[proc.pid] = lines
+        threading.Thread(target=_drain, args=(proc, lines), daemon=True).start()
         return proc
+
+    def output(self, proc: subprocess.Popen) -> str:
+        """What a peer printed after it was ready (e.g. dnsmasq's query log)."""
+        return "".join(self.logs.get(proc.pid, ()))
 
     def listen(self, host: str, *ports: int) -> subprocess.Popen:
         return self.start(sys.executable, str(HERE / "listen.py"), host,
                           *map(str, ports), ready="ready")
 
-    def dnsmasq(self, address: str, records: dict[str, str | None]) -> subprocess.Popen:
-        """A resolver on ``address``: each name maps to an IPv4 address, or None for NXDOMAIN."""
-        args = [f"--address=/{name}/{ip or ''}" for name, ip in records.items()]
+    def dnsmasq(self, address: str, records: dict[str, str | list[str] | None]
+                ) -> subprocess.Popen:
+        """A resolver on ``address``: each name maps to IPv4 address(es), or None for NXDOMAIN
+        (a domain covers its subdomains; a more specific name wins)."""
+        args = [f"--address=/{name}/{ip or ''}" for name, ips in records.items()
+                for ip in (ips if isinstance(ips, list) else [ips])]
         proc = self.start(shutil.which("dnsmasq") or "dnsmasq", "--keep-in-foreground",
                           "--no-resolv", "--no-hosts", "--log-facility=-", "--bind-interfaces",
                           f"--listen-address={address}", "--port=53", "--pid-file=", *args,
@@ -98,6 +113,13 @@ class Netns:
                 proc.stdout.close()
         sh("ip", "netns", "del", self.name, check=False)
         shutil.rmtree(Path("/etc/netns") / self.name, ignore_errors=True)
+
+
+def _drain(proc: subprocess.Popen, lines: collections.deque[str]) -> None:
+    try:
+        lines.extend(proc.stdout or ())
+    except (ValueError, OSError):  # closed by close() while reading
+        pass
 
 
 def veth(a: Netns | None, a_addr: str, b: Netns, b_addr: str) -> tuple[str, str]:

@@ -1,0 +1,160 @@
+"""DNS plumbing shared by ``dns``, ``reach``, ``mail`` and ``portal``: resolv.conf, one UDP query.
+
+Two facts about the system resolver matter for honest verdicts. First, its own patience:
+glibc waits ``timeout`` seconds (default 5) per server and tries ``attempts`` times (default 2),
+so a lookup with a dead primary resolver succeeds after 5 s via the secondary; a check that
+gives up earlier reports a failure no application sees. Second, ``getaddrinfo`` says "try
+again" both when nobody answers and when a server answers SERVFAIL or REFUSED in 2 ms; asking
+the resolver directly (:func:`query`) tells which.
+"""
+
+from __future__ import annotations
+
+import errno
+import random
+import socket
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RESOLV_CONF = Path("/etc/resolv.conf")
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+# glibc's defaults and limits (resolv.h: RES_TIMEOUT, RES_DFLRETRY, RES_MAXRETRANS, MAXNS)
+DEFAULT_TIMEOUT_S, DEFAULT_ATTEMPTS, MAX_TIMEOUT_S, MAX_ATTEMPTS, MAX_SERVERS = 5, 2, 30, 5, 3
+
+
+@dataclass
+class ResolverConfig:
+    """The nameservers and the patience the system resolver uses (resolv.conf ``options``)."""
+
+    servers: list[str] | None  # None: the platform keeps them elsewhere (Windows)
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    attempts: int = DEFAULT_ATTEMPTS
+
+    def budget_s(self) -> float:
+        """How long one system lookup may take before the resolver itself gives up."""
+        servers = min(len(self.servers or []), MAX_SERVERS) or 1
+        return self.timeout_s * self.attempts * servers
+
+
+def resolver_config(path: Path = RESOLV_CONF) -> ResolverConfig:
+    if sys.platform == "win32":
+        return ResolverConfig(None)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ResolverConfig([])
+    config = ResolverConfig([])
+    for line in text.splitlines():
+        parts = line.split("#", 1)[0].split(";", 1)[0].split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            assert config.servers is not None
+            config.servers.append(parts[1].split("%")[0])
+        elif parts and parts[0] == "options":
+            for option in parts[1:]:
+                name, _, value = option.partition(":")
+                if name == "timeout" and value.isdigit() and value.isascii():
+                    config.timeout_s = float(min(max(int(value), 1), MAX_TIMEOUT_S))
+                elif name == "attempts" and value.isdigit() and value.isascii():
+                    config.attempts = min(max(int(value), 1), MAX_ATTEMPTS)
+    return config
+
+
+@dataclass
+class Answer:
+    """What one resolver said: ``outcome`` is answer, nxdomain, timeout, refused, unreachable,
+    an rcode name (SERVFAIL, REFUSED, ...) or ``error: ...``."""
+
+    outcome: str
+    addresses: list[str] = field(default_factory=list)
+    ms: float = 0.0
+
+
+def query(server: str, name: str, timeout: float, attempts: int = 1) -> Answer:
+    """One A question to ``server``, resent ``attempts`` times like the system resolver does."""
+    import time
+
+    qid = random.randrange(1 << 16)
+    packet = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + encode_name(name) + b"\0\1\0\1"
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    t0 = time.monotonic()
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect((server, 53))  # connected UDP: an ICMP port-unreachable becomes an error
+            reply = _ask(sock, packet, qid, timeout, attempts)
+        except TimeoutError:
+            return Answer("timeout", ms=(time.monotonic() - t0) * 1000)
+        except OSError as exc:
+            outcome = {errno.ECONNREFUSED: "refused", errno.ENETUNREACH: "unreachable",
+                       errno.EHOSTUNREACH: "unreachable"}.get(exc.errno or 0,
+                                                              f"error: {exc.strerror or exc}")
+            return Answer(outcome, ms=(time.monotonic() - t0) * 1000)
+    ms = (time.monotonic() - t0) * 1000
+    rcode = struct.unpack("!H", reply[2:4])[0] & 0xF
+    if rcode == 3:
+        return Answer("nxdomain", ms=ms)
+    if rcode != 0:
+        return Answer(RCODES.get(rcode, f"rcode {rcode}"), ms=ms)
+    return Answer("answer", a_records(reply), ms)
+
+
+def _ask(sock: socket.socket, packet: bytes, qid: int, timeout: float, attempts: int) -> bytes:
+    for attempt in range(max(1, attempts)):
+        sock.settimeout(timeout)
+        sock.send(packet)
+        try:
+            while True:
+                reply = sock.recv(4096)
+                if len(reply) >= 12 and struct.unpack("!H", reply[:2])[0] == qid:
+                    return reply
+        except TimeoutError:
+            if attempt == max(1, attempts) - 1:
+                raise
+    raise TimeoutError
+
+
+def encode_name(name: str) -> bytes:
+    out = b""
+    for label in name.rstrip(".").split("."):
+        raw = label.encode("idna")
+        if not 0 < len(raw) < 64:
+            raise ValueError(f"bad DNS name {name!r}")
+        out += bytes([len(raw)]) + raw
+    return out + b"\0"
+
+
+def _skip_name(msg: bytes, pos: int) -> int:
+    while True:
+        length = msg[pos]
+        if length & 0xC0 == 0xC0:  # compression pointer ends the name
+            return pos + 2
+        if length == 0:
+            return pos + 1
+        pos += 1 + length
+
+
+def a_records(msg: bytes) -> list[str]:
+    qdcount, ancount = struct.unpack("!HH", msg[4:8])
+    pos = 12
+    for _ in range(qdcount):
+        pos = _skip_name(msg, pos) + 4
+    addresses = []
+    for _ in range(ancount):
+        pos = _skip_name(msg, pos)
+        rtype, _cls, _ttl, rdlen = struct.unpack("!HHIH", msg[pos:pos + 10])
+        pos += 10
+        if rtype == 1 and rdlen == 4:
+            addresses.append(socket.inet_ntoa(msg[pos:pos + 4]))
+        pos += rdlen
+    return addresses
+
+
+def canary_name() -> str:
+    """A name that cannot exist (RFC 6761 reserves .invalid): any answer means DNS is hijacked."""
+    return f"fieldkit-{random.randrange(16**12):012x}.invalid"
+
+
+def configured_resolvers(path: Path = RESOLV_CONF) -> list[str] | None:
+    """Nameservers from resolv.conf; None where the platform keeps them elsewhere (Windows)."""
+    return resolver_config(path).servers

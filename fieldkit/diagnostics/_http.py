@@ -1,0 +1,114 @@
+"""One plain HTTP GET that follows no redirect: the connectivity check, and a ``Date`` header.
+
+Operating systems detect captive portals the same way (Windows fetches Microsoft's NCSI text,
+Android a 204 page): a known URL with a known answer. A portal answers with a redirect to its
+login page or with a page of its own. ``http.client`` is enough and imports in a millisecond;
+following redirects would hide exactly what we look for.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from fieldkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.registry import CheckContext
+
+DEFAULT_URL = "http://www.msftconnecttest.com/connecttest.txt"
+DEFAULT_EXPECT = "Microsoft Connect Test"
+MAX_BODY = 4096
+
+
+@dataclass
+class Fetched:
+    url: str
+    status: int = 0
+    location: str = ""
+    body: str = ""
+    date: str = ""
+    sent_at: float = 0.0  # time.time() around the exchange, for the clock check
+    received_at: float = 0.0
+    error: str = ""  # set when no HTTP answer came at all
+
+
+def check_url(url: str, key: str = "portal_url") -> tuple[str, int, str]:
+    """(host, port, path) of an http:// URL, or a ConfigError naming the setting."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 80
+    except ValueError:
+        port = -1
+    if parts.scheme != "http" or not parts.hostname or port < 1:
+        raise ConfigError(f"config.toml [diag] {key} must be a plain http:// URL (a portal can "
+                          f"only rewrite unencrypted HTTP), got {url!r}")
+    return parts.hostname, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def connectivity(ctx: CheckContext) -> Fetched:
+    """The run's one connectivity request (the portal and the clock check both read it)."""
+    url = ctx.text("portal_url")
+    check_url(url)
+    timeout = ctx.number("portal_timeout_s") or 5.0
+    return ctx.shared(f"http:{url}", lambda: fetch(url, timeout))
+
+
+def date_of(url: str, timeout_s: float) -> Fetched:
+    """The Date of any http(s) URL (the sync server). Over https the certificate is not
+    verified: only a Date is read, and with a wrong clock verification would fail anyway."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return fetch(url, timeout_s)
+    from fieldkit.diagnostics.tls import inspection_context
+
+    result = Fetched(url)
+    connection = http.client.HTTPSConnection(parts.hostname or "", parts.port or 443,
+                                             timeout=timeout_s, context=inspection_context())
+    try:
+        result.sent_at = time.time()
+        connection.request("HEAD", parts.path or "/")
+        response = connection.getresponse()
+        result.received_at = time.time()
+        result.status, result.date = response.status, response.getheader("Date", "") or ""
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        result.error = _why(exc)
+    finally:
+        connection.close()
+    return result
+
+
+def fetch(url: str, timeout_s: float) -> Fetched:
+    host, port, path = check_url(url)
+    result = Fetched(url)
+    connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    try:
+        result.sent_at = time.time()
+        connection.request("GET", path, headers={"User-Agent": "fieldkit connectivity check",
+                                                 "Cache-Control": "no-cache"})
+        response = connection.getresponse()
+        result.received_at = time.time()
+        result.status = response.status
+        result.location = response.getheader("Location", "") or ""
+        result.date = response.getheader("Date", "") or ""
+        result.body = response.read(MAX_BODY).decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException) as exc:
+        result.error = _why(exc)
+    finally:
+        connection.close()
+    return result
+
+
+def _why(exc: BaseException) -> str:
+    import socket
+
+    if isinstance(exc, socket.gaierror):
+        return f"name lookup failed ({exc.strerror})"
+    if isinstance(exc, TimeoutError):
+        return "no answer (timeout)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    return f"{exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc}"

@@ -1,0 +1,95 @@
+"""The words of ``reach`` (summaries and first-level hints), kept apart from the probing code.
+
+Shared with ``mail``, whose unreachable ports read exactly like reach's. Each hint says what to
+do next and who to escalate to; none blames this machine, the service or DNS without evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PORTAL_HINT = ("Captive portal or DNS hijack: open a browser and log in to the network (hotel, "
+               "guest Wi-Fi), or ask who runs this network; results for named hosts mean nothing "
+               "until DNS answers honestly ('fieldkit diag -c portal').")
+
+# resolution outcome (see _resolve.Resolution) -> reach reason
+UNRESOLVED = {"nxdomain": "nxdomain", "no-answer": "dns-timeout", "SERVFAIL": "dns-servfail",
+              "REFUSED": "dns-refused", "dns-port-closed": "dns-port-closed",
+              "dns-unreachable": "dns-unreachable", "dns-error": "dns-error"}
+
+HINTS = {
+    ("closed", "conn-refused"):
+        "The host answered but nothing accepts connections on port {port}: the service is not "
+        "running or listens on another port - or a firewall actively rejects it. Check the "
+        "service on {host}, then the firewall.",
+    ("filtered", "no-response"):
+        "No answer at all: a firewall between here and {host} silently drops connections to port "
+        "{port} (or the host is down). Ask the firewall/network team to allow it, or escalate "
+        "with this target.",
+    ("filtered", "admin-prohibited"):
+        "A firewall out there rejects connections to {host}:{port} ({icmp_from} answered "
+        "'administratively prohibited'): not this machine. Ask whoever runs that firewall to "
+        "allow it, or escalate with this target.",
+    ("filtered", "local-firewall"):
+        "This machine's own firewall blocks connections to {host}:{port}: check the local "
+        "firewall or security software.",
+    ("unreachable", "host-unreach"):
+        "{host} cannot be reached at all: it is switched off, not on this network, or a router/"
+        "firewall on the way rejects it. Check the address, then cable/Wi-Fi/VPN.",
+    ("unreachable", "net-unreach"):
+        "This machine has no route to {host}'s network: check the network connection, the "
+        "default gateway and the VPN.",
+    ("unresolved", "nxdomain"):
+        "The name {host} does not exist in DNS: check the spelling, or whether the name changed.",
+    ("unresolved", "dns-timeout"):
+        "No DNS server answered for {host} within {dns_s} s: run 'fieldkit diag -c dns' - the "
+        "resolver is unreachable or down.",
+    ("unresolved", "dns-servfail"):
+        "The DNS server is up but answered SERVFAIL for {host}: it cannot resolve the name (no "
+        "upstream connection, or a broken zone/DNSSEC). Run 'fieldkit diag -c dns'; escalate to "
+        "whoever runs the DNS server.",
+    ("unresolved", "dns-refused"):
+        "The DNS server is up but REFUSED to answer for {host}: it does not serve this client "
+        "(wrong DNS server configured, or an access list). Check the DNS settings; escalate.",
+    ("unresolved", "dns-port-closed"):
+        "Nothing answers DNS on the configured DNS server (port closed): the DNS setting is "
+        "wrong or its service is down. Run 'fieldkit diag -c dns'.",
+    ("unresolved", "dns-unreachable"):
+        "The configured DNS server cannot be reached (no route): fix the connection first (run "
+        "'fieldkit diag -c network').",
+    ("unresolved", "dns-error"):
+        "The name {host} could not be resolved: run 'fieldkit diag -c dns'.",
+}
+
+SUMMARIES = {
+    "open": "port {port} on {host} is open",
+    "closed": "port {port} on {host} is closed (connection refused)",
+    "filtered": "port {port} on {host} is filtered (no answer)",
+    "unreachable": "{host} is unreachable",
+    "unresolved": "{host} does not resolve",
+    "error": "probing {host}:{port} failed",
+}
+FILTERED_BY_REASON = {"admin-prohibited": "port {port} on {host} is filtered (rejected by "
+                                          "{icmp_from}: administratively prohibited)",
+                      "local-firewall": "port {port} on {host} is blocked by this machine's "
+                                        "firewall"}
+
+
+def hijack_note(host: str, addresses: list[str]) -> tuple[str, str]:
+    return (f"DNS is hijacked: {host} resolves to {', '.join(addresses)}, like a made-up name "
+            f"does (captive portal?)", PORTAL_HINT)
+
+
+def dead_note(host: str, verdicts: list[dict[str, Any]]) -> tuple[str, str]:
+    dead = [v for v in verdicts if v["state"] != "open"]
+    words = ", ".join(f"{v['address']} {v['state']}" for v in dead)
+    first = verdicts[0]
+    if first["state"] != "open":
+        wait = first["latency_ms"] / 1000
+        return (f"but {first['address']}, which clients try first, is {first['state']} "
+                f"({words})", f"Every client tries {first['address']} first and waits "
+                f"{wait:.1f} s (or its own longer timeout) before it falls back: remove the dead "
+                f"address from {host}'s DNS records, or fix that server (escalate).")
+    return (f"but some addresses are dead ({words})",
+            f"Clients that pick a dead address of {host} hang or fail: remove it from DNS or fix "
+            "that server (escalate).")

@@ -1,0 +1,146 @@
+"""Name resolution as its own phase: every name in parallel, its own deadline, its own verdict.
+
+The resolver's patience is the system's (resolv.conf timeout x attempts x servers), not the
+connect timeout: a name that takes 3 s to resolve is slow DNS, not a filtered port. Results are
+streamed to the caller as they arrive so each connect can start (and its deadline begin) the
+moment its own name is resolved; no batch limit can starve the last names.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import queue
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+from fieldkit.diagnostics import _dnswire
+
+MAX_RESOLVER_THREADS = 256
+DEADLINE_MARGIN_S = 1.0
+MAX_DEADLINE_S = 65.0
+
+
+@dataclass
+class Resolution:
+    """``outcome``: answer, literal, nxdomain, no-answer, SERVFAIL, REFUSED, dns-port-closed,
+    dns-unreachable or dns-error."""
+
+    host: str
+    outcome: str
+    addresses: list[tuple[int, str]] = field(default_factory=list)  # (family, address) in order
+    ms: float = 0.0
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("answer", "literal")
+
+
+def literal(host: str) -> Resolution | None:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    return Resolution(host, "literal", [(family, str(ip))])
+
+
+def lookup(host: str, config: _dnswire.ResolverConfig) -> Resolution:
+    """Resolve like applications do; name a failure by what the resolver actually said."""
+    t0 = time.monotonic()
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        ms = (time.monotonic() - t0) * 1000
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
+            return Resolution(host, "nxdomain", ms=ms, detail=str(exc.strerror))
+        if exc.errno == socket.EAI_AGAIN:
+            return Resolution(host, explain_try_again(host, config, ms), ms=ms)
+        return Resolution(host, "dns-error", ms=ms, detail=str(exc.strerror))
+    seen: dict[str, int] = {}
+    for family, _type, _proto, _name, sockaddr in infos:
+        seen.setdefault(str(sockaddr[0]), family)
+    return Resolution(host, "answer", [(f, a) for a, f in seen.items()],
+                      (time.monotonic() - t0) * 1000)
+
+
+def explain_try_again(host: str, config: _dnswire.ResolverConfig, ms: float) -> str:
+    """getaddrinfo's EAI_AGAIN covers silence, SERVFAIL, REFUSED and a closed DNS port alike.
+
+    A failure well before the resolver's own deadline was an answer: ask the servers directly
+    (one query each, they answered fast before) to learn which.
+    """
+    if not config.servers or ms >= 0.8 * config.budget_s() * 1000:
+        return "no-answer"
+    outcomes = [_dnswire.query(server, host, 1.0).outcome for server in config.servers[:3]
+                if _sendable(host)]
+    for wanted, verdict in (("SERVFAIL", "SERVFAIL"), ("REFUSED", "REFUSED"),
+                            ("refused", "dns-port-closed"), ("unreachable", "dns-unreachable")):
+        if wanted in outcomes:
+            return verdict
+    return "no-answer" if all(o == "timeout" for o in outcomes) and outcomes else "dns-error"
+
+
+def _sendable(host: str) -> bool:
+    try:
+        _dnswire.encode_name(host)
+        return True
+    except (ValueError, UnicodeError):
+        return False
+
+
+def deadline_s(config: _dnswire.ResolverConfig) -> float:
+    return min(config.budget_s() + DEADLINE_MARGIN_S, MAX_DEADLINE_S)
+
+
+class Pool:
+    """Resolve names in daemon threads; finished :class:`Resolution` objects appear in
+    ``results``. A lookup that outlives the deadline is reported by :meth:`expired`."""
+
+    def __init__(self, hosts: list[str], config: _dnswire.ResolverConfig, threads: int) -> None:
+        self.config = config
+        self.results: queue.SimpleQueue[Resolution] = queue.SimpleQueue()
+        self.started: dict[str, float] = {}
+        self.outstanding = set(hosts)
+        self.deadline_s = deadline_s(config)
+        self._todo: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for host in hosts:
+            self._todo.put(host)
+        for _ in range(max(1, min(threads, len(hosts), MAX_RESOLVER_THREADS))):
+            threading.Thread(target=self._work, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                host = self._todo.get_nowait()
+            except queue.Empty:
+                return
+            self.started[host] = time.monotonic()
+            try:
+                self.results.put(lookup(host, self.config))
+            except Exception as exc:  # noqa: BLE001 - a broken lookup is that name's verdict
+                self.results.put(Resolution(host, "dns-error", detail=str(exc)))
+
+    def take(self) -> list[Resolution]:
+        done: list[Resolution] = []
+        while True:
+            try:
+                resolution = self.results.get_nowait()
+            except queue.Empty:
+                return done
+            if resolution.host in self.outstanding:
+                self.outstanding.discard(resolution.host)
+                done.append(resolution)
+
+    def expired(self, now: float) -> list[Resolution]:
+        late = [h for h in self.outstanding
+                if h in self.started and now - self.started[h] >= self.deadline_s]
+        for host in late:
+            self.outstanding.discard(host)
+        return [Resolution(host, "no-answer", ms=self.deadline_s * 1000) for host in late]
+
+    def next_deadline(self) -> float | None:
+        starts = [self.started[h] for h in self.outstanding if h in self.started]
+        return min(starts) + self.deadline_s if starts else None

@@ -1,0 +1,129 @@
+"""The clock, compared with the outside world: a wrong clock breaks logins and certificates.
+
+A clock 400 days ahead is perfectly "plausible" on its own, and then every certificate looks
+expired and the technician phones the mail admin. So the check asks outside sources - NTP to
+the configured servers, the ``Date`` of the connectivity check and of the sync server - and
+judges the offset: over 2 minutes ``warn``, over 5 minutes ``fail`` (Kerberos refuses logins).
+When no source answers and the OS cannot say whether it synchronises, the verdict is ``skip``
+with the reasons: "cannot tell" is never ``ok``. ``mail`` asks the same question (once per run,
+see :func:`outside_time`) before it blames a server for an expired certificate.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
+
+from fieldkit.diagnostics import _http, _timesource
+from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.registry import CheckContext, check
+from fieldkit.diagnostics.runner import run_concurrently
+
+WARN_S, FAIL_S = 120.0, 300.0  # Kerberos' default maximum skew is 5 minutes
+# a clock before this date is certainly wrong (fieldkit did not exist); TLS would fail
+CLOCK_EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)
+FIX_HINT = ("Set the correct date and time and turn on automatic time sync (NTP): logins "
+            "(Kerberos allows 5 minutes) and certificates fail while the clock is off.")
+NO_SYNC_HINT = ("Enable automatic time sync (NTP); a drifting clock breaks logins (Kerberos "
+                "allows 5 minutes) and certificates.")
+
+
+def outside_time(ctx: CheckContext) -> tuple[_timesource.Reading | None, list[str]]:
+    """The best outside reading this run can get (asked once, shared), and why others failed."""
+    if not ctx.probe:
+        return None, ["not compared with a time source (--no-probe)"]
+    return ctx.shared("clock:outside", lambda: _ask_sources(ctx))
+
+
+def _ask_sources(ctx: CheckContext) -> tuple[_timesource.Reading | None, list[str]]:
+    timeout = ctx.number("clock_timeout_s") or 3.0
+    servers = ctx.texts("ntp_servers") or _timesource.system_ntp_servers()
+    _http.check_url(ctx.text("portal_url"))  # a bad URL is said, not skipped
+    tasks = [(f"ntp {s}", _ntp(s, timeout), timeout + 1) for s in servers[:4]]
+    tasks.append(("http", lambda: _date(_http.connectivity(ctx)), timeout + 6))
+    if ctx.sync_url:
+        tasks.append(("sync", lambda: _date(_http.date_of(ctx.sync_url, timeout)), timeout + 2))
+    results = run_concurrently(tasks)
+    readings = [r for r in results.values() if isinstance(r, _timesource.Reading)]
+    reasons = [f"{name}: {_reason(r)}" for name, r in results.items()
+               if not isinstance(r, _timesource.Reading)]
+    if not servers:
+        reasons.insert(0, "no NTP server configured")
+    best = min(readings, key=lambda r: r.resolution_s, default=None)
+    return best, reasons
+
+
+def _ntp(server: str, timeout: float):
+    return lambda: _timesource.sntp(server, timeout)
+
+
+def _date(fetched: _http.Fetched) -> _timesource.Reading:
+    if fetched.error or not fetched.date:
+        raise ValueError(fetched.error or f"{fetched.url} sent no Date header")
+    return _timesource.from_http_date(f"Date of {fetched.url}", fetched.date, fetched.sent_at,
+                                      fetched.received_at)
+
+
+def _reason(result: BaseException | object) -> str:
+    if isinstance(result, TimeoutError):
+        return "no answer"
+    return str(result) or result.__class__.__name__
+
+
+@check("system.clock", domain="system", description="clock against an outside time source "
+       "(NTP, HTTP Date), time sync", timeout_s=20.0)
+def clock(ctx: CheckContext) -> list[Finding]:
+    reading, reasons = outside_time(ctx)
+    return [assess_clock(datetime.now(UTC), _ntp_synced(), reading, reasons)]
+
+
+def assess_clock(now: datetime, synced: bool | None, reading: _timesource.Reading | None,
+                 reasons: list[str]) -> Finding:
+    data: dict[str, object] = {"utc": now.isoformat(timespec="seconds"),
+                               "timezone": time.strftime("%Z"), "synchronized": synced}
+    if reading is not None:
+        data.update(source=reading.source, offset_s=round(reading.offset_s, 3))
+    else:
+        data["unavailable"] = reasons
+    if now < CLOCK_EARLIEST:
+        return Finding("system.clock", "clock", Status.FAIL, f"clock says {now:%Y-%m-%d}",
+                       FIX_HINT, data)
+    if reading is not None:
+        off = _timesource.describe_offset(reading.offset_s)
+        size = abs(reading.offset_s)
+        words = f"clock is {off} of {reading.source}"
+        if size > FAIL_S:
+            return Finding("system.clock", "clock", Status.FAIL, f"{words}: logins and "
+                           "certificates fail", FIX_HINT, data)
+        if size > WARN_S:
+            return Finding("system.clock", "clock", Status.WARN, words, FIX_HINT, data)
+        if synced is False:
+            return Finding("system.clock", "clock", Status.WARN, f"{words}, but automatic "
+                           "time sync is off", NO_SYNC_HINT, data)
+        return Finding("system.clock", "clock", Status.OK, f"{words} (right)", data=data)
+    if synced is True:
+        return Finding("system.clock", "clock", Status.OK, f"{now:%Y-%m-%d %H:%M} UTC, "
+                       "synchronised (the OS says so; no outside source to compare)", data=data)
+    if synced is False:
+        return Finding("system.clock", "clock", Status.WARN, f"clock {now:%Y-%m-%d %H:%M} UTC "
+                       "is not synchronised", NO_SYNC_HINT, data)
+    return Finding("system.clock", "clock", Status.SKIP, f"cannot tell whether the clock is "
+                   f"right ({now:%Y-%m-%d %H:%M} UTC): {'; '.join(reasons)}; sync state "
+                   "unknown", data=data)
+
+
+def _ntp_synced() -> bool | None:
+    """Ask the OS whether NTP has synchronised the clock; None when it cannot tell."""
+    if os.name == "posix" and shutil.which("timedatectl"):
+        try:
+            out = subprocess.run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
+                                 capture_output=True, text=True, timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        value = out.stdout.strip()
+        if out.returncode == 0 and value in ("yes", "no"):
+            return value == "yes"
+    return None
