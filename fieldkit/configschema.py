@@ -70,6 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
             "level when escalated", table_keys=("2", "3")),
     Setting("sync", "custom_fields", "table", {}, "the server's custom field names, if they "
             "differ from Category, Site, SupportLevel", table_keys=("category", "site", "level")),
+    Setting("technician", "name", "str", "", "your name as checklist runs and overrides "
+            "record it (default: the login name)"),
     Setting("diag", "dns_name", "str", "example.com", "the name the dns check resolves"),
     Setting("diag", "dns_timeout_s", "float", 2.0, "seconds the dns check waits per resolver",
             minimum=0.1, maximum=30),

@@ -32,3 +32,16 @@ def config(*sections: str) -> Config:
 
 def section(name: str) -> dict[str, Any]:
     return config(name).section(name)
+
+
+def technician(loaded: Config | None = None) -> str:
+    """Who is working: ``[technician] name`` in config.toml, else the login name."""
+    name = str((loaded or config("technician")).section("technician").get("name") or "").strip()
+    if name:
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers) and no LOGNAME/USER
+        return "unknown"

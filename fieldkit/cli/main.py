@@ -2,7 +2,7 @@
 
 Exit codes (docs/exit-codes.md): 0 ok, 1 diagnostics found a failure / work left pending,
 2 bad usage or input, 3 not found, 4 store unusable, 5 configuration, 70 internal error,
-130 interrupted.
+130 interrupted (a checklist run stopped this way is saved for ``checklist resume``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import typer
 
 from fieldkit import __version__
-from fieldkit.cli import diag, sync, ticket
+from fieldkit.cli import checklist, diag, sync, ticket
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
@@ -29,6 +29,7 @@ app = typer.Typer(
 app.add_typer(diag.app, name="diag")
 app.add_typer(ticket.app, name="ticket")
 app.add_typer(sync.app, name="sync")
+app.add_typer(checklist.app, name="checklist")
 
 
 def _version(value: bool) -> None:

@@ -182,10 +182,19 @@ def escalate(
 def resolve(
     key: str = KEY,
     solution: str = typer.Option(..., "--solution", "-s", help="What fixed it."),
+    force: bool = typer.Option(False, "--force",
+                               help="Resolve although a checklist run has mandatory steps not "
+                                    "done (the override is recorded and synced)."),
     json_out: bool = JSON,
 ) -> None:
     """Mark the ticket resolved with the solution."""
-    _emit(_store().change(key, lambda t: t.resolve(solution)), json_out, "resolved")
+    by = ""
+    if force:
+        from fieldkit.cli.common import technician
+
+        by = technician()
+    _emit(_store().change(key, lambda t: t.resolve(solution, force=force, by=by)), json_out,
+          "resolved")
 
 
 @app.command("close")
@@ -274,4 +283,7 @@ def format_ticket(t) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(run["counts"].items()))
         lines += ["", f"  diagnostics {run['started_at']} on {run['host']}: {counts}"]
         lines += [f"    - {p}" for p in run.get("problems", [])]
+    from fieldkit.cli.checklistview import ticket_lines  # checklist runs (issue 9)
+
+    lines += ticket_lines(t)
     return "\n".join(lines)
