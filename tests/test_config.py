@@ -7,7 +7,9 @@ import pytest
 
 from fieldkit.configschema import SETTINGS, Setting
 
-COMMAND = {"sync": ("sync",), "diag": ("diag", "--no-probe", "--check", "system.os")}
+COMMAND = {"sync": ("sync",), "diag": ("diag", "--no-probe", "--check", "system.os"),
+           # checklist run reads [technician] before it even looks for the checklist
+           "technician": ("checklist", "run", "no-such-checklist")}
 VALID_SYNC = {"backend": "rt", "url": "http://127.0.0.1:9/", "user": "fk"}
 
 

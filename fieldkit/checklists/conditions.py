@@ -91,7 +91,7 @@ def _tokens(text: str) -> list[str]:
 
 def _term(tokens: list[str], pos: int, text: str) -> tuple[Term, int]:
     negated = False
-    if tokens[pos].lower() == "not":
+    if pos < len(tokens) and tokens[pos].lower() == "not":
         negated, pos = True, pos + 1
     if pos >= len(tokens):
         raise ConditionError(f"'{text}' ends where a step id should follow")

@@ -300,11 +300,11 @@ def _check_target(check: str, target: str, earlier: list[Step], where: _Where) -
         if step.kind == "choice" or step.type == "choice":
             answers = [o.value for o in step.options] or list(step.choices)
         else:
-            wanted = checks.TARGET_TYPES[check] if whole else "host"
-            if step.type != wanted:
+            wanted = (checks.TARGET_TYPES[check],) if whole else ("host", "number")
+            if step.type not in wanted:
                 raise where.error("targets", f"'{{{ref}}}' is an input of type {step.type}; "
                                              f"{'a' if whole else 'inside a'} {check} target "
-                                             f"needs type {wanted}")
+                                             f"needs type {' or '.join(wanted)}")
             answers = [str(default_answer(step))]
         samples = [s.replace("{" + ref + "}", a) for s in samples for a in answers]
     for sample in samples:

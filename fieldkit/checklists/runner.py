@@ -226,7 +226,8 @@ def problems(step: Step, rec: StepRecord) -> list[str]:
     lines = [f"{f['check']} {f['subject']}: {f['summary']}" for f in rec.findings
              if f.get("status") in (FAIL, ERROR, "warn")]
     if rec.result in (FAIL, ERROR) and not lines:
-        lines.append(rec.note or f"answered {format_answer(rec.answer)}")
+        lines.append(rec.note if step.kind == "check" and rec.note else
+                     f"{step.title} -> {format_answer(rec.answer)}")
     return lines
 
 

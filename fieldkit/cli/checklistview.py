@@ -140,7 +140,8 @@ def _step_lines(step: dict[str, Any]) -> list[str]:
     lines = [head + (f"  [{who}]" if who else "")]
     if step.get("note") and result in ("skip", "error"):
         lines.append(render.paint(f"         {step['note']}", "dim"))
-    lines += [f"         - {p}" for p in step.get("problems", [])]
+    if step["kind"] == "check":  # a question's problem is its answer, shown above
+        lines += [f"         - {p}" for p in step.get("problems", [])]
     if step.get("tip"):
         lines.append(render.paint(_fill(f"tip: {step['tip']}", 9), "dim"))
     return lines
