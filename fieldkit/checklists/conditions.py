@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fieldkit.checklists.model import ERROR, FAIL, OK, PENDING, SKIP, WARN, StepRecord
+from fieldkit.checklists.model import ERROR, FAIL, OK, PENDING, SKIP, WARN, Step, StepRecord
 
 STATES = ("passed", "failed", "warned", "skipped", "answered")
 OPERATORS = ("==", "!=", "<", "<=", ">", ">=", "in")
@@ -196,3 +196,34 @@ def _number(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def term_problem(term: Term, step: Step) -> str:
+    """Why ``term`` can never be meaningful for ``step`` (the loader refuses it), or ""."""
+    if term.op in ("passed", "failed", "warned"):
+        if not step.can_fail:
+            return (f"step {step.id!r} records an answer and never passes or fails: compare "
+                    f"its answer instead ({step.id} == ...)")
+        return ""
+    if term.op in STATES:
+        return ""
+    if step.kind == "check":
+        return f"step {step.id!r} is a check: test it with passed, failed, warned or skipped"
+    if term.op in ("<", "<=", ">", ">="):
+        if not (step.kind == "input" and step.type == "number"):
+            return f"'{term.op}' needs a number step; {step.id!r} is not one"
+        if _number(term.values[0]) is None:
+            return f"{term.values[0]!r} is not a number"
+        return ""
+    allowed: tuple[str, ...] = ()
+    if step.kind == "confirm":
+        allowed = ("yes", "no", "true", "false")
+    elif step.kind == "choice":
+        allowed = tuple(o.value for o in step.options)
+    elif step.kind == "input" and step.type == "choice":
+        allowed = step.choices
+    for value in term.values:
+        if allowed and value.casefold() not in {a.casefold() for a in allowed}:
+            return f"step {step.id!r} never answers {value!r} (it answers {', '.join(allowed)})"
+    return ""
+

@@ -225,47 +225,10 @@ def _when(raw: dict[str, Any], key: str, steps: list[Step], where: _Where) -> st
         step = known.get(term.step)
         if step is None:
             raise where.error(key, f"{term.step!r} is not an earlier step")
-        problem = _term_problem(term, step)
+        problem = conditions.term_problem(term, step)
         if problem:
             raise where.error(key, problem)
     return text
-
-
-def _term_problem(term: conditions.Term, step: Step) -> str:
-    if term.op in ("passed", "failed", "warned"):
-        if not step.can_fail:
-            return (f"step {step.id!r} records an answer and never passes or fails: compare "
-                    f"its answer instead ({step.id} == ...)")
-        return ""
-    if term.op in conditions.STATES:
-        return ""
-    if step.kind == "check":
-        return f"step {step.id!r} is a check: test it with passed, failed, warned or skipped"
-    if term.op in ("<", "<=", ">", ">="):
-        if not (step.kind == "input" and step.type == "number"):
-            return f"'{term.op}' needs a number step; {step.id!r} is not one"
-        if not _is_number(term.values[0]):
-            return f"{term.values[0]!r} is not a number"
-        return ""
-    allowed: tuple[str, ...] = ()
-    if step.kind == "confirm":
-        allowed = ("yes", "no", "true", "false")
-    elif step.kind == "choice":
-        allowed = tuple(o.value for o in step.options)
-    elif step.kind == "input" and step.type == "choice":
-        allowed = step.choices
-    for value in term.values:
-        if allowed and value.casefold() not in {a.casefold() for a in allowed}:
-            return f"step {step.id!r} never answers {value!r} (it answers {', '.join(allowed)})"
-    return ""
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _check_fields(raw: dict[str, Any], earlier: list[Step], where: _Where) -> dict[str, Any]:

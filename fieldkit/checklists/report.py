@@ -13,6 +13,7 @@ from fieldkit.checklists.runner import format_answer, pending_mandatory, problem
 from fieldkit.tickets.model import PRIORITY_LABELS
 
 MAX_SUMMARY_ANSWER = 200
+MAX_SUMMARY_FINDINGS = 20
 
 
 def summary(run: ChecklistRun) -> dict[str, Any]:
@@ -29,6 +30,9 @@ def summary(run: ChecklistRun) -> dict[str, Any]:
             entry["asked"] = rec.asked
         if rec.note:
             entry["note"] = rec.note
+        if rec.findings:  # the verdicts; their evidence (data) stays in the run's file
+            entry["findings"] = [{k: f.get(k) for k in ("check", "subject", "status", "summary")}
+                                 for f in rec.findings[:MAX_SUMMARY_FINDINGS]]
         found = problems(step, rec)
         if found:
             entry["problems"] = found[:10]

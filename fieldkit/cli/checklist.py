@@ -110,7 +110,7 @@ def run(
     started = session.start(store, checklist, who, ticket_key=ticket, new_ticket=new_ticket)
     finished = session.proceed(store, started, source,
                                session.diagnostics_check(cfg.section("diag")), who)
-    _finish(store, finished, json_out)
+    _finish(store, finished, json_out, interactive=answers is None)
 
 
 @app.command("resume")
@@ -133,7 +133,7 @@ def resume(
     source = _source(unfinished.checklist, answers, json_out, remaining)
     finished = session.proceed(store, unfinished, source,
                                session.diagnostics_check(cfg.section("diag")), who)
-    _finish(store, finished, json_out)
+    _finish(store, finished, json_out, interactive=answers is None)
 
 
 @app.command("lint")
@@ -174,7 +174,7 @@ def _source(checklist: Checklist, answers: Path | None, json_out: bool,
     return TerminalAnswers(sys.stdin, sys.stderr if json_out else sys.stdout)
 
 
-def _finish(store: TicketStore, run: ChecklistRun, json_out: bool) -> None:
+def _finish(store: TicketStore, run: ChecklistRun, json_out: bool, interactive: bool) -> None:
     from fieldkit.checklists.session import apply_suggestions
 
     applied = apply_suggestions(store, run)
@@ -183,4 +183,6 @@ def _finish(store: TicketStore, run: ChecklistRun, json_out: bool) -> None:
         return
     from fieldkit.cli.checklistview import format_finished
 
+    if interactive:
+        print()  # the questions end here; the record starts
     print(format_finished(run, applied))

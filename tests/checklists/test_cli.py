@@ -140,6 +140,23 @@ def test_answers_template_runs_unchanged(cli, home):
     assert {s["id"] for s in run["steps"] if s["result"] == "pending"} == set()
 
 
+def test_answers_file_in_json(cli, home):
+    data = {"checklist": "disk-full", "version": 1,
+            "answers": {"usage": "run", "where": "unknown", "usage-after": "skip",
+                        "enough": True}}
+    path = home / "answers.json"
+    home.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    r = cli("checklist", "run", "disk-full", "--answers", str(path), "--json")
+    assert r.code == 2 and "step 'usage-after' is mandatory and cannot be skipped" in r.err
+    data["answers"]["usage-after"] = "run"
+    path.write_text(json.dumps(data))
+    r = cli("checklist", "run", "disk-full", "--answers", str(path), "--json")
+    assert r.code == 0, r.err
+    results = {s["id"]: s["result"] for s in json.loads(r.out)["steps"]}
+    assert results["enough"] == "ok" and results["cleanup"] == "skip"
+
+
 def test_technician_defaults_to_the_login_name(cli, home, monkeypatch):
     monkeypatch.setenv("LOGNAME", "tech-login")
     monkeypatch.setenv("USER", "tech-login")

@@ -117,5 +117,8 @@ def test_builtin_runs_end_to_end_on_the_site(site, home, checklist_id):
     (summary,) = shown["checklist_runs"]
     assert summary["id"] == run["id"] and summary["status"] == "completed"
     assert [s["result"] for s in summary["steps"]] == [r["result"] for r in run["steps"]]
+    for step in summary["steps"]:  # the verdicts are on the ticket, the evidence in the file
+        assert [f["status"] for f in step.get("findings", [])] == [
+            f["status"] for f in records[step["id"]]["findings"]]
     assert (shown["category"], shown["impact"], shown["urgency"]) == (
         suggestions["category"], suggestions["impact"], suggestions["urgency"])
