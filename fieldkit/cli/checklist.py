@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 
 JSON = typer.Option(False, "--json", help="Print as JSON.")
+CHECKLIST_ID = typer.Argument(..., metavar="ID",
+                              help="The checklist's id (see 'fieldkit checklist list').")
 ANSWERS = typer.Option(None, "--answers", metavar="FILE",
                        help="Answer from this file instead of asking (see show "
                             "--answers-template).")
@@ -58,7 +60,7 @@ def list_(json_out: bool = JSON) -> None:
 
 @app.command("show")
 def show(
-    checklist_id: str = typer.Argument(..., metavar="ID"),
+    checklist_id: str = CHECKLIST_ID,
     answers_template: bool = typer.Option(False, "--answers-template",
                                           help="Print a ready answers file (every step "
                                                "answered with its default)."),
@@ -83,7 +85,7 @@ def show(
 
 @app.command("run")
 def run(
-    checklist_id: str = typer.Argument(..., metavar="ID"),
+    checklist_id: str = CHECKLIST_ID,
     ticket: str = typer.Option(None, "--ticket", metavar="REF",
                                help="Record the run on this ticket."),
     new_ticket: bool = typer.Option(False, "--new-ticket",
