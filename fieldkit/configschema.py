@@ -74,8 +74,8 @@ SETTINGS: tuple[Setting, ...] = (
             "level when escalated", table_keys=("2", "3")),
     Setting("sync", "custom_fields", "table", {}, "the server's custom field names, if they "
             "differ from Category, Site, SupportLevel", table_keys=("category", "site", "level")),
-    Setting("technician", "name", "str", "", "your name in ticket histories and checklist runs "
-            "(default: the OS user name)"),
+    Setting("technician", "name", "str", "", "your name in ticket histories, checklist runs and "
+            "overrides (default: the OS user name)"),
     Setting("tickets", "max_attachment_mib", "float", 20.0, "largest file 'ticket attach' "
             "accepts, in MiB", minimum=0.001, maximum=1024),
     Setting("diag", "probe", "bool", True, "false: every command behaves as with --no-probe "

@@ -1,5 +1,11 @@
-"""Checklists (runbooks): plain data files mixing automatic checks with manual steps.
+"""Checklists (runbooks): plain TOML data files mixing automatic checks with questions.
 
-Not built yet: no issue has asked for it. The package exists so the layout the project agreed on
-stays stable; it contains no code that pretends to work.
+``model`` holds the checklist and the run (one result vocabulary for every step), ``loader``
+turns TOML into the model and refuses anything malformed with file, step and field named,
+``conditions`` evaluates the small ``when`` language, ``answers`` validates one answer (typed
+at a terminal or read from an answers file), ``checks`` is the bridge to the diagnostics,
+``runner`` walks the steps against an answer source, ``prompt`` is the terminal answer source,
+``session`` ties a run to the ticket store (start, save, resume), ``template`` writes answers
+files. Built-in checklists live in ``builtin/*.toml``; a technician's own in
+``<home>/checklists/``. Nothing here imports Typer: the CLI is ``fieldkit/cli/checklist.py``.
 """

@@ -23,19 +23,6 @@ def _notice(text: str) -> None:
     print(f"fieldkit: {text}", file=sys.stderr, flush=True)
 
 
-def technician() -> str:
-    """Who is working: ``[technician] name`` in config.toml, else the OS user name."""
-    name = section("technician").get("name")
-    if name:
-        return str(name)
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry (containers)
-        return "unknown"
-
-
 def config(*sections: str) -> Config:
     """config.toml with these sections validated; unknown keys are warned about on stderr."""
     from fieldkit.config import load_config
@@ -51,3 +38,16 @@ def config(*sections: str) -> Config:
 
 def section(name: str) -> dict[str, Any]:
     return config(name).section(name)
+
+
+def technician(loaded: Config | None = None) -> str:
+    """Who is working: ``[technician] name`` in config.toml, else the login name."""
+    name = str((loaded or config("technician")).section("technician").get("name") or "").strip()
+    if name:
+        return name
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers) and no LOGNAME/USER
+        return "unknown"

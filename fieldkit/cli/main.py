@@ -2,7 +2,8 @@
 
 Exit codes (docs/exit-codes.md): 0 ok, 1 diagnostics found a failure / work left pending,
 2 bad usage or input, 3 not found, 4 home or store unusable, 5 configuration, 6 sync server
-unusable, 8 diagnostics incomplete, 70 internal error, 75 try again later, 130 interrupted.
+unusable, 8 diagnostics incomplete, 70 internal error, 75 try again later, 130 interrupted
+(a checklist run stopped this way is saved for ``checklist resume``).
 ``--debug`` adds a traceback to stderr and never changes the code.
 """
 
@@ -14,7 +15,7 @@ import sys
 import typer
 
 from fieldkit import __version__
-from fieldkit.cli import config, diag, sync, ticket
+from fieldkit.cli import checklist, config, diag, sync, ticket
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
@@ -44,6 +45,7 @@ app = typer.Typer(
 app.add_typer(diag.app, name="diag")
 app.add_typer(ticket.app, name="ticket")
 app.add_typer(sync.app, name="sync")
+app.add_typer(checklist.app, name="checklist")
 app.add_typer(config.app, name="config")
 
 

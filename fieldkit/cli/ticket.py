@@ -297,13 +297,16 @@ def resolve(
     key: str = KEY,
     solution: str = typer.Option(..., "--solution", "-s", metavar="TEXT|-|@FILE",
                                  help="What fixed it. " + TEXT_HELP),
+    force: bool = typer.Option(False, "--force",
+                               help="Resolve although a checklist run has mandatory steps not "
+                                    "done (the override is recorded and synced)."),
     json_out: bool = JSON,
 ) -> None:
     """Mark the ticket resolved with the solution."""
     from fieldkit.cli.textinput import read_text
 
     text = read_text(solution, "--solution") or ""
-    _emit(_store().change(key, lambda t: t.resolve(text)), json_out, "resolved")
+    _emit(_store().change(key, lambda t: t.resolve(text, force=force)), json_out, "resolved")
 
 
 @app.command("close")

@@ -82,6 +82,9 @@ def format_ticket(t: Any) -> str:
         lines += ["", f"  diagnostics {local_time(run['started_at'])} on {run['host']}: "
                       f"{counts}"]
         lines += [f"    - {p}" for p in run.get("problems", [])]
+    from fieldkit.cli.checklistview import ticket_lines  # checklist runs
+
+    lines += ticket_lines(t)
     if t.attachments:
         lines += ["", "  attachments:"]
         lines += [f"    {a['name']}  {_size(a['size'])}  {a['mime']}  sha256 {a['sha256']}"

@@ -102,6 +102,18 @@ def converse(address: str, port: int, plan: Plan, timeout_s: float) -> Session:
         raise DialogueError(session, exc) from exc
 
 
+def _leave(say_goodbye: Any, hang_up: Any) -> None:
+    """End a dialogue without hiding why it ended: after a failed TLS handshake the socket is
+    already closed, and a goodbye on it fails again; that must not replace the real error."""
+    try:
+        say_goodbye()
+    except (smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto, OSError, EOFError):
+        try:
+            hang_up()
+        except OSError:
+            pass
+
+
 def _text(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {_decode(exc.smtp_error)}"
@@ -151,10 +163,7 @@ def _smtp(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_
             session.begin("login")
             session.auth = _smtp_login(smtp, *plan.credentials)
     finally:
-        try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            smtp.close()
+        _leave(smtp.quit, smtp.close)
 
 
 def _ehlo(smtp: smtplib.SMTP, session: Session, step: str) -> list[str]:
@@ -220,10 +229,7 @@ def _imap(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_
             session.begin("login")
             session.auth = _imap_login(imap, *plan.credentials)
     finally:
-        try:
-            imap.logout()
-        except (imaplib.IMAP4.error, OSError):
-            imap.shutdown()
+        _leave(imap.logout, imap.shutdown)
 
 
 def _imap_login(imap: imaplib.IMAP4, user: str, password: str) -> str:
@@ -271,10 +277,7 @@ def _pop3(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_
             session.begin("login")
             session.auth = _pop3_login(pop, session.capabilities_tls, *plan.credentials)
     finally:
-        try:
-            pop.quit()
-        except (poplib.error_proto, OSError):
-            pop.close()
+        _leave(pop.quit, pop.close)
 
 
 def _capa(pop: poplib.POP3, session: Session) -> list[str]:

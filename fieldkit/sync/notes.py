@@ -13,6 +13,7 @@ from fieldkit.errors import NotFoundError
 from fieldkit.sync.backend import Attachment, Post
 from fieldkit.tickets.model import (
     ATTACHMENT,
+    CHECKLIST_RUN,
     DETAILS,
     DIAG_RUN,
     ESCALATION_NOTE,
@@ -37,7 +38,8 @@ def post_for(store: TicketStore, ticket: Ticket, remote_id: str,
         return Post(remote_id, event_id, f"Escalated from level {esc['from_level']} to level "
                                          f"{esc['to_level']}: {esc['reason']}")
     if kind == SOLUTION:
-        return Post(remote_id, event_id, f"Resolved: {payload.get('text', '')}")
+        override = f"\nOverride: {payload['override']}" if payload.get("override") else ""
+        return Post(remote_id, event_id, f"Resolved: {payload.get('text', '')}{override}")
     if kind == DETAILS:
         changes = payload.get("changes", {})
         return Post(remote_id, event_id, "Details changed:\n" + "\n".join(
@@ -62,7 +64,29 @@ def post_for(store: TicketStore, ticket: Ticket, remote_id: str,
         content = json.dumps(run, indent=1, ensure_ascii=False).encode("utf-8")
         return Post(remote_id, event_id, run_text(run), attachment=Attachment(
             f"fieldkit-diag-{payload['run_id']}.json", content, "application/json"))
+    if kind == CHECKLIST_RUN:
+        return _checklist_post(store, ticket, remote_id, event_id, payload.get("run_id", ""))
     return None
+
+
+def _checklist_post(store: TicketStore, ticket: Ticket, remote_id: str, event_id: str,
+                    run_id: str) -> Post | None:
+    """The run as the ticket ends it (a run ended at resolve is posted as it stood, with the
+    override), as a readable note plus the whole run as JSON."""
+    from fieldkit.checklists.report import run_note
+
+    summary = _by_id(ticket.checklist_runs, run_id)
+    try:
+        run = store.load_checklist_run(run_id)
+    except NotFoundError:
+        return None
+    if summary is not None:
+        run = {**run, "status": summary["status"],
+               "finished_at": summary.get("finished_at") or run.get("finished_at", ""),
+               "override": summary.get("override") or run.get("override") or {}}
+    content = json.dumps(run, indent=1, ensure_ascii=False).encode("utf-8")
+    return Post(remote_id, event_id, run_note(run), attachment=Attachment(
+        f"fieldkit-checklist-{run_id}.json", content, "application/json"))
 
 
 def run_text(run: dict[str, Any]) -> str:

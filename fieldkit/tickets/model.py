@@ -69,7 +69,8 @@ FIELDS = "fields"  # remote fields to set from the ticket's current values (payl
 STATUS = "status"  # the status changed locally (payload: status)
 DIAG_RUN = "diag_run"  # a diagnostic run to attach (payload: run_id)
 ATTACHMENT = "attachment"  # a file to attach (payload: attachment_id)
-NOTE_KINDS = (NOTE, ESCALATION_NOTE, SOLUTION, DETAILS, DIAG_RUN, ATTACHMENT)
+CHECKLIST_RUN = "checklist_run"  # a checklist run, completed or ended at resolve (payload: run_id)
+NOTE_KINDS = (NOTE, ESCALATION_NOTE, SOLUTION, DETAILS, DIAG_RUN, ATTACHMENT, CHECKLIST_RUN)
 
 # edits of these reach remote fields; the others reach the central system as a note
 REMOTE_FIELDS = {"title": "title", "impact": "priority", "urgency": "priority",
@@ -162,6 +163,7 @@ class Ticket:
     diag_runs: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)  # every change, oldest first
+    checklist_runs: list[dict[str, Any]] = field(default_factory=list)  # summaries, see below
     remote: dict[str, Any] = field(default_factory=dict)
     created_at: str = field(default_factory=utc_now)
     updated_at: str = ""
@@ -293,13 +295,14 @@ class Ticket:
         self.touch()
         return entry
 
-    def resolve(self, solution: str) -> None:
+    def resolve(self, solution: str, force: bool = False, by: str = "") -> None:
         solution = clean_text("solution", solution, MAX_LONG_TEXT, required=True)
         if not self.is_open():
             raise TransitionError(f"{self.ref} is already {self.status}")
+        override = self._end_checklist_runs(force, by or self.actor)  # refuses, or ends them
         self.solution = solution
-        self.events.append(Event(SOLUTION, {"text": solution}))
-        self.log("resolved", f"solution: {solution}", solution=solution)
+        self.events.append(Event(SOLUTION, {"text": solution, **override}))
+        self.log("resolved", f"solution: {solution}", solution=solution, **override)
         self._set_status("resolved")
         self.touch()
 
@@ -347,6 +350,63 @@ class Ticket:
     def _refuse_if_closed(self, doing: str) -> None:
         if self.status == "closed":
             raise TransitionError(f"{self.ref} is closed; reopen it before {doing}")
+
+    # -- checklist runs (fieldkit.checklists) -------------------------------------------------
+    # The ticket keeps a summary of each run (status, every step's answer/result/who/when); the
+    # whole run lives in the store's checklist-runs/<id>.json. A run is posted once, when it
+    # completes or when resolving the ticket ends it unfinished.
+
+    def record_checklist_run(self, summary: dict[str, Any]) -> None:
+        """Add or update the summary of a checklist run on this ticket."""
+        known = next((r for r in self.checklist_runs if r["id"] == summary["id"]), None)
+        if known is None and not self.is_open():
+            raise TransitionError(f"{self.ref} is {self.status}; reopen it before running a "
+                                  "checklist on it")
+        if known is not None and known["status"] != "in_progress":
+            raise TransitionError(f"the checklist run {summary['id'][:8]} on {self.ref} is "
+                                  f"{known['status']}; start a new run instead")
+        name = summary.get("checklist", "?")
+        if known is None:
+            self.checklist_runs.append(summary)
+            self.log("checklist", f"checklist {name} started", run_id=summary["id"])
+        else:
+            self.checklist_runs[self.checklist_runs.index(known)] = summary
+        if summary["status"] == "completed":
+            self.events.append(Event(CHECKLIST_RUN, {"run_id": summary["id"]}, summary["id"]))
+            self.log("checklist", f"checklist {name} completed", run_id=summary["id"])
+        if self.status == "new":
+            self._set_status("in_progress")  # working through a checklist is working on it
+        self.touch()
+
+    def checklist_blockers(self) -> dict[str, list[str]]:
+        """Unfinished runs with mandatory steps not done: run id -> those step ids."""
+        return {r["id"]: list(r.get("pending_mandatory", [])) for r in self.checklist_runs
+                if r["status"] == "in_progress" and r.get("pending_mandatory")}
+
+    def _end_checklist_runs(self, force: bool, by: str) -> dict[str, Any]:
+        """Resolving ends every unfinished run (posted as it stands). Mandatory steps not done
+        refuse the resolve unless forced; a forced one records the override on the run and
+        returns it for the solution's outbox event, so it reaches sync with the resolution."""
+        blockers = self.checklist_blockers()
+        titles = {r["id"]: r.get("checklist", "?") for r in self.checklist_runs}
+        what = "; ".join(f"{titles[run_id]}: {', '.join(steps)}"
+                         for run_id, steps in blockers.items())
+        if blockers and not force:
+            raise TransitionError(
+                f"{self.ref} has an unfinished checklist with mandatory steps not done ({what}); "
+                f"finish it with 'fieldkit checklist resume {self.ref}' or resolve with --force")
+        now = utc_now()
+        for run in self.checklist_runs:
+            if run["status"] != "in_progress":
+                continue
+            run["status"], run["finished_at"] = "abandoned", now
+            if run["id"] in blockers:
+                run["override"] = {"at": now, "by": by, "pending": blockers[run["id"]]}
+            self.events.append(Event(CHECKLIST_RUN, {"run_id": run["id"]}, run["id"]))
+        if not blockers:
+            return {}
+        return {"override": f"resolved with --force{' by ' + by if by else ''}: mandatory "
+                            f"checklist steps not done ({what})"}
 
     def _set_status(self, status: str) -> None:
         self.log("status", f"status {self.status} -> {status}", old=self.status, new=status)

@@ -52,6 +52,7 @@ Outbox = dict[str, list[dict[str, Any]]]
 Pending = list[tuple[Ticket, list[dict[str, Any]]]]
 Kept = list[dict[str, str]]
 Entries = list[dict[str, Any]]
+RunIds = list[str]
 __all__ = ["Event", "Settlement", "TicketStore", "run_summary"]
 
 
@@ -79,6 +80,7 @@ class TicketStore:
         self.tickets_dir = root / "tickets"
         self.runs_dir = root / "runs"
         self.files_dir = root / "files"
+        self.checklist_runs_dir = root / "checklist-runs"
         self.tmp_dir = root / "tmp"
         self.lock_path = root / ".lock"
         self.hot = Shards(self.tickets_dir, self.tmp_dir, self.lock_path)
@@ -186,6 +188,44 @@ class TicketStore:
 
     def file_path(self, sha256: str) -> Path:
         return self.files_dir / sha256
+
+    # -- checklist runs (fieldkit.checklists): each whole run in its own file ----------------
+
+    def save_checklist_run(self, run: dict[str, Any], key: str | None = None,
+                           mutate: Mutation | None = None) -> Ticket | None:
+        """Write a checklist run's file; with ``key``, then apply ``mutate`` to that ticket
+        under the same lock (file first: an outbox entry never names a run not on disk)."""
+        if key is None:
+            with self._writing():
+                self._write_checklist_run(run)
+            return None
+
+        def both(ticket: Ticket) -> None:
+            self._write_checklist_run(run)
+            if mutate is not None:
+                mutate(ticket)
+
+        return self.change(key, both)
+
+    def load_checklist_run(self, run_id: str) -> dict[str, Any]:
+        data = read_json(self.checklist_runs_dir / f"{run_id}.json") \
+            if _looks_like_uuid(run_id) else None
+        if data is None:
+            raise NotFoundError(f"no checklist run {run_id!r}")
+        return data
+
+    def checklist_run_ids(self) -> RunIds:
+        """Every stored checklist run, the most recently written first."""
+        if not self.checklist_runs_dir.is_dir():
+            return []
+        files = sorted(self.checklist_runs_dir.glob("*.json"), key=lambda p: p.stat().st_mtime,
+                       reverse=True)
+        return [p.stem for p in files if _looks_like_uuid(p.stem)]
+
+    def _write_checklist_run(self, run: dict[str, Any]) -> None:
+        self.checklist_runs_dir.mkdir(mode=0o700, exist_ok=True)
+        atomic_write(self.checklist_runs_dir / f"{run['id']}.json",
+                     json.dumps(run, ensure_ascii=False).encode("utf-8"), self.tmp_dir)
 
     # -- the outbox (drained by fieldkit.sync) ------------------------------------------------
 

@@ -10,7 +10,8 @@ HEAVY = ("paramiko", "httpx", "requests", "pyipp", "rich", "cryptography", "zero
 
 
 @pytest.mark.parametrize("args", [("ticket", "list", "--json"), ("ticket", "new", "-t", "x"),
-                                  ("diag", "--no-probe", "--json"), ("sync", "status")])
+                                  ("diag", "--no-probe", "--json"), ("sync", "status"),
+                                  ("checklist", "list", "--json")])
 def test_light_commands_import_nothing_heavy(home, args):
     trace = subprocess.run([sys.executable, "-X", "importtime", "-m", "fieldkit", *args],
                            capture_output=True, text=True,

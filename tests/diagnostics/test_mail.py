@@ -193,6 +193,16 @@ def test_dovecot_tls_ports(peers, proc, scheme):
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("scheme", ["imap", "pop3"])
+def test_untrusted_certificate_after_starttls_is_named(peers, proc, scheme):
+    """Without the CA the STARTTLS handshake fails verification; closing the dialogue on the
+    dead socket must not hide that behind 'Bad file descriptor'."""
+    f = one(proc, f"{scheme}://{LOCAL}:{peers['mail'][scheme]}")
+    assert f["status"] == "fail" and "unknown issuer" in f["summary"], f["summary"]
+    assert f["data"]["tls"]["verify"] == "untrusted"
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize(("password", "auth", "status"), [("s3cret", "ok", "ok"),
                                                           ("wrong", "rejected", "fail")])
 def test_login(peers, proc, monkeypatch, password, auth, status):

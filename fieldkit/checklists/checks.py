@@ -1,0 +1,92 @@
+"""The bridge from a ``check`` step to the diagnostics: which checks exist, and running one.
+
+A step names either a targeted check (``reach`` host:port, ``printer`` URI or host, ``mail``
+URL or host), which takes targets like its ``fieldkit diag`` subcommand, or any check or domain
+of the registry (``dns``, ``disk.usage``, ``network``), which takes none. Names and literal
+targets are checked when the checklist is loaded, so a typo fails lint, not step 7 of a run.
+The diagnostics are imported only here and only when needed: listing checklists stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fieldkit.checklists.model import ERROR, FAIL, OK, SKIP, WARN
+from fieldkit.errors import InputError
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.model import Finding
+
+TARGETED = ("reach", "printer", "mail")
+# the input type whose answers are valid targets of each targeted check
+TARGET_TYPES = {"reach": "host-port", "printer": "printer", "mail": "mail"}
+DEFAULT_TIMEOUT_S = {"reach": 3.0, "mail": 5.0}
+
+
+def unknown_check(name: str) -> str | None:
+    """Why ``name`` is not a check a step can run, or None when it is one."""
+    if name in TARGETED:
+        return None
+    from fieldkit.diagnostics.registry import all_checks
+
+    checks = all_checks()
+    known = {c.name for c in checks} | {c.domain for c in checks}
+    if name in known:
+        return None
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known | set(TARGETED)), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (f"unknown check {name!r}{hint}; use reach, printer, mail or a check of "
+            "'fieldkit diag' (" + ", ".join(sorted(known)) + ")")
+
+
+def parse_target(check: str, text: str) -> None:
+    """Raise InputError when ``text`` is not a valid target of ``check``."""
+    if check == "reach":
+        from fieldkit.diagnostics.reach import parse_target as parse_reach
+
+        parse_reach(text)
+    elif check == "printer":
+        from fieldkit.diagnostics.printtargets import parse_printer_target
+
+        parse_printer_target(text)
+    elif check == "mail":
+        from fieldkit.diagnostics.mail import parse_mail_target
+
+        parse_mail_target(text)
+    else:
+        raise InputError(f"check {check!r} takes no targets")
+
+
+def run_check(check: str, targets: list[str], timeout_s: float | None,
+              settings: dict[str, Any]) -> list[Finding]:
+    """Run one check step's diagnostic; never raises for what the network does."""
+    if check == "reach":
+        from fieldkit.diagnostics.reach import parse_target as parse_reach
+        from fieldkit.diagnostics.reach import sweep, to_finding
+
+        parsed = [parse_reach(t) for t in targets]
+        return [to_finding(p) for p in sweep(parsed, timeout_s or DEFAULT_TIMEOUT_S["reach"])]
+    if check == "printer":
+        from fieldkit.diagnostics.printers import Options, diagnose
+
+        return diagnose(targets, False, Options.from_settings(settings, timeout_s))
+    if check == "mail":
+        from fieldkit.diagnostics.mail import check_mail, parse_mail_target
+
+        parsed_mail = [m for t in targets for m in parse_mail_target(t)]
+        return check_mail(parsed_mail, timeout_s or DEFAULT_TIMEOUT_S["mail"])
+    from fieldkit.diagnostics.registry import CheckContext, select
+    from fieldkit.diagnostics.runner import run_checks
+
+    return run_checks(select([check]), CheckContext(settings=settings)).findings
+
+
+def verdict(findings: list[dict[str, Any]]) -> str:
+    """The step's result from its findings: the worst status; only skips (or none): skip."""
+    statuses = {f["status"] for f in findings}
+    for status in (FAIL, ERROR, WARN, OK):
+        if status in statuses:
+            return status
+    return SKIP
