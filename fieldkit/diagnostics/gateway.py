@@ -46,7 +46,7 @@ def default_gateways() -> list[dict[str, Any]]:
 
 
 @check("gateway", domain="network", description="default route and whether the gateway answers",
-       timeout_s=8.0)
+       timeout_s=8.0, libraries=("netifaces",))
 def gateway(ctx: CheckContext) -> list[Finding]:
     gateways = default_gateways()
     if not gateways:
