@@ -1,4 +1,7 @@
-"""``fieldkit diag``: run the local diagnostics (and, as subcommands, targeted network checks)."""
+"""``fieldkit diag``: run the diagnostics here or, with ``--host``, on another machine over SSH
+(and, as subcommands, the targeted network checks). Each command only builds a
+:class:`~fieldkit.diagnostics.jobs.Job`; where it runs is decided in one place (:func:`execute`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from fieldkit.cli import render
+from fieldkit.cli.remote import HOST, IDENTITY, TRUST
 
 if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
     from fieldkit.diagnostics.model import DiagRun
 
 app = typer.Typer(
-    help="Diagnose this machine: system, disk, network.",
+    help="Diagnose this machine (or another one over SSH): system, disk, network.",
     invoke_without_command=True,
     no_args_is_help=False,
 )
@@ -30,20 +35,43 @@ def diag(
     no_probe: bool = typer.Option(
         False, "--no-probe", help="Send no network traffic: configuration only."
     ),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
 ) -> None:
-    """Run the local diagnostics. Exit 1 when any finding is 'fail'."""
+    """Run the diagnostics. Exit 1 when any finding is 'fail', 7 when --host cannot be used."""
     if ctx.invoked_subcommand is not None:
         return
-    _finish(run_local(checks, probe=not no_probe), json_out)
+    _finish(run_diag(checks, probe=not no_probe, host=host, trust=trust, identity=identity),
+            json_out)
+
+
+def run_diag(names: list[str] | None = None, *, probe: bool = True, host: str | None = None,
+             trust: bool = False, identity: str | None = None) -> DiagRun:
+    """Plain ``fieldkit diag`` here or on ``host`` (also ``ticket new --diag``)."""
+    from fieldkit.diagnostics.jobs import Job
+
+    return execute(Job("diag", checks=list(names or []), probe=probe), host, trust, identity)
 
 
 def run_local(names: list[str] | None = None, *, probe: bool = True) -> DiagRun:
-    from fieldkit.cli.common import section
-    from fieldkit.diagnostics.registry import CheckContext, select
-    from fieldkit.diagnostics.runner import run_checks
+    return run_diag(names, probe=probe)
 
-    settings = section("diag")
-    return run_checks(select(names or None), CheckContext(settings=settings, probe=probe))
+
+def execute(job: Job, host: str | None, trust: bool = False, identity: str | None = None,
+            password: str | None = None) -> DiagRun:
+    """Run the job on this machine, or on ``host`` over SSH; the same run either way."""
+    from fieldkit.cli.common import section
+
+    job.settings = section("diag")
+    if host:
+        from fieldkit.cli.remote import run_on_host
+
+        return run_on_host(job, host, trust=trust, identity=identity, password=password)
+    from fieldkit.diagnostics.jobs import run_job
+
+    job.validate()
+    return run_job(job, password)
 
 
 def format_run(run: DiagRun) -> str:
@@ -75,27 +103,21 @@ def reach(
     profiles: list[str] = typer.Option(None, "--profile", "-p",
                                        help="Add a named target list (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
 ) -> None:
-    """Can this machine reach host:port? open / closed / filtered / unreachable / unresolved."""
-    import time
-
+    """Can this machine (or --host) reach host:port? open / closed / filtered / unreachable /
+    unresolved."""
     from fieldkit.config import home
-    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
+    from fieldkit.diagnostics.jobs import Job
     from fieldkit.diagnostics.profiles import load_profile
-    from fieldkit.diagnostics.reach import parse_target, sweep, to_finding
-    from fieldkit.errors import InputError
 
-    if not 0 < timeout <= 120:
-        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
     texts = list(targets or [])
-    for name in profiles or []:
+    for name in profiles or []:  # the technician's profiles, also for a remote run
         texts += load_profile(name, home()).targets
-    if not texts:
-        raise InputError("give at least one target (host:port) or --profile NAME")
-    parsed = [parse_target(t) for t in texts]
-    started, t0 = utc_timestamp(), time.monotonic()
-    findings = [to_finding(p) for p in sweep(parsed, timeout)]
-    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
+    _finish(execute(Job("reach", targets=texts, timeout=timeout), host, trust, identity),
+            json_out)
 
 
 @app.command("profiles")
@@ -130,27 +152,28 @@ def mail(
                                              "[:port], or a bare host for all seven ports"),
     timeout: float = typer.Option(5.0, "--timeout", "-t", help="Seconds per network step."),
     ca_file: str = typer.Option(None, "--ca-file", help="Also trust this CA (PEM), e.g. an "
-                                                        "internal company CA."),
+                                                        "internal company CA (with --host: a "
+                                                        "file on that machine)."),
     user: str = typer.Option(None, "--user", "-u", help="Test a login as this user (asks for "
                                                        "the password; FIELDKIT_MAIL_PASSWORD)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
 ) -> None:
     """Check mail servers: reach, STARTTLS, certificate, capabilities, login. Sends no mail."""
     import os
     import sys
-    import time
     from pathlib import Path
 
-    from fieldkit.diagnostics.mail import check_mail, parse_mail_target
-    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
+    from fieldkit.diagnostics.jobs import Job
     from fieldkit.errors import InputError
 
-    if not 0 < timeout <= 120:
-        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
-    if ca_file and not Path(ca_file).is_file():
+    if ca_file and not host and not Path(ca_file).is_file():
         raise InputError(f"--ca-file {ca_file}: no such file")
-    parsed = [t for text in targets for t in parse_mail_target(text)]
-    credentials = None
+    job = Job("mail", targets=list(targets), timeout=timeout, ca_file=ca_file, user=user)
+    job.validate()  # a typo is refused before the password is asked for
+    password = None
     if user:
         password = os.environ.get("FIELDKIT_MAIL_PASSWORD")
         if password is None:
@@ -158,10 +181,7 @@ def mail(
                 raise InputError("--user needs a password: no terminal to ask for it (set "
                                  "FIELDKIT_MAIL_PASSWORD)")
             password = typer.prompt(f"Password for {user}", hide_input=True)
-        credentials = (user, password)
-    started, t0 = utc_timestamp(), time.monotonic()
-    findings = check_mail(parsed, timeout, ca_file, credentials)
-    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
+    _finish(execute(job, host, trust, identity, password), json_out)
 
 
 @app.command("printer")
@@ -169,24 +189,18 @@ def printer(
     targets: list[str] = typer.Argument(
         None, metavar="TARGET...",
         help="ipp://host[:port][/path], ipps://..., socket://host[:9100], lpd://host[/queue], or "
-             "a host (IPP, then 9100, then 515). None: this computer's print queues."),
+             "a host (IPP, then 9100, then 515). None: the computer's own print queues."),
     discover: bool = typer.Option(False, "--discover",
                                   help="Also list printers announcing themselves (mDNS)."),
     timeout: float = typer.Option(None, "--timeout", "-t",
                                   help="Seconds per network step (default 3)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
 ) -> None:
     """Why doesn't it print? Queues, printer state, paper, toner, jams, covers, ports."""
-    import time
+    from fieldkit.diagnostics.jobs import Job
 
-    from fieldkit.cli.common import section
-    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
-    from fieldkit.diagnostics.printers import Options, diagnose
-    from fieldkit.errors import InputError
-
-    if timeout is not None and not 0 < timeout <= 120:
-        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
-    options = Options.from_settings(section("diag"), timeout)
-    started, t0 = utc_timestamp(), time.monotonic()
-    findings = diagnose(list(targets or []), discover, options)
-    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
+    job = Job("printer", targets=list(targets or []), timeout=timeout, discover=discover)
+    _finish(execute(job, host, trust, identity), json_out)

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from fieldkit.cli import render
+from fieldkit.cli.remote import HOST, IDENTITY, TRUST
 
 app = typer.Typer(
     help="Record and work tickets in the local store (no network needed).", no_args_is_help=True
@@ -50,7 +51,11 @@ def new(
     impact: str = typer.Option("medium", "--impact", help="high, medium or low"),
     urgency: str = typer.Option("medium", "--urgency", help="high, medium or low"),
     asset: str = typer.Option(None, "--asset", help="Hostname or inventory tag."),
-    diag: bool = typer.Option(False, "--diag", help="Run local diagnostics and attach the run."),
+    diag: bool = typer.Option(False, "--diag", help="Run diagnostics (here, or on --host) and "
+                                                    "attach the run."),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
     json_out: bool = JSON,
 ) -> None:
     """Record a new ticket (prompts for the title on a terminal)."""
@@ -72,11 +77,13 @@ def new(
         urgency=urgency,
         asset=asset,
     )
+    if host and not diag:
+        raise InputError("--host runs the diagnostics of --diag elsewhere: give --diag too")
     run = None
     if diag:
-        from fieldkit.cli.diag import run_local
+        from fieldkit.cli.diag import run_diag
 
-        run = run_local().to_dict()
+        run = run_diag(host=host, trust=trust, identity=identity).to_dict()
     ticket = _store().create(ticket, run)
     _emit(ticket, json_out, "created")
 
@@ -201,13 +208,15 @@ def reopen(key: str = KEY, json_out: bool = JSON) -> None:
 
 
 @app.command("diag")
-def diag(key: str = KEY, json_out: bool = JSON) -> None:
-    """Run the local diagnostics now and attach the run to the ticket."""
-    from fieldkit.cli.diag import run_local
+def diag(key: str = KEY, host: str = HOST, trust: bool = TRUST, identity: str = IDENTITY,
+         json_out: bool = JSON) -> None:
+    """Run the diagnostics now (here, or on --host over SSH) and attach the run to the ticket."""
+    from fieldkit.cli.diag import run_diag
 
     store = _store()
     store.get(key)  # fail fast on a typo, before spending seconds on diagnostics
-    _emit(store.attach_run(key, run_local().to_dict()), json_out, "diagnostics attached")
+    run = run_diag(host=host, trust=trust, identity=identity)
+    _emit(store.attach_run(key, run.to_dict()), json_out, "diagnostics attached")
 
 
 @app.command("archive")
