@@ -2,7 +2,7 @@
 
 Read: the user's ``~/.ssh/known_hosts`` (or the config's ``UserKnownHostsFile``), **read only**,
 plus fieldkit's own ``<home>/known_hosts``. Written: fieldkit's own file only, and only by
-appending one line (file 0600). paramiko's ``save_host_keys`` is never used: it rewrites the
+appending one line (file 0600). paramiko's own host-key saving is never used: it rewrites the
 whole file from what it parsed, dropping comments, markers and every line it did not understand.
 
 Matching follows OpenSSH: comma-separated patterns with ``*`` and ``?``, ``!`` negation,

@@ -4,9 +4,9 @@ paramiko is imported here (and in ``auth``), nowhere else: it costs ~0.4 s, so o
 that use SSH pay for it. We drive paramiko's ``Transport`` rather than ``SSHClient``: the host
 key is judged by ``hostkeys`` (both known_hosts files, OpenSSH's matching, ``@revoked``) and
 never by a policy object, the known key types are asked for first, and nothing here can save a
-host key except ``hostkeys.append`` to fieldkit's own file. There is no AutoAddPolicy or
-WarningPolicy anywhere in fieldkit; ``--trust-new-host`` is the only way to accept a new key,
-and no flag accepts a changed one.
+host key except ``hostkeys.append`` to fieldkit's own file. None of paramiko's
+missing-host-key policies is used anywhere in fieldkit (a test greps for them):
+``--trust-new-host`` is the only way to accept a new key, and no flag accepts a changed one.
 
 Every failure becomes a :class:`~fieldkit.errors.RemoteError` (exit 7) with a one-line message
 naming what went wrong (refused, timeout, host key, authentication, command) and what to do.
@@ -176,12 +176,16 @@ def _handshake(transport: paramiko.Transport, target: Target, options: SshOption
     try:
         transport.start_client(timeout=options.connect_timeout_s)
     except (paramiko.SSHException, OSError, EOFError) as exc:
-        text = why(exc)
-        if "banner" in text.lower() or "timed out" in text.lower():
-            raise RemoteError(f"{target.url}: port {target.port} answers, but no SSH server "
-                              f"spoke within {options.connect_timeout_s:g} s ({text})",
+        cause = exc.__context__
+        if isinstance(exc, TimeoutError) or isinstance(cause, TimeoutError) \
+                or "timed out" in why(exc).lower():
+            raise RemoteError(f"{target.url}: port {target.port} accepts connections, but no "
+                              f"SSH server spoke within {options.connect_timeout_s:g} s",
                               kind="timeout") from None
-        raise RemoteError(f"{target.url}: the SSH handshake failed ({text})",
+        if isinstance(cause, EOFError | ConnectionError) or "banner" in why(exc).lower():
+            raise RemoteError(f"{target.url}: port {target.port} answers, but not as an SSH "
+                              "server (wrong port?)", kind="handshake") from None
+        raise RemoteError(f"{target.url}: the SSH handshake failed ({why(exc)})",
                           kind="handshake") from None
 
 
