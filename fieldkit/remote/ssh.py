@@ -154,7 +154,7 @@ def connect(target: Target, options: SshOptions) -> Connection:
 def _open_socket(target: Target, timeout: float) -> socket.socket:
     where = f"{target.url}"
     try:
-        return socket.create_connection((target.hostname, target.port), timeout=timeout)
+        sock = socket.create_connection((target.hostname, target.port), timeout=timeout)
     except socket.gaierror as exc:
         raise RemoteError(f"{where}: the name {target.hostname} does not resolve "
                           f"({exc.strerror}): check the spelling or use the IP address",
@@ -170,6 +170,10 @@ def _open_socket(target: Target, timeout: float) -> socket.socket:
     except OSError as exc:
         raise RemoteError(f"{where}: cannot reach {target.hostname} ({exc.strerror or exc})",
                           kind="unreachable") from None
+    # SSH sends small packets back to back (channel open, then its request): without this,
+    # Nagle waits for the server's delayed ACK, ~40 ms per step (as OpenSSH, we turn it off)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def _handshake(transport: paramiko.Transport, target: Target, options: SshOptions) -> None:
