@@ -41,6 +41,11 @@ def diag(
 ) -> None:
     """Run the diagnostics. Exit 1 when any finding is 'fail', 7 when --host cannot be used."""
     if ctx.invoked_subcommand is not None:
+        if host or trust or identity:  # silently running locally instead would mislead
+            from fieldkit.errors import InputError
+
+            raise InputError(f"put --host, --trust-new-host and -i after the subcommand: "
+                             f"fieldkit diag {ctx.invoked_subcommand} ... --host ...")
         return
     _finish(run_diag(checks, probe=not no_probe, host=host, trust=trust, identity=identity),
             json_out)

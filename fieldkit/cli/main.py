@@ -1,7 +1,8 @@
 """The ``fieldkit`` entry point: wires the command groups and turns errors into one line + code.
 
 Exit codes (docs/exit-codes.md): 0 ok, 1 diagnostics found a failure / work left pending,
-2 bad usage or input, 3 not found, 4 store unusable, 5 configuration, 70 internal error,
+2 bad usage or input, 3 not found, 4 store unusable, 5 configuration, 6 ticket system
+unusable (sync), 7 remote host unusable (--host), 70 internal error, 75 try again later,
 130 interrupted.
 """
 

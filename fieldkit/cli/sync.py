@@ -56,7 +56,7 @@ def sync(
         backend.close()
         if progress:
             progress.finish()
-        _saved_key(backend)
+        _ssh_notes(backend)
     if json_out:
         render.print_json(report.to_dict())
     else:
@@ -108,7 +108,7 @@ def check(
         items = backend.check()
     finally:
         backend.close()
-        _saved_key(backend)
+        _ssh_notes(backend)
     if json_out:
         render.print_json([{"name": i.name, "status": i.status, "detail": i.detail,
                             "hint": i.hint} for i in items])
@@ -150,7 +150,10 @@ def _backend(config, insecure: bool, trust: bool):
                          ask_password=ask_hidden if sys.stdin.isatty() else None)
 
 
-def _saved_key(backend) -> None:
+def _ssh_notes(backend) -> None:
+    """What an SSH backend has to say beyond one line: a key saved, or a key that changed."""
+    if getattr(backend, "warning", ""):
+        print(backend.warning, file=sys.stderr)
     if getattr(backend, "saved_key", ""):
         print(f"fieldkit: {backend.saved_key}", file=sys.stderr)
 

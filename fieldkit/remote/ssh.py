@@ -179,6 +179,9 @@ def _open_socket(target: Target, timeout: float) -> socket.socket:
 def _handshake(transport: paramiko.Transport, target: Target, options: SshOptions) -> None:
     try:
         transport.start_client(timeout=options.connect_timeout_s)
+        if not transport.is_active() or transport.session_id is None:
+            # start_client just returns when its own timeout strikes first
+            raise TimeoutError("the key exchange timed out")
     except (paramiko.SSHException, OSError, EOFError) as exc:
         cause = exc.__context__
         if isinstance(exc, TimeoutError) or isinstance(cause, TimeoutError) \
@@ -197,8 +200,11 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
                      known: list[hostkeys.KnownKey]) -> str:
     """Accept a known key; refuse an unknown one (unless --trust-new-host: save it) and a
     changed or revoked one (always). Returns what was saved, for the CLI to say."""
-    offered = transport.get_remote_server_key()
-    blob = offered.asbytes()
+    try:
+        blob = transport.get_remote_server_key().asbytes()
+    except paramiko.SSHException as exc:
+        raise RemoteError(f"{target.url}: the SSH handshake failed ({why(exc)})",
+                          kind="handshake") from None
     verdict, entries = hostkeys.judge(known, blob)
     key_type, print_ = hostkeys.blob_type(blob), hostkeys.fingerprint(blob)
     if verdict == hostkeys.OK:

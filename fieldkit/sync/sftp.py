@@ -79,6 +79,7 @@ class SftpBackend:
         self.connection: Any = None
         self._drop: Drop | None = None
         self.saved_key = ""  # what --trust-new-host saved, for the CLI to say
+        self.warning = ""  # the loud block when the host key changed, for the CLI to show
 
     # -- session ------------------------------------------------------------------------------
 
@@ -101,6 +102,7 @@ class SftpBackend:
             self.saved_key = self.connection.saved_key
             self._drop = Drop(self.connection.sftp(), self.drop_path, self.where)
         except RemoteError as exc:
+            self.warning = getattr(exc, "warning", "")
             hint = " (or run 'fieldkit sync check --trust-new-host')" \
                 if exc.kind == "hostkey-unknown" else ""
             raise SyncError(str(exc).replace("--trust-new-host to save it",

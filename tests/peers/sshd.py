@@ -53,6 +53,7 @@ class SshServer:
         self.gateway = f"10.{subnet}.0.1"
         self.subnet = subnet
         self.ns: Netns | None = None
+        self.link = ""
         self.user = "root"
         self.log = root / "sshd.log"
         self.tmp = root / "remote-tmp"  # TMPDIR of every session: leftovers are visible here
@@ -74,7 +75,7 @@ class SshServer:
         Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation dir; sshd insists
         subprocess.run([SSHD, "-t", "-f", str(self.root / "sshd_config")], check=True)
         self.ns = Netns("fkssh")
-        veth(None, f"{self.gateway}/24", self.ns, f"{self.address}/24")
+        self.link, _peer = veth(None, f"{self.gateway}/24", self.ns, f"{self.address}/24")
         self.ns.resolv_conf(f"nameserver {self.address}\noptions timeout:1 attempts:1\n")
         proc = subprocess.Popen(
             self.ns.exec_cmd("unshare", "--uts", "sh", "-c",
@@ -164,6 +165,9 @@ FIELDKIT_HOME={self.root}/remote-home exec {sys.executable} -m fieldkit "$@"
         if self.ns is not None:
             self.ns.close()
             self.ns = None
+            # a deleted namespace dies asynchronously, and its veth with it: our end would
+            # linger with the same address and steal the next server's traffic
+            subprocess.run(["ip", "link", "del", self.link], capture_output=True)
 
 
 def _script(path: Path, text: str) -> None:

@@ -27,7 +27,7 @@ while True:
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # its veth must be gone before test_isolation looks
 def sshd(tmp_path_factory):
     need_root()
     need(sshd_peer.available(), "needs openssh-server (sshd) and ssh-keygen")

@@ -1,11 +1,15 @@
 """Remote diagnostics against a real sshd: the probe on a bare python3, a fieldkit installed
 there, targeted checks run *from* the remote, tickets, and clean-up after every run."""
 
+import importlib.util
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from fieldkit.tickets.store import TicketStore
+from tests.conftest import need
 from tests.peers.sshd import BARE_ALT, HOST_NAME, INSTALLED, NO_PYTHON
 from tests.remote.conftest import DROPPED, LISTENING, remote_config
 
@@ -91,6 +95,36 @@ def test_mail_and_printer_run_on_the_remote(proc, sshd, trusted):
     assert r.json()["host"] == HOST_NAME
 
 
+@pytest.fixture(scope="module")
+def submission(sshd, tmp_path_factory):
+    """An SMTP submission server (STARTTLS, AUTH fieldkit/s3cret) that only the remote reaches:
+    127.0.0.1 inside its namespace. Returns (port, CA file)."""
+    need(importlib.util.find_spec("aiosmtpd") is not None, "needs aiosmtpd (the test extra)")
+    from tests.peers.certs import make_certs
+
+    certs = make_certs(tmp_path_factory.mktemp("certs"), ["localhost", "127.0.0.1"])
+    server = Path(__file__).parents[1] / "peers" / "smtp_server.py"
+    sshd.ns.start(sys.executable, str(server), "127.0.0.1", str(certs), "2587:submission",
+                  ready="ready")
+    return 2587, certs / "ca.crt"
+
+
+@pytest.mark.parametrize("port", [BARE_ALT, INSTALLED])
+@pytest.mark.parametrize(("password", "auth"), [("s3cret", "ok"), ("wrong", "rejected")])
+def test_a_mail_login_is_tested_from_the_remote(proc, sshd, trusted, submission, monkeypatch,
+                                                port, password, auth):
+    """The password reaches the remote on stdin (never a command line), for the probe and for
+    an installed fieldkit alike; --ca-file names a file there."""
+    smtp_port, ca = submission
+    monkeypatch.setenv("FIELDKIT_MAIL_PASSWORD", password)
+    r = proc("diag", "mail", f"submission://127.0.0.1:{smtp_port}", "--user", "fieldkit",
+             "--ca-file", str(ca), "--timeout", "3", "--json", *on(sshd, port))
+    assert r.code in (0, 1), r.err
+    finding = r.json()["findings"][0]
+    assert finding["data"]["tls"]["verify"] == "ok", finding
+    assert finding["data"]["auth"].startswith(auth), finding
+
+
 def test_bad_input_is_refused_before_connecting(cli, sshd, trusted):
     r = cli("diag", "reach", "not a target", *on(sshd))
     assert r.code == 2 and r.out == ""
@@ -126,6 +160,11 @@ def test_ticket_diag_and_new_attach_the_remote_run(proc, sshd, trusted, home):
     stored = TicketStore.at_home(home).load_run(runs[1]["id"])
     assert stored["schema"] == "fieldkit.diag/1" and stored["host"] == HOST_NAME
     assert proc("ticket", "diag", "FK-9", *on(sshd)).code == 3  # not found, before connecting
+
+
+def test_host_before_a_subcommand_is_refused_not_ignored(cli, sshd):
+    r = cli("diag", "--host", sshd.url(), "reach", "127.0.0.1:9")
+    assert r.code == 2 and "after the subcommand" in r.err and r.out == ""
 
 
 def test_host_without_diag_on_ticket_new_is_refused(cli, sshd):

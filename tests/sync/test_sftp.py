@@ -272,6 +272,7 @@ def test_changed_host_key_stops_sync(proc, drop, home, sshd):
     TicketStore.at_home(home).create(Ticket.create("new laptop"))
     r = proc("sync", "--trust-new-host")
     assert r.code == 6 and "host key has CHANGED" in r.err
+    assert "WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!" in r.err
     assert (home / "known_hosts").read_text() == impostor and os.listdir(drop) == []
 
 
