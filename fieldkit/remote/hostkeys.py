@@ -119,6 +119,7 @@ def append(path: Path, name: str, blob: bytes) -> None:
             f"added-by-fieldkit-{stamp}\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
+        os.fchmod(fd, 0o600)  # a file someone made by hand may be looser; it is ours
         if os.fstat(fd).st_size and not _ends_with_newline(path):
             line = b"\n" + line
         os.write(fd, line)

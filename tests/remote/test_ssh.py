@@ -10,6 +10,7 @@ import pytest
 
 from fieldkit.errors import RemoteError
 from fieldkit.remote import hostkeys
+from tests.conftest import need_tool
 from tests.peers.sshd import BARE, BARE_ALT, PASSWORD, public_line
 from tests.remote.conftest import DROPPED, SILENT, remote_config
 
@@ -206,6 +207,7 @@ def test_missing_key_file_is_bad_input(cli, sshd, trusted):
 
 
 def test_a_key_in_ssh_agent_logs_in(proc, sshd, trusted, tmp_path, monkeypatch):
+    need_tool("ssh-agent", "ssh-add")
     socket_path = tmp_path / "agent.sock"
     agent = subprocess.run(["ssh-agent", "-s", "-a", str(socket_path)],
                            capture_output=True, text=True, check=True)
