@@ -154,12 +154,15 @@ class SftpBackend:
         cid = ticket.id
         if not bundle.CLIENT_ID.match(cid):
             raise SyncError(f"{ticket.ref}: id {cid!r} cannot name a bundle", kind="rejected")
+        part = cid + bundle.PART
+        stale = self.drop.is_dir(part) is not None  # an interrupted upload
         if self.drop.is_dir(cid):  # made by an earlier run whose answer we lost
             existing = self._read(cid)
             if existing is not None:
+                if stale:
+                    self.drop.remove_tree(part)
                 return existing
-        part = cid + bundle.PART
-        if self.drop.is_dir(part) is not None:  # an interrupted upload: start it afresh
+        if stale:  # start it afresh
             self.drop.remove_tree(part)
         self.drop.mkdir(part)
         self.drop.mkdir(part, "posts")
