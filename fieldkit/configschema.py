@@ -59,7 +59,8 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("sync", "backend", "choice", None, "which central ticket system to sync to",
             choices=tuple(BACKENDS)),
-    Setting("sync", "url", "url", None, "where the ticket system is (rt: its base URL)"),
+    Setting("sync", "url", "url", None, "where the ticket system is (rt: its base URL; sftp: "
+            "sftp://user@host[:port]/drop/directory)"),
     Setting("sync", "queue", "str", "General", "queue new tickets are created in"),
     Setting("sync", "user", "str", "", "user for password authentication (not needed with a "
                                        "token)"),
@@ -74,6 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
             "level when escalated", table_keys=("2", "3")),
     Setting("sync", "custom_fields", "table", {}, "the server's custom field names, if they "
             "differ from Category, Site, SupportLevel", table_keys=("category", "site", "level")),
+    Setting("sync", "identity_file", "file", "", "sftp: the SSH private key to log in with "
+            "(else ssh-agent and ~/.ssh keys)"),
     Setting("technician", "name", "str", "", "your name in ticket histories, checklist runs and "
             "overrides (default: the OS user name)"),
     Setting("tickets", "max_attachment_mib", "float", 20.0, "largest file 'ticket attach' "
@@ -107,6 +110,16 @@ SETTINGS: tuple[Setting, ...] = (
             "(a printer without PJL might print the query as text)"),
     Setting("diag", "printer_discover_s", "float", 3.0, "seconds 'diag printer --discover' "
             "listens for printers", minimum=0.5, maximum=60),
+    Setting("remote", "connect_timeout_s", "float", 10.0, "--host: seconds to wait for the "
+            "SSH server (connect, then its banner and key exchange)", minimum=1, maximum=120),
+    Setting("remote", "auth_timeout_s", "float", 30.0, "--host: seconds to wait for the answer "
+            "to each login attempt", minimum=1, maximum=300),
+    Setting("remote", "command_timeout_s", "float", 120.0, "--host: seconds a remote "
+            "diagnostics run may take, upload included", minimum=5, maximum=3600),
+    Setting("remote", "use_installed", "bool", True, "--host: run the fieldkit installed on "
+            "the remote when there is one (false: always upload this fieldkit's checks)"),
+    Setting("remote", "identity_file", "file", "", "--host: the SSH private key to log in "
+            "with when -i is not given (else ssh-agent and ~/.ssh keys)"),
 )
 
 SECTIONS = tuple(dict.fromkeys(s.section for s in SETTINGS))

@@ -54,3 +54,18 @@ class ConfigError(FieldkitError):
     """config.toml is missing something the command needs, or is malformed."""
 
     exit_code = 5
+
+
+class RemoteError(FieldkitError):
+    """The remote host could not be used (``--host``): refused, timed out, authentication failed,
+    host key unknown or changed, no python3 there, or the remote command failed.
+
+    ``kind`` names the failure for tests and JSON (refused, timeout, unreachable, resolve,
+    handshake, hostkey-unknown, hostkey-changed, auth, no-python, command, config).
+    """
+
+    exit_code = 7
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -21,9 +21,13 @@ def client_context(ca_file: str | None = None, *, what: str = "CA file") -> ssl.
     ``what`` names the setting the file came from (``--ca-file``, ``[sync] ca_file``), so a
     file that cannot be used is reported in the words the user typed.
     """
-    import truststore
-
-    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        import truststore
+    except ImportError:  # the remote probe on a bare python3: OpenSSL's default CA paths, which
+        # is what truststore reads on Linux anyway
+        context = ssl.create_default_context()
+    else:
+        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if ca_file:
         try:
             context.load_verify_locations(cafile=ca_file)

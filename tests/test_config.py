@@ -9,7 +9,9 @@ from fieldkit.configschema import SETTINGS, Setting
 
 COMMAND = {"sync": ("sync",), "diag": ("diag", "--no-probe", "--check", "system.os"),
            "technician": ("ticket", "new", "-t", "x"),
-           "tickets": ("ticket", "attach", "FK-1", "/dev/null")}
+           "tickets": ("ticket", "attach", "FK-1", "/dev/null"),
+           # read before connecting; a valid section then meets a closed port (exit 7)
+           "remote": ("diag", "--host", "ssh://127.0.0.1:1", "--check", "system.os")}
 VALID_SYNC = {"backend": "rt", "url": "http://127.0.0.1:9/", "user": "fk"}
 
 

@@ -1,4 +1,7 @@
-"""``fieldkit diag``: run the local diagnostics (and, as subcommands, targeted network checks)."""
+"""``fieldkit diag``: run the diagnostics here or, with ``--host``, on another machine over SSH
+(and, as subcommands, the targeted network checks). Each command only builds a
+:class:`~fieldkit.diagnostics.jobs.Job`; where it runs is decided in one place (:func:`execute`).
+"""
 
 from __future__ import annotations
 
@@ -7,24 +10,28 @@ from typing import TYPE_CHECKING
 import typer
 
 from fieldkit.cli import render
+from fieldkit.cli.remote import HOST, IDENTITY, TRUST
 
 if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
     from fieldkit.diagnostics.model import DiagRun
-    from fieldkit.diagnostics.registry import CheckContext
 
 app = typer.Typer(
-    help="Diagnose this machine: system, disk, network, printers, mail.\n\n"
-         "Without a subcommand: run the local checks. Exit 0 when every check ran and none "
-         "failed, 1 when a finding is 'fail', 8 when none failed but a check broke or timed "
-         "out ('error').\n\n\b\nExamples:\n  fieldkit diag\n  fieldkit diag --check disk "
-         "--check dns --json\n  fieldkit diag reach files.acme.local:445\n  fieldkit diag "
-         "printer",
+    short_help="Diagnose this machine, or another over SSH.",
+    help="Diagnose this machine (or another over SSH): system, disk, network, printers, "
+         "mail.\n\nWithout a subcommand: run the local checks. Exit 0 when every check ran "
+         "and none failed, 1 when a finding is 'fail', 8 when none failed but a check broke or "
+         "timed out ('error'), 7 when --host could not be used.\n\n\b\nExamples:\n"
+         "  fieldkit diag\n  fieldkit diag --check disk --check dns --json\n"
+         "  fieldkit diag --host ssh://ann@pc-042.acme.local\n"
+         "  fieldkit diag reach files.acme.local:445\n  fieldkit diag printer",
     invoke_without_command=True,
     no_args_is_help=False,
 )
 
 EXIT_FAILED = 1
 EXIT_INCOMPLETE = 8  # nothing failed, but a check broke or timed out (status error)
+NO_PROBE = "Send nothing: validate the targets only."
 
 
 @app.callback()
@@ -37,39 +44,52 @@ def diag(
     no_probe: bool = typer.Option(
         False, "--no-probe", help="Send no network traffic: configuration only."
     ),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
 ) -> None:
-    """Run the local diagnostics (help: see the group's text above)."""
+    """Run the diagnostics (help: see the group's text above)."""
     ctx.obj = {"no_probe": no_probe}  # `diag --no-probe reach ...` binds the subcommand too
     if ctx.invoked_subcommand is not None:
+        if host or trust or identity:  # silently running locally instead would mislead
+            from fieldkit.errors import InputError
+
+            raise InputError(f"put --host, --trust-new-host and -i after the subcommand: "
+                             f"fieldkit diag {ctx.invoked_subcommand} ... --host ...")
         return
-    _finish(run_local(checks, probe=not no_probe), json_out)
+    _finish(run_diag(checks, probe=not no_probe, host=host, trust=trust, identity=identity),
+            json_out)
+
+
+def run_diag(names: list[str] | None = None, *, probe: bool = True, host: str | None = None,
+             trust: bool = False, identity: str | None = None) -> DiagRun:
+    """Plain ``fieldkit diag`` here or on ``host`` (also ``ticket new --diag``)."""
+    from fieldkit.diagnostics.jobs import Job
+
+    return execute(Job("diag", checks=list(names or []), probe=probe), host, trust, identity)
 
 
 def run_local(names: list[str] | None = None, *, probe: bool = True) -> DiagRun:
-    from fieldkit.diagnostics.registry import select
-    from fieldkit.diagnostics.runner import run_checks
-
-    context = check_context(probe)
-    return run_checks(select(names or None), context)
+    return run_diag(names, probe=probe)
 
 
-def check_context(probe: bool) -> CheckContext:
-    """[diag] settings, and the no-probe policy: the flag, or `probe = false` in config.toml
-    (a customer's policy holds without anyone remembering the flag)."""
-    from fieldkit.cli.common import config as load
-    from fieldkit.diagnostics.registry import CheckContext
+def execute(job: Job, host: str | None, trust: bool = False, identity: str | None = None,
+            password: str | None = None) -> DiagRun:
+    """Run the job on this machine, or on ``host`` over SSH; the same run either way."""
+    from fieldkit.cli.common import config
 
-    config = load("diag")
-    sync = config.data.get("sync")
-    sync_url = str(sync.get("url") or "") if isinstance(sync, dict) else ""
-    context = CheckContext(settings=config.section("diag"), probe=probe, sync_url=sync_url)
-    context.probe = probe and context.flag("probe")
-    return context
+    loaded = config("diag")
+    job.settings = loaded.section("diag")
+    sync = loaded.data.get("sync")
+    job.sync_url = str(sync.get("url") or "") if isinstance(sync, dict) else ""
+    if host:
+        from fieldkit.cli.remote import run_on_host
 
+        return run_on_host(job, host, trust=trust, identity=identity, password=password)
+    from fieldkit.diagnostics.jobs import run_job
 
-def _no_probe_reason(ctx: typer.Context, no_probe: bool) -> str:
-    parent = (ctx.parent.obj or {}) if ctx.parent else {}
-    return "--no-probe" if no_probe or parent.get("no_probe") else "probe = false in config.toml"
+    job.validate()
+    return run_job(job, password)
 
 
 def format_run(run: DiagRun) -> str:
@@ -94,6 +114,12 @@ def format_run(run: DiagRun) -> str:
     return "\n".join(lines)
 
 
+def _probing(ctx: typer.Context, no_probe: bool) -> bool:
+    """False when --no-probe was given here or before the subcommand (`diag --no-probe ...`)."""
+    parent = (ctx.parent.obj or {}) if ctx.parent else {}
+    return not (no_probe or parent.get("no_probe"))
+
+
 @app.command("reach")
 def reach(
     ctx: typer.Context,
@@ -104,10 +130,12 @@ def reach(
     profiles: list[str] = typer.Option(None, "--profile", "-p", metavar="NAME",
                                        help="Add a named target list (repeatable)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
-    no_probe: bool = typer.Option(False, "--no-probe", help="Send nothing: validate the "
-                                                            "targets only."),
+    no_probe: bool = typer.Option(False, "--no-probe", help=NO_PROBE),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
 ) -> None:
-    """Can this machine reach HOST:PORT? (open, closed, filtered)
+    """Can this machine (or --host) reach HOST:PORT?
 
     Every target is probed at once, so a sweep costs about one timeout. States follow nmap:
     open, closed, filtered, unreachable, unresolved, each with the reason.
@@ -116,35 +144,17 @@ def reach(
     Examples:
       fieldkit diag reach erp.acme.local:1433 files.acme.local:445 --timeout 2
       fieldkit diag reach --profile microsoft365
+      fieldkit diag reach files.acme.local:445 --host ssh://pc-042.acme.local
     """
-    import time
-
     from fieldkit.config import home
-    from fieldkit.diagnostics import reach as probes
-    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
+    from fieldkit.diagnostics.jobs import Job
     from fieldkit.diagnostics.profiles import load_profile
-    from fieldkit.errors import InputError
 
-    if not 0 < timeout <= 120:
-        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
     texts = list(targets or [])
-    for name in profiles or []:
+    for name in profiles or []:  # the technician's profiles, also for a remote run
         texts += load_profile(name, home()).targets
-    if not texts:
-        raise InputError("give at least one target (host:port) or --profile NAME")
-    unique, given = probes.merge_duplicates([probes.parse_target(t) for t in texts])
-    context = check_context(not no_probe and not (ctx.parent and (ctx.parent.obj or {}).get(
-        "no_probe")))
-    slow = context.number("dns_slow_s") or probes.DNS_SLOW_S
-    started, t0 = utc_timestamp(), time.monotonic()
-    if context.probe:
-        findings = [probes.to_finding(p, slow) for p in probes.sweep(unique, timeout)]
-    else:
-        findings = [probes.skipped(t, _no_probe_reason(ctx, no_probe)) for t in unique]
-    for finding, target in zip(findings, unique, strict=True):
-        if given[target.key] > 1:
-            finding.data["given"] = given[target.key]  # duplicates merged: probed once
-    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
+    job = Job("reach", targets=texts, timeout=timeout, probe=_probing(ctx, no_probe))
+    _finish(execute(job, host, trust, identity), json_out)
 
 
 @app.command("profiles")
@@ -184,13 +194,16 @@ def mail(
     timeout: float = typer.Option(5.0, "--timeout", "-t", metavar="SECONDS",
                                   help="Seconds per network step."),
     ca_file: str = typer.Option(None, "--ca-file", metavar="PEM",
-                                help="Also trust this CA (PEM), e.g. an internal company CA."),
+                                help="Also trust this CA (PEM), e.g. an internal company CA "
+                                     "(with --host: a file on that machine)."),
     user: str = typer.Option(None, "--user", "-u", metavar="NAME",
                              help="Test a login as this user (asks for the password; "
                                   "FIELDKIT_MAIL_PASSWORD)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
-    no_probe: bool = typer.Option(False, "--no-probe", help="Send nothing: validate the "
-                                                            "targets only."),
+    no_probe: bool = typer.Option(False, "--no-probe", help=NO_PROBE),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
 ) -> None:
     """Check mail servers: reach, TLS, certificate, login.
 
@@ -204,43 +217,26 @@ def mail(
     """
     import os
     import sys
-    import time
     from pathlib import Path
 
-    from fieldkit.diagnostics.clock import outside_time
-    from fieldkit.diagnostics.mail import (
-        check_mail,
-        merge_mail_duplicates,
-        parse_mail_target,
-        skipped,
-    )
-    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
+    from fieldkit.diagnostics.jobs import Job
     from fieldkit.errors import InputError
 
-    if not 0 < timeout <= 120:
-        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
-    if ca_file and not Path(ca_file).is_file():
+    if ca_file and not host and not Path(ca_file).is_file():
         raise InputError(f"--ca-file {ca_file}: no such file")
-    parsed = merge_mail_duplicates([t for text in targets for t in parse_mail_target(text)])
-    context = check_context(not no_probe and not (ctx.parent and (ctx.parent.obj or {}).get(
-        "no_probe")))
-    if not context.probe:
-        findings = [skipped(t, _no_probe_reason(ctx, no_probe)) for t in parsed]
-        _finish(DiagRun(hostname(), utc_timestamp(), 0.0, findings), json_out)
-        return
-    credentials = None
-    if user:
+    probe = _probing(ctx, no_probe)
+    job = Job("mail", targets=list(targets), timeout=timeout, ca_file=ca_file, user=user,
+              probe=probe)
+    job.validate()  # a typo is refused before the password is asked for
+    password = None
+    if user and probe:
         password = os.environ.get("FIELDKIT_MAIL_PASSWORD")
         if password is None:
             if not sys.stdin.isatty():
                 raise InputError("--user needs a password: no terminal to ask for it (set "
                                  "FIELDKIT_MAIL_PASSWORD)")
             password = typer.prompt(f"Password for {user}", hide_input=True)
-        credentials = (user, password)
-    started, t0 = utc_timestamp(), time.monotonic()
-    findings = check_mail(parsed, timeout, ca_file, credentials,
-                          clock=lambda: outside_time(context))
-    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
+    _finish(execute(job, host, trust, identity, password), json_out)
 
 
 @app.command("printer")
@@ -248,17 +244,20 @@ def printer(
     targets: list[str] = typer.Argument(
         None, metavar="TARGET...",
         help="ipp://host[:port][/path], ipps://host/..., socket://host[:9100], "
-             "lpd://host[/queue], or a host (IPP, then 9100, then 515). None: this computer's "
-             "print queues."),
+             "lpd://host[/queue], or a host (IPP, then 9100, then 515). None: the computer's "
+             "own print queues."),
     discover: bool = typer.Option(False, "--discover",
                                   help="Also list printers announcing themselves (mDNS)."),
     timeout: float = typer.Option(None, "--timeout", "-t", metavar="SECONDS",
                                   help="Seconds per network step (default 3)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
 ) -> None:
     """Why doesn't it print? Queues, state, paper, toner, ports.
 
-    With no TARGET: the local print queues and the printers behind them.
+    With no TARGET: the print queues and the printers behind them.
 
     \b
     Examples:
@@ -266,16 +265,7 @@ def printer(
       fieldkit diag printer ipp://printer-2.acme.local socket://10.0.0.50
       fieldkit diag printer --discover
     """
-    import time
+    from fieldkit.diagnostics.jobs import Job
 
-    from fieldkit.cli.common import section
-    from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
-    from fieldkit.diagnostics.printers import Options, diagnose
-    from fieldkit.errors import InputError
-
-    if timeout is not None and not 0 < timeout <= 120:
-        raise InputError(f"--timeout must be between 0 and 120 seconds (got {timeout:g})")
-    options = Options.from_settings(section("diag"), timeout)
-    started, t0 = utc_timestamp(), time.monotonic()
-    findings = diagnose(list(targets or []), discover, options)
-    _finish(DiagRun(hostname(), started, time.monotonic() - t0, findings), json_out)
+    job = Job("printer", targets=list(targets or []), timeout=timeout, discover=discover)
+    _finish(execute(job, host, trust, identity), json_out)

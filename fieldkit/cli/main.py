@@ -1,10 +1,10 @@
 """The ``fieldkit`` entry point: wires the command groups and turns errors into one line + code.
 
 Exit codes (docs/exit-codes.md): 0 ok, 1 diagnostics found a failure / work left pending,
-2 bad usage or input, 3 not found, 4 home or store unusable, 5 configuration, 6 sync server
-unusable, 8 diagnostics incomplete, 70 internal error, 75 try again later, 130 interrupted
-(a checklist run stopped this way is saved for ``checklist resume``).
-``--debug`` adds a traceback to stderr and never changes the code.
+2 bad usage or input, 3 not found, 4 home or store unusable, 5 configuration, 6 ticket system
+unusable (sync), 7 remote host unusable (--host), 8 diagnostics incomplete, 70 internal error,
+75 try again later, 130 interrupted (a checklist run stopped this way is saved for
+``checklist resume``). ``--debug`` adds a traceback to stderr and never changes the code.
 """
 
 from __future__ import annotations

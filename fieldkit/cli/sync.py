@@ -8,9 +8,11 @@ from typing import Any
 import typer
 
 from fieldkit.cli import render
+from fieldkit.cli.remote import TRUST
 
-app = typer.Typer(help="Sync tickets to the central ticket system (Request Tracker).",
-                  invoke_without_command=True, no_args_is_help=False)
+app = typer.Typer(short_help="Sync tickets to RT or an SFTP drop, exactly once.",
+                  help="Sync tickets to the central ticket system (Request Tracker, or an "
+                       "SFTP drop).", invoke_without_command=True, no_args_is_help=False)
 
 EXIT_PENDING = 1
 EXIT_UNREACHABLE = 6
@@ -26,6 +28,7 @@ def sync(
                                 help="Parallel requests when checking tickets one by one "
                                      "(1-16)."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    trust: bool = TRUST,
 ) -> None:
     """Sync now.
 
@@ -41,7 +44,7 @@ def sync(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from fieldkit.sync.configure import build_backend, is_plain_http_off_host, sync_settings
+    from fieldkit.sync.configure import is_plain_http_off_host, sync_settings
     from fieldkit.sync.engine import SyncEngine
     from fieldkit.sync.state import plan
 
@@ -50,21 +53,21 @@ def sync(
         _show_plan(plan(store), json_out)
         return
     config = _config()
-    settings = sync_settings(config)
+    sync_settings(config)
     if is_plain_http_off_host(config):
         print("fieldkit: warning: [sync] url is plain http: credentials travel unencrypted",
               file=sys.stderr)
-    backend = build_backend(config, insecure=insecure)
+    backend = _backend(config, insecure, trust)
     progress = _ProgressBar() if sys.stderr.isatty() and not json_out else None
     try:
-        report = SyncEngine(store, backend, max_workers=workers,
-                            grace_s=2 * settings["timeout_s"],
+        report = SyncEngine(store, backend, max_workers=workers, grace_s=backend.grace_s,
                             progress=progress.update if progress else None,
                             notice=lambda text: print(f"fieldkit: {text}", file=sys.stderr)).run()
     finally:
         backend.close()
         if progress:
             progress.finish()
+        _ssh_notes(backend)
     if json_out:
         render.print_json(report.to_dict())
     else:
@@ -111,20 +114,21 @@ def check(
     insecure: bool = typer.Option(False, "--insecure",
                                   help="Do not verify the server's TLS certificate (this call)."),
     json_out: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+    trust: bool = TRUST,
 ) -> None:
     """Is the server set up for sync? (login, queue, rights)
 
-    Verifies the login, the queue and the right to create there, the FieldkitID field (present
-    and writable), the other custom fields and the escalation queues. Exit 0 when nothing
-    failed, 1 when a check failed, 6 when the server could not be used at all.
+    RT: the login, the queue and the right to create there, the FieldkitID field (present and
+    writable), the other custom fields and the escalation queues. SFTP: the login, the drop
+    directory, writing and atomic replace. Exit 0 when nothing failed, 1 when a check failed,
+    6 when the server could not be used at all.
     """
-    from fieldkit.sync.configure import build_backend
-
-    backend = build_backend(_config(), insecure=insecure)
+    backend = _backend(_config(), insecure, trust)
     try:
         items = backend.check()
     finally:
         backend.close()
+        _ssh_notes(backend)
     if json_out:
         render.print_json([{"name": i.name, "status": i.status, "detail": i.detail,
                             "hint": i.hint} for i in items])
@@ -157,6 +161,22 @@ def resolve(
         render.print_json(ticket.to_dict())
     else:
         print(f"{ticket.ref}: conflict settled, keeping the {keep} status ({ticket.status})")
+
+
+def _backend(config, insecure: bool, trust: bool):
+    from fieldkit.cli.remote import ask_hidden
+    from fieldkit.sync.configure import build_backend
+
+    return build_backend(config, insecure=insecure, trust_new_host=trust,
+                         ask_password=ask_hidden if sys.stdin.isatty() else None)
+
+
+def _ssh_notes(backend) -> None:
+    """What an SSH backend has to say beyond one line: a key saved, or a key that changed."""
+    if getattr(backend, "warning", ""):
+        print(backend.warning, file=sys.stderr)
+    if getattr(backend, "saved_key", ""):
+        print(f"fieldkit: {backend.saved_key}", file=sys.stderr)
 
 
 def _store():

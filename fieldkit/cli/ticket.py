@@ -7,6 +7,7 @@ import sys
 import typer
 
 from fieldkit.cli import render
+from fieldkit.cli.remote import HOST, IDENTITY, TRUST
 from fieldkit.cli.ticketview import brief, format_ticket
 
 app = typer.Typer(
@@ -50,7 +51,11 @@ def new(
     urgency: str = typer.Option("medium", "--urgency", metavar="high|medium|low",
                                 help="How soon it must work again."),
     asset: str = typer.Option(None, "--asset", metavar="TAG", help="Hostname or inventory tag."),
-    diag: bool = typer.Option(False, "--diag", help="Run local diagnostics and attach the run."),
+    diag: bool = typer.Option(False, "--diag", help="Run diagnostics (here, or on --host) and "
+                                                    "attach the run."),
+    host: str = HOST,
+    trust: bool = TRUST,
+    identity: str = IDENTITY,
     json_out: bool = JSON,
 ) -> None:
     """Record a new ticket (asks for the title on a terminal).
@@ -74,11 +79,13 @@ def new(
     ticket = Ticket.create(title, actor=technician(), category=category, impact=impact,
                            urgency=urgency, site=site, requester=requester, contact=contact,
                            asset=asset, description=read_text(description, "--description"))
+    if host and not diag:
+        raise InputError("--host runs the diagnostics of --diag elsewhere: give --diag too")
     run = None
     if diag:
-        from fieldkit.cli.diag import run_local
+        from fieldkit.cli.diag import run_diag
 
-        run = run_local().to_dict()
+        run = run_diag(host=host, trust=trust, identity=identity).to_dict()
     _emit(_store().create(ticket, run), json_out, "created")
 
 
@@ -325,9 +332,10 @@ def reopen(key: str = KEY, json_out: bool = JSON) -> None:
 
 
 @app.command("diag")
-def diag(key: str = KEY, json_out: bool = JSON) -> None:
-    """Run the local diagnostics and attach the run."""
-    from fieldkit.cli.diag import run_local
+def diag(key: str = KEY, host: str = HOST, trust: bool = TRUST, identity: str = IDENTITY,
+         json_out: bool = JSON) -> None:
+    """Run the diagnostics (here, or on --host) and attach the run."""
+    from fieldkit.cli.diag import run_diag
 
     store = _store()
     ticket = store.get(key)  # fail fast on a typo or a closed ticket, before seconds of checks
@@ -335,7 +343,8 @@ def diag(key: str = KEY, json_out: bool = JSON) -> None:
         from fieldkit.errors import TransitionError
 
         raise TransitionError(f"{ticket.ref} is closed; reopen it before attaching diagnostics")
-    _emit(store.attach_run(key, run_local().to_dict()), json_out, "diagnostics attached")
+    run = run_diag(host=host, trust=trust, identity=identity)
+    _emit(store.attach_run(key, run.to_dict()), json_out, "diagnostics attached")
 
 
 @app.command("archive")

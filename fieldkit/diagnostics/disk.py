@@ -11,7 +11,10 @@ import os
 import subprocess
 from typing import Any
 
-import psutil
+try:
+    import psutil
+except ImportError:  # a bare python3 (the remote probe): the checks declaring it say skip
+    psutil = None  # type: ignore[assignment]
 
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
@@ -56,7 +59,8 @@ def assess_usage(
     return Status.OK, f"{mount} {usage_pct:.0f}% used", ""
 
 
-@check("disk.usage", domain="disk", description="space, inodes and read-only state per filesystem")
+@check("disk.usage", domain="disk", description="space, inodes and read-only state per filesystem",
+       libraries=("psutil",))
 def usage(ctx: CheckContext) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[str] = set()

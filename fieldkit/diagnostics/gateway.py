@@ -80,7 +80,7 @@ def _ip_routes() -> list[dict[str, Any]] | None:
 
 
 @check("gateway", domain="network", description="default route and whether the gateway answers",
-       timeout_s=8.0)
+       timeout_s=8.0, libraries=("netifaces",))
 def gateway(ctx: CheckContext) -> list[Finding]:
     gateways = default_gateways()
     if not gateways:

@@ -53,6 +53,12 @@ class Finding:
             "duration_s": round(self.duration_s, 4),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(str(data["check"]), str(data["subject"]), Status(data["status"]),
+                   str(data["summary"]), str(data.get("hint") or ""), dict(data.get("data") or {}),
+                   float(data.get("duration_s") or 0.0))
+
 
 @dataclass
 class DiagRun:
@@ -78,6 +84,18 @@ class DiagRun:
             "duration_s": round(self.duration_s, 3),
             "findings": [f.to_dict() for f in self.findings],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DiagRun:
+        """A run read back from JSON (a remote fieldkit's output); ValueError when it is not
+        a ``fieldkit.diag/1`` run."""
+        if not isinstance(data, dict) or data.get("schema") != RUN_SCHEMA:
+            raise ValueError(f"not a {RUN_SCHEMA} run")
+        try:
+            return cls(str(data["host"]), str(data["started_at"]), float(data["duration_s"]),
+                       [Finding.from_dict(f) for f in data["findings"]])
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed {RUN_SCHEMA} run ({exc!r})") from None
 
 
 def utc_timestamp() -> str:

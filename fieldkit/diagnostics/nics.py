@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import psutil
+try:
+    import psutil
+except ImportError:  # a bare python3 (the remote probe): the checks declaring it say skip
+    psutil = None  # type: ignore[assignment]
 
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
@@ -30,7 +33,8 @@ NONE_UP_HINT = ("No network interface is connected: plug in the cable or connect
                 "airplane mode and the Wi-Fi switch, and that the adapter is enabled.")
 
 
-@check("nics", domain="network", description="interfaces, link state, addresses, error counters")
+@check("nics", domain="network", description="interfaces, link state, addresses, error counters",
+       libraries=("psutil",))
 def nics(ctx: CheckContext) -> list[Finding]:
     addrs = psutil.net_if_addrs()
     stats = psutil.net_if_stats()

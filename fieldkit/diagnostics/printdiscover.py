@@ -107,6 +107,9 @@ def assess_discovery(found: list[Announcement], seconds: float) -> list[Finding]
 def discover_printers(seconds: float) -> list[Finding]:
     try:
         found = browse(seconds)
+    except ImportError:  # the remote probe on a bare python3
+        return [Finding("printer.discover", "mdns", Status.SKIP, "needs the Python library "
+                        "zeroconf, which is not installed on this machine")]
     except RuntimeError as exc:  # zeroconf: no interface with an address to browse on
         return [Finding("printer.discover", "mdns", Status.SKIP,
                         f"no network to browse for printers ({exc})", data={"error": str(exc)})]

@@ -1,8 +1,11 @@
 """Declared checks and their discovery.
 
-A check declares who it is (name, domain, platforms it runs on, tools it needs, its timeout,
-whether it sends traffic) next to the one function that does the work, like an sos plugin. The
-registry imports every module of this package once and keeps what the decorator collected.
+A check declares who it is (name, domain, platforms it runs on, tools and Python libraries it
+needs, its timeout, whether it sends traffic) next to the one function that does the work, like
+an sos plugin. The registry imports every module of this package once and keeps what the
+decorator collected. A domain module must import even where a library its checks need is
+missing (the remote probe runs on a bare ``python3``): such imports are guarded, and the check
+declares the library in ``libraries`` so the runner says ``skip`` with the reason instead.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from fieldkit.diagnostics.model import Finding
 CheckFunc = Callable[["CheckContext"], list[Finding]]
 T = TypeVar("T")
 
-# modules of this package that declare no checks (reach and mail are run by their commands;
-# the printer domain's helpers serve printers.py)
-_NOT_DOMAINS = {"model", "registry", "runner", "__main__", "reach", "mail", "mailproto", "tls",
-                "ipp", "cups", "pjl", "printstate", "supplies", "printdiscover", "printtargets"}
+# modules of this package that declare no checks (reach and mail are run by their commands,
+# jobs runs commands; the printer domain's helpers serve printers.py)
+_NOT_DOMAINS = {"model", "registry", "runner", "jobs", "__main__", "reach", "mail", "mailproto",
+                "tls", "ipp", "cups", "pjl", "printstate", "supplies", "printdiscover",
+                "printtargets"}
 
 
 @dataclass
@@ -88,6 +92,7 @@ class Check:
     timeout_s: float = 5.0
     probes: bool = False  # sends network traffic
     default: bool = True  # part of plain `fieldkit diag`
+    libraries: tuple[str, ...] = ()  # Python modules it imports; a missing one means "skip"
 
     def applies_here(self) -> bool:
         return sys.platform in self.platforms
@@ -107,12 +112,14 @@ def check(
     timeout_s: float = 5.0,
     probes: bool = False,
     default: bool = True,
+    libraries: tuple[str, ...] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
     def register(func: CheckFunc) -> CheckFunc:
         if name in _REGISTRY:
             raise RuntimeError(f"check {name!r} declared twice")
         _REGISTRY[name] = Check(
-            name, domain, func, description, platforms, needs, timeout_s, probes, default
+            name, domain, func, description, platforms, needs, timeout_s, probes, default,
+            libraries,
         )
         return func
 

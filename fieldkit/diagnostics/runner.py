@@ -6,7 +6,9 @@ Checks run in daemon threads: a check stuck in a kernel call past its timeout is
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -111,4 +113,8 @@ def _why_not(chk: Check, context: CheckContext) -> str:
     missing = [tool for tool in chk.needs if shutil.which(tool) is None]
     if missing:
         return f"needs {', '.join(missing)}, which is not installed"
+    absent = [lib for lib in chk.libraries if importlib.util.find_spec(lib) is None]
+    if absent:
+        return (f"needs the Python library {', '.join(absent)}, which is not installed for "
+                f"this python{sys.version_info[0]}.{sys.version_info[1]}")
     return ""

@@ -10,7 +10,10 @@ import platform
 import time
 from datetime import UTC, datetime
 
-import psutil
+try:
+    import psutil
+except ImportError:  # a bare python3 (the remote probe): the checks declaring it say skip
+    psutil = None  # type: ignore[assignment]
 
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
@@ -46,7 +49,8 @@ def os_info(ctx: CheckContext) -> list[Finding]:
     ]
 
 
-@check("system.uptime", domain="system", description="time since the last restart")
+@check("system.uptime", domain="system", description="time since the last restart",
+       libraries=("psutil",))
 def uptime(ctx: CheckContext) -> list[Finding]:
     seconds = time.time() - psutil.boot_time()
     days = seconds / 86400
@@ -67,7 +71,8 @@ def uptime(ctx: CheckContext) -> list[Finding]:
     return [Finding("system.uptime", "host", Status.OK, text, data=data)]
 
 
-@check("system.cpu", domain="system", description="CPU load relative to the number of cores")
+@check("system.cpu", domain="system", description="CPU load relative to the number of cores",
+       libraries=("psutil",))
 def cpu_load(ctx: CheckContext) -> list[Finding]:
     cores = psutil.cpu_count() or 1
     load1, load5, load15 = psutil.getloadavg()
@@ -89,7 +94,8 @@ def cpu_load(ctx: CheckContext) -> list[Finding]:
     return [Finding("system.cpu", "host", Status.OK, text, data=data)]
 
 
-@check("system.memory", domain="system", description="available memory")
+@check("system.memory", domain="system", description="available memory",
+       libraries=("psutil",))
 def memory(ctx: CheckContext) -> list[Finding]:
     mem = psutil.virtual_memory()
     available_pct = 100.0 * mem.available / mem.total
@@ -110,7 +116,7 @@ def memory(ctx: CheckContext) -> list[Finding]:
     return [Finding("system.memory", "host", Status.OK, text, data=data)]
 
 
-@check("system.swap", domain="system", description="swap usage")
+@check("system.swap", domain="system", description="swap usage", libraries=("psutil",))
 def swap(ctx: CheckContext) -> list[Finding]:
     sw = psutil.swap_memory()
     data = {"total_bytes": sw.total, "used_bytes": sw.used, "used_pct": sw.percent}
@@ -132,7 +138,8 @@ def swap(ctx: CheckContext) -> list[Finding]:
     return [Finding("system.swap", "host", Status.OK, text, data=data)]
 
 
-@check("system.battery", domain="system", description="battery charge and power source")
+@check("system.battery", domain="system", description="battery charge and power source",
+       libraries=("psutil",))
 def battery(ctx: CheckContext) -> list[Finding]:
     try:
         batt = psutil.sensors_battery()

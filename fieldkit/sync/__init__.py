@@ -9,5 +9,6 @@ creating, re-read after creating, an intent mark before every post, and an event
 note and attachment so a retried one is recognised and not posted twice.
 """
 
-# [sync] backend = NAME -> the module providing from_settings(settings, path, insecure, transport)
-BACKENDS = {"rt": "fieldkit.sync.rt"}
+# [sync] backend = NAME -> the module providing from_settings(settings, path, *, insecure,
+# transport, trust_new_host, ask_password)
+BACKENDS = {"rt": "fieldkit.sync.rt", "sftp": "fieldkit.sync.sftp"}

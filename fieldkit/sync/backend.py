@@ -25,7 +25,9 @@ What exactly-once relies on -- the contract every backend must keep:
    intent marks (``attempted``) and the checks above settle them on the next run.
 
 Backends are found by name (``[sync] backend = "rt"``) in :data:`fieldkit.sync.BACKENDS`; each
-module offers ``from_settings(settings, secrets, insecure, transport)``.
+module offers ``from_settings(settings, path, *, insecure, transport, trust_new_host,
+ask_password)`` (the last two matter to SSH-based backends: accept a new host key, and a hidden
+prompt for a password when on a terminal).
 """
 
 from __future__ import annotations
@@ -124,6 +126,9 @@ class Backend(Protocol):
     name: str
     label: str  # how people call the system ("RT"), shown next to a remote status
     queue: str  # where new tickets are created (the engine remembers which keep client ids)
+    # how long the server may still act on a request after the client gave up on it: an
+    # interrupted create is repeated only after this (RT: a bulk create keeps running)
+    grace_s: float
 
     def open(self) -> None:
         """Connect and authenticate; check what the engine relies on (the client id field)."""

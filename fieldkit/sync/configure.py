@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,18 +17,22 @@ def sync_settings(config: Config) -> dict[str, Any]:
     settings = config.section("sync")
     if not settings.get("backend"):
         raise ConfigError(f"no sync backend configured: add a [sync] section to {config.path} "
-                          '(backend = "rt", url, queue, user; see docs/sync.md)')
+                          '(backend = "rt", url, queue, user; or backend = "sftp" and an '
+                          "sftp:// url; see docs/sync.md)")
     if not settings.get("url"):
         raise ConfigError(f"{config.path}: [sync] url is missing (where the ticket system is)")
     return settings
 
 
-def build_backend(config: Config, *, insecure: bool = False, transport: Any = None) -> Backend:
+def build_backend(config: Config, *, insecure: bool = False, transport: Any = None,
+                  trust_new_host: bool = False,
+                  ask_password: Callable[[str], str | None] | None = None) -> Backend:
     """The backend named in config.toml (not connected yet: the engine opens it)."""
     settings = sync_settings(config)
     module = importlib.import_module(BACKENDS[settings["backend"]])
     backend: Backend = module.from_settings(settings, config.path, insecure=insecure,
-                                            transport=transport)
+                                            transport=transport, trust_new_host=trust_new_host,
+                                            ask_password=ask_password)
     return backend
 
 

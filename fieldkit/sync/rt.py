@@ -44,8 +44,10 @@ SEARCH_IDS = 100  # client ids per search (one page of results)
 
 
 def from_settings(settings: dict[str, Any], path: Path, *, insecure: bool = False,
-                  transport: Any = None) -> RTBackend:
-    """The backend for a validated [sync] section; secrets from the environment or keyring."""
+                  transport: Any = None, trust_new_host: bool = False,
+                  ask_password: Any = None) -> RTBackend:
+    """The backend for a validated [sync] section; secrets from the environment or keyring
+    (``trust_new_host`` and ``ask_password`` are for SSH backends: RT ignores them)."""
     from fieldkit.config import secret
     from fieldkit.configschema import refusal, settings_of
 
@@ -63,15 +65,18 @@ def from_settings(settings: dict[str, Any], path: Path, *, insecure: bool = Fals
     http = RTClient(url, user=user, password=password, token=token, verify=verify,
                     timeout_s=settings["timeout_s"], retries=settings["retries"],
                     backoff_s=settings["backoff_s"], transport=transport)
-    return RTBackend(http, settings["queue"], custom_fields=settings["custom_fields"],
-                     escalation_queues={int(k): v for k, v in
-                                        settings["escalation_queues"].items()},
-                     have_credentials=bool(token or (user and password)))
+    backend = RTBackend(http, settings["queue"], custom_fields=settings["custom_fields"],
+                        escalation_queues={int(k): v for k, v in
+                                           settings["escalation_queues"].items()},
+                        have_credentials=bool(token or (user and password)))
+    backend.grace_s = 2 * float(settings["timeout_s"])
+    return backend
 
 
 class RTBackend:
     name = "rt"
     label = "RT"
+    grace_s = 60.0  # RT may finish a bulk create we gave up on; from_settings: 2 x timeout_s
 
     def __init__(self, http: RTClient, queue: str, *, custom_fields: dict[str, str] | None = None,
                  escalation_queues: dict[int, str] | None = None,

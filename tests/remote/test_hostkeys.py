@@ -1,0 +1,107 @@
+"""known_hosts matching and verdicts, without a server: OpenSSH's patterns, hashed names,
+@revoked, the key-type order, and the append-only file."""
+
+import base64
+import hashlib
+import hmac
+import os
+import struct
+
+import pytest
+
+from fieldkit.remote import hostkeys
+
+
+def blob(key_type: str, body: bytes = b"k") -> bytes:
+    name = key_type.encode()
+    return struct.pack(">I", len(name)) + name + struct.pack(">I", len(body)) + body
+
+
+def line(names: str, data: bytes, prefix: str = "") -> str:
+    return f"{prefix}{names} {hostkeys.blob_type(data)} {base64.b64encode(data).decode()}\n"
+
+
+def hashed(name: str, salt: bytes = b"s" * 20) -> str:
+    mac = hmac.new(salt, name.encode(), hashlib.sha1).digest()
+    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(mac).decode()}"
+
+
+@pytest.mark.parametrize(("patterns", "name", "expected"), [
+    ("pc-042", "pc-042", True),
+    ("PC-042", "pc-042", True),
+    ("a,pc-042,b", "pc-042", True),
+    ("*.acme.local", "pc-042.acme.local", True),
+    ("*.acme.local,!db.acme.local", "db.acme.local", False),
+    ("pc-04?", "pc-042", True),
+    ("[10.0.0.5]:2222", "[10.0.0.5]:2222", True),  # brackets are literal, not a class
+    ("[10.0.0.5]:2222", "10.0.0.5", False),
+    ("10.0.0.5", "[10.0.0.5]:2222", False),
+    (hashed("[10.0.0.5]:2222"), "[10.0.0.5]:2222", True),
+    (hashed("[10.0.0.5]:2222"), "[10.0.0.5]:22", False),
+    ("|1|garbage", "x", False),
+])
+def test_host_patterns(patterns, name, expected):
+    assert hostkeys.host_matches(patterns, name) is expected
+
+
+def test_lookup_and_verdicts(tmp_path):
+    ed, ed2, ec = blob("ssh-ed25519", b"1"), blob("ssh-ed25519", b"2"), blob("ecdsa-sha2-nistp256")
+    path = tmp_path / "known_hosts"
+    path.write_text("# comment\n\n" + line("other", ed2) + line("pc", ed)
+                    + line("pc", ed2, "@cert-authority ") + "pc ssh-ed25519 %%%notbase64\n"
+                    + line("pc", ec))
+    known = hostkeys.lookup([tmp_path / "missing", path], "pc")
+    assert [(k.key_type, k.line) for k in known] == [("ssh-ed25519", 4), ("ecdsa-sha2-nistp256", 7)]
+    assert hostkeys.judge(known, ed)[0] == hostkeys.OK
+    assert hostkeys.judge(known, ed2)[0] == hostkeys.CHANGED
+    assert hostkeys.judge(known[:1], ec)[0] == hostkeys.UNKNOWN  # another type: OpenSSH's view
+    assert hostkeys.judge([], ed)[0] == hostkeys.UNKNOWN
+
+
+def test_revoked_wins(tmp_path):
+    ed = blob("ssh-ed25519")
+    path = tmp_path / "known_hosts"
+    path.write_text(line("pc", ed) + line("*", ed, "@revoked "))
+    verdict, entries = hostkeys.judge(hostkeys.lookup([path], "pc"), ed)
+    assert verdict == hostkeys.REVOKED and entries[0].line == 2
+
+
+def test_known_types_are_asked_for_first(tmp_path):
+    path = tmp_path / "known_hosts"
+    path.write_text(line("pc", blob("ecdsa-sha2-nistp256")) + line("pc", blob("ssh-rsa")))
+    available = ["ssh-ed25519", "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"]
+    order = hostkeys.preferred_algorithms(hostkeys.lookup([path], "pc"), available)
+    assert order == ["ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256", "ssh-ed25519"]
+    assert hostkeys.preferred_algorithms([], available) == available
+
+
+def test_append_only_adds_a_line(tmp_path):
+    path = tmp_path / "home" / "known_hosts"
+    hostkeys.append(path, "[pc]:2222", blob("ssh-ed25519", b"1"))
+    assert path.stat().st_mode & 0o777 == 0o600
+    os.chmod(path, 0o600)
+    path.write_text(path.read_text() + "# a comment someone added, no newline at the end")
+    before = path.read_text()
+    hostkeys.append(path, "pc", blob("ssh-ed25519", b"2"))
+    after = path.read_text()
+    assert after.startswith(before + "\n") and after.endswith("\n")
+    assert [k.line for k in hostkeys.lookup([path], "pc")] == [3]
+
+
+def test_fingerprint_is_openssh_sha256():
+    data = blob("ssh-ed25519", b"x" * 32)
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    assert hostkeys.fingerprint(data) == f"SHA256:{digest}"
+
+
+def test_no_auto_accepting_policy_anywhere():
+    """The package never lets paramiko decide about host keys, and never saves its files."""
+    from pathlib import Path
+
+    import fieldkit
+
+    root = Path(fieldkit.__file__).parent
+    source = "\n".join(p.read_text() for p in root.rglob("*.py"))
+    for forbidden in ("AutoAddPolicy", "WarningPolicy", "save_host_keys",
+                      "set_missing_host_key_policy", "load_system_host_keys", "shell=True"):
+        assert forbidden not in source, forbidden

@@ -1,0 +1,50 @@
+"""The probe: built from this package, deterministic, and runnable by a bare python3 (no
+site-packages: no psutil, netifaces, truststore), where such checks say skip."""
+
+import json
+import subprocess
+import sys
+import zipfile
+from io import BytesIO
+
+from fieldkit.remote import zipapp
+
+
+def run_probe(tmp_path, request, python=sys.executable):
+    path = tmp_path / zipapp.NAME
+    path.write_bytes(zipapp.build())
+    # -S: no site-packages; -I: no user site, no PYTHON* variables, no current directory
+    return subprocess.run([python, "-I", "-S", str(path)], input=json.dumps(request),
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_build_is_deterministic_and_carries_only_the_checks():
+    first, second = zipapp.build(), zipapp.build()
+    assert first == second
+    names = zipfile.ZipFile(BytesIO(first)).namelist()
+    assert "__main__.py" in names and "fieldkit/remote/probe.py" in names
+    assert "fieldkit/diagnostics/system.py" in names
+    assert "fieldkit/configschema.py" in names  # the checks' settings schema
+    # of sync only the registry of backend names the schema lists; no sync code
+    assert not [n for n in names if n.startswith(("fieldkit/cli", "fieldkit/sync",
+                                                  "fieldkit/tickets", "fieldkit/remote/ssh"))
+                and n != "fieldkit/sync/__init__.py"]
+
+
+def test_a_bare_python_runs_it_and_skips_what_it_lacks(tmp_path):
+    r = run_probe(tmp_path, {"job": {"kind": "diag", "checks": ["system"], "probe": False}})
+    assert r.returncode == 0, r.stderr
+    run = json.loads(r.stdout)
+    assert run["schema"] == "fieldkit.diag/1"
+    found = {f["check"]: f for f in run["findings"]}
+    assert found["system.os"]["status"] == "ok"
+    assert found["system.memory"]["status"] == "skip"
+    assert "needs the Python library psutil" in found["system.memory"]["summary"]
+
+
+def test_a_refused_job_is_one_json_line_and_exit_3(tmp_path):
+    r = run_probe(tmp_path, {"job": {"kind": "diag", "checks": ["toaster"]}})
+    assert r.returncode == 3
+    answer = json.loads(r.stdout)
+    assert answer["probe_error"] == "refused" and answer["exit_code"] == 2
+    assert "unknown check toaster" in answer["message"]
