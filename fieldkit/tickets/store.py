@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from tinydb import TinyDB, where
+from tinydb import TinyDB
 
 if TYPE_CHECKING:
     from fieldkit.tickets.query import Filter
 from tinydb.table import Document
 
 from fieldkit.errors import NotFoundError, StoreVersionError
+from fieldkit.tickets import bulk
 from fieldkit.tickets.files import store_file
 from fieldkit.tickets.migrations import MIGRATIONS
 from fieldkit.tickets.model import Event, Ticket, format_ref, parse_ref, utc_now
@@ -147,7 +148,7 @@ class TicketStore:
             number = max(self.hot.highest_number(), self.archived.highest_number()) + 1
             ticket.ref = format_ref(number)
             if run is not None:
-                ticket.attach_run(self._save_run(run))
+                ticket.attach_run(self.save_run(run))
             with self.hot.open(shard_of(number)) as db:
                 db.table("tickets").insert(Document(ticket.to_dict(), doc_id=number))
                 self._record_events(db, ticket)
@@ -159,7 +160,7 @@ class TicketStore:
         If ``mutate`` raises (a refused transition, bad input), nothing is written.
         """
         with self._writing():
-            number = self._hot_number(key)
+            number = self.hot_number(key)
             with self.hot.open(shard_of(number)) as db:
                 table = db.table("tickets")
                 ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
@@ -169,8 +170,13 @@ class TicketStore:
                 self._record_events(db, ticket)
         return ticket
 
+    def change_many(self, keys: Iterable[str], mutate: Mutation) -> Tickets:
+        """Apply ``mutate`` to many tickets: one atomic write per shard (``bulk.py``)."""
+        with self._writing():
+            return bulk.change(self, keys, mutate)
+
     def attach_run(self, key: str, run: dict[str, Any]) -> Ticket:
-        return self.change(key, lambda ticket: ticket.attach_run(self._save_run(run)))
+        return self.change(key, lambda ticket: ticket.attach_run(self.save_run(run)))
 
     def attach_file(self, key: str, source: BinaryIO, name: str, mime: str,
                     limit: int) -> tuple[Ticket, dict[str, Any]]:
@@ -261,106 +267,27 @@ class TicketStore:
 
     def settle_many(self, work: dict[str, Settlement]) -> Tickets:
         """Record sync progress for many tickets: one atomic write per shard, not per ticket."""
-        by_shard: dict[int, list[tuple[int, Settlement]]] = {}
-        settled: Tickets = []
         with self._writing():
-            for key, settlement in work.items():
-                number = self._hot_number(key)
-                by_shard.setdefault(shard_of(number), []).append((number, settlement))
-            now = utc_now()
-            for shard, items in sorted(by_shard.items()):
-                with self.hot.open(shard) as db:
-                    for number, settlement in items:
-                        settled.append(self._settle_one(db, number, settlement, now))
-        return settled
-
-    def _settle_one(self, db: TinyDB, number: int, settlement: Settlement, now: str) -> Ticket:
-        table = db.table("tickets")
-        ticket = Ticket.from_dict(dict(table.get(doc_id=number) or {}))
-        ticket.actor = self.actor
-        outbox = db.table("outbox")
-        mine = outbox.search(where("ticket_id") == ticket.id)
-        gone = [doc.doc_id for doc in mine if doc["event_id"] in settlement.done]
-        if gone:
-            outbox.remove(doc_ids=gone)
-        marked = [doc.doc_id for doc in mine
-                  if doc["event_id"] in settlement.attempted and doc.doc_id not in gone]
-        if marked:
-            outbox.update({"attempted": True, "attempted_at": now}, doc_ids=marked)
-        if settlement.error is not None:
-            left = [doc.doc_id for doc in mine if doc.doc_id not in gone]
-            if left:
-                outbox.update({"last_error": settlement.error}, doc_ids=left)
-        if settlement.update is not None:
-            settlement.update(ticket)
-            ticket.events.clear()  # what the server said is not news for the server
-            table.upsert(Document(ticket.to_dict(), doc_id=number))
-        return ticket
+            return bulk.settle(self, work)
 
     # -- the archive -------------------------------------------------------------------------
 
     def archive(self, older_than: str) -> tuple[Tickets, Kept]:
         """Move closed tickets with nothing left to sync, last changed before ``older_than``
         (UTC ISO time, inclusive), to the archive: they stop weighing on ``list`` and sync.
-        Returns the moved tickets and the closed ones kept, each with the reason. Each shard
-        is read once and written once (whole-shard writes, no per-ticket table rebuilds)."""
-        moved: Tickets = []
-        kept: Kept = []
+        Returns the moved tickets and the closed ones kept, each with the reason."""
         with self._writing():
-            for shard in self.hot.numbers():
-                chosen = []
-                for row in self.hot.rows(shard):
-                    if row.status != "closed":
-                        continue
-                    if row.pending:
-                        kept.append({"ref": row.ref, "reason": "not synced yet"})
-                    elif row.updated_at > older_than:
-                        kept.append({"ref": row.ref, "reason": "closed too recently"})
-                    else:
-                        chosen.append(str(row.number))
-                if not chosen:
-                    continue
-                hot, archive = self.hot.read(shard), self.archived.read(shard)
-                docs = {key: hot["tickets"][key] for key in chosen}
-                archive.setdefault("tickets", {}).update(docs)
-                # archive copy first: a crash in between leaves a copy in both, never none
-                self.archived.write(shard, archive)
-                for key in chosen:
-                    del hot["tickets"][key]
-                self.hot.write(shard, hot)
-                moved += [Ticket.from_dict(doc) for doc in docs.values()]
-        return sorted(moved, key=lambda t: t.number), kept
+            return bulk.archive(self, older_than)
 
     def create_many(self, batch: Iterable[tuple[Ticket, dict[str, Any] | None]]) -> Tickets:
         """Store many new tickets (an import, a migration, a benchmark) with their runs and
         outbox events: one write per shard instead of one per ticket."""
-        created: Tickets = []
         with self._writing():
-            number = max(self.hot.highest_number(), self.archived.highest_number())
-            pending: dict[int, list[Ticket]] = {}
-            for ticket, run in batch:
-                number += 1
-                ticket.ref = format_ref(number)
-                if run is not None:
-                    ticket.attach_run(self._save_run(run))
-                pending.setdefault(shard_of(number), []).append(ticket)
-                created.append(ticket)
-            for shard, tickets in pending.items():
-                data = self.hot.read(shard)
-                table = data.setdefault("tickets", {})
-                outbox = data.setdefault("outbox", {})
-                next_id = max((int(k) for k in outbox), default=0) + 1
-                for ticket in tickets:
-                    table[str(ticket.number)] = ticket.to_dict()
-                    for entry in self._entries(ticket):
-                        outbox[str(next_id)] = entry
-                        next_id += 1
-                self.hot.write(shard, data)
-        return created
+            return bulk.create(self, batch)
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _hot_number(self, key: str) -> int:
+    def hot_number(self, key: str) -> int:
         """The ticket's number, after moving it back from the archive if it was there."""
         number = parse_ref(key)
         if number is not None and self.hot.ticket_doc(number) is not None:
@@ -421,9 +348,9 @@ class TicketStore:
             atomic_write(self.meta_path, dump_json(meta), self.tmp_dir)
 
     def _record_events(self, db: TinyDB, ticket: Ticket) -> None:
-        db.table("outbox").insert_multiple(self._entries(ticket))
+        db.table("outbox").insert_multiple(self.outbox_entries(ticket))
 
-    def _entries(self, ticket: Ticket) -> Entries:
+    def outbox_entries(self, ticket: Ticket) -> Entries:
         """The ticket's new events as outbox entries (and forget them on the ticket)."""
         now = utc_now()
         entries = [{"event_id": event.event_id or str(uuid.uuid4()), "ticket_id": ticket.id,
@@ -432,7 +359,7 @@ class TicketStore:
         ticket.events.clear()
         return entries
 
-    def _save_run(self, run: dict[str, Any]) -> dict[str, Any]:
+    def save_run(self, run: dict[str, Any]) -> dict[str, Any]:
         run = dict(run)
         run.setdefault("id", str(uuid.uuid4()))
         atomic_write(
