@@ -18,14 +18,7 @@ from typing import Any
 
 from fieldkit.diagnostics import ipp
 from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import (
-    assess_reasons,
-    judge_state,
-    state_name,
-    text,
-    texts,
-    worst,
-)
+from fieldkit.diagnostics.printstate import Reading, text, texts, worst
 
 DEFAULT_SOCKETS = ("/run/cups/cups.sock", "/var/run/cups/cups.sock", "/private/var/run/cupsd")
 JOB_STATES = {3: "pending", 4: "pending-held", 5: "processing", 6: "processing-stopped",
@@ -204,13 +197,9 @@ def _user() -> str:
 def assess_queue(queue: Queue, stuck_after_min: float) -> Finding:
     """The ``printer.queue`` finding: paused or rejecting fails, held or old jobs warn."""
     attrs = queue.attrs
-    state = state_name(next(iter(attrs.get("printer-state", [])), None))
-    reasons = texts(attrs, "printer-state-reasons")
-    conditions = assess_reasons(reasons)
-    accepting_values = attrs.get("printer-is-accepting-jobs", [])
-    accepting = bool(accepting_values[0]) if accepting_values else None
-    message = text(attrs, "printer-state-message")
-    status, words, tips = judge_state(state, accepting, conditions, message, QUEUE_TIPS)
+    reading = Reading.of(attrs)
+    state = reading.state
+    status, words, tips = reading.judge(QUEUE_TIPS)
     held = [j for j in queue.jobs if j.state == "pending-held"]
     ages = [(queue.now - j.created) / 60 for j in queue.jobs if j.created is not None]
     stuck = [j for j in queue.jobs if j not in held and j.created is not None
@@ -224,8 +213,7 @@ def assess_queue(queue: Queue, stuck_after_min: float) -> Finding:
             + f" (oldest {oldest:.0f} min)")
         tips.append(JOBS_HINT)
     data = {
-        "state": state, "reasons": reasons, "conditions": [c.to_dict() for c in conditions],
-        "message": message, "accepting": accepting, "device_uri": text(attrs, "device-uri"),
+        **reading.to_dict(), "device_uri": text(attrs, "device-uri"),
         "uri": text(attrs, "printer-uri-supported"),
         "make_model": text(attrs, "printer-make-and-model"),
         "queued_jobs": next(iter(attrs.get("queued-job-count", [])), len(queue.jobs)),

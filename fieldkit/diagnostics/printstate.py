@@ -195,6 +195,34 @@ def input_trays(attrs: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return trays
 
 
+@dataclass
+class Reading:
+    """What a printer or a CUPS queue says of itself in the common IPP attributes."""
+
+    state: str
+    reasons: list[str]
+    conditions: list[Condition]
+    accepting: bool | None
+    message: str
+
+    @classmethod
+    def of(cls, attrs: dict[str, list[Any]]) -> Reading:
+        accepting = attrs.get("printer-is-accepting-jobs", [])
+        reasons = texts(attrs, "printer-state-reasons")
+        return cls(state_name(next(iter(attrs.get("printer-state", [])), None)), reasons,
+                   assess_reasons(reasons), bool(accepting[0]) if accepting else None,
+                   text(attrs, "printer-state-message"))
+
+    def judge(self, tips_for: dict[str, str] | None = None
+              ) -> tuple[Status, list[str], list[str]]:
+        return judge_state(self.state, self.accepting, self.conditions, self.message, tips_for)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "reasons": self.reasons,
+                "conditions": [c.to_dict() for c in self.conditions], "message": self.message,
+                "accepting": self.accepting}
+
+
 def judge_state(state: str, accepting: bool | None, conditions: list[Condition],
                 message: str, tips_for: dict[str, str] | None = None,
                 ) -> tuple[Status, list[str], list[str]]:
@@ -230,23 +258,18 @@ def judge_state(state: str, accepting: bool | None, conditions: list[Condition],
 def assess_printer(subject: str, attrs: dict[str, list[Any]],
                    extra: dict[str, Any] | None = None) -> Finding:
     """The ``printer.ipp`` finding from a Get-Printer-Attributes answer."""
-    state = state_name(next(iter(attrs.get("printer-state", [])), None))
-    reasons = texts(attrs, "printer-state-reasons")
-    conditions = assess_reasons(reasons)
-    accepting_values = attrs.get("printer-is-accepting-jobs", [])
-    accepting = bool(accepting_values[0]) if accepting_values else None
-    message = text(attrs, "printer-state-message")
-    status, words, tips = judge_state(state, accepting, conditions, message)
+    reading = Reading.of(attrs)
+    status, words, tips = reading.judge()
     trays = input_trays(attrs)
     empty = [t["name"] for t in trays if t["level"] == 0]
     if empty:
         words.append(f"empty tray{'s' if len(empty) > 1 else ''}: {', '.join(empty)}")
-        if any(c.meaning in ("media-empty", "media-needed") for c in conditions):
+        if any(c.meaning in ("media-empty", "media-needed") for c in reading.conditions):
             tips.append(f"Empty: {', '.join(empty)}.")
     alerts = texts(attrs, "printer-alert-description")
+    state = reading.state
     data: dict[str, Any] = {
-        "state": state, "reasons": reasons, "conditions": [c.to_dict() for c in conditions],
-        "message": message, "accepting": accepting,
+        **reading.to_dict(),
         "make_model": text(attrs, "printer-make-and-model"),
         "firmware": texts(attrs, "printer-firmware-string-version"),
         "location": text(attrs, "printer-location"), "info": text(attrs, "printer-info"),

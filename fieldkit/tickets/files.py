@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from fieldkit.errors import InputError
-from fieldkit.tickets.storage import FILE_MODE, fsync_dir
+from fieldkit.tickets.storage import FILE_MODE, fsync_dir, write_all
 
 CHUNK = 1 << 20
 
@@ -33,9 +33,7 @@ def store_file(source: BinaryIO, files_dir: Path, tmp_dir: Path, limit: int) -> 
                 raise InputError(f"the file is larger than the limit of {_mib(limit)} "
                                  "([tickets] max_attachment_mib)")
             digest.update(chunk)
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, chunk)
         os.fsync(fd)
     except BaseException:
         os.close(fd)
