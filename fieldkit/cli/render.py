@@ -29,17 +29,22 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def stream_json_array(items: Iterable[Any]) -> None:
+def stream_json_array(items: Iterable[Any], batch: int = 256) -> None:
     """A JSON array written one item per line as items arrive: memory stays flat however many
     there are, and compact items use the C encoder (the indenting one is pure Python)."""
-    write = sys.stdout.write
-    write("[")
-    first = True
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    written = 0
+    pending: list[str] = []
     for item in items:
-        write("\n" if first else ",\n")
-        write(json.dumps(item, ensure_ascii=False))
-        first = False
-    write("\n]\n" if not first else "]\n")
+        pending.append(encode(item))
+        if len(pending) == batch:
+            sys.stdout.write(("[\n" if not written else ",\n") + ",\n".join(pending))
+            written += len(pending)
+            pending = []
+    if pending:
+        sys.stdout.write(("[\n" if not written else ",\n") + ",\n".join(pending))
+        written += len(pending)
+    sys.stdout.write("\n]\n" if written else "[]\n")
 
 
 def use_colour() -> bool:

@@ -85,13 +85,12 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")
     Pending entries per ticket, held tickets, conflicts, the last sync and its error.
     """
     from fieldkit.sync.state import load_state, plan
-    from fieldkit.tickets.query import Filter
 
     store = _store()
     state = load_state(store)
-    pending = plan(store)
-    flagged = Filter(where=lambda row: row.flagged)  # the index knows: no full read
-    conflicts = [t.remote["conflict"] for t in store.select(flagged) if t.remote.get("conflict")]
+    waiting, flagged = store.sync_view()  # one pass over the indexes
+    pending = plan(store, waiting)
+    conflicts = [t.remote["conflict"] for t in flagged if t.remote.get("conflict")]
     data = {"pending": sum(len(p["events"]) for p in pending), "tickets": pending,
             "conflicts": conflicts, "last_sync_at": state.get("last_sync_at"),
             "last_success_at": state.get("last_success_at"),

@@ -21,7 +21,7 @@ from fieldkit.tickets.storage import (
     holder_text,
     read_json,
 )
-from fieldkit.tickets.store import TicketStore
+from fieldkit.tickets.store import Pending, TicketStore
 
 if TYPE_CHECKING:
     from fieldkit.sync.engine import SyncReport
@@ -64,7 +64,7 @@ def save_state(store: TicketStore, report: SyncReport, **extra: Any) -> None:
     atomic_write(state_path(store), dump_json(state), store.tmp_dir)
 
 
-def plan(store: TicketStore) -> list[dict[str, Any]]:
+def plan(store: TicketStore, pending: Pending | None = None) -> list[dict[str, Any]]:
     """What a sync would send, without touching the network (--dry-run, sync status)."""
     return [{"ref": ticket.ref, "id": ticket.id, "remote_id": ticket.remote.get("id"),
              "events": [e["kind"] for e in entries],
@@ -72,4 +72,4 @@ def plan(store: TicketStore) -> list[dict[str, Any]]:
              "last_error": next((e["last_error"] for e in reversed(entries)
                                  if e.get("last_error")), None),
              "held": ticket.remote.get("held")}
-            for ticket, entries in store.pending()]
+            for ticket, entries in (store.pending() if pending is None else pending)]

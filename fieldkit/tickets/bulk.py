@@ -27,7 +27,7 @@ def settle(store: TicketStore, work: dict[str, Settlement]) -> list[Ticket]:
     settled: list[Ticket] = []
     for shard, items in _by_shard(store, work).items():
         def apply(data: Data, items: list[tuple[int, Settlement]] = items) -> None:
-            by_ticket = _outbox_by_ticket(data)
+            by_ticket = outbox_by_ticket(data)
             for number, settlement in items:
                 ticket = _ticket(data, number, store.actor)
                 entries = by_ticket.get(ticket.id, [])
@@ -153,7 +153,8 @@ def _ticket(data: Data, number: int, actor: str) -> Ticket:
     return ticket
 
 
-def _outbox_by_ticket(data: Data) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+def outbox_by_ticket(data: Data) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """A shard's outbox entries per ticket id, oldest first, with their keys."""
     found: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for key in sorted(data.get("outbox", {}), key=int):
         entry = data["outbox"][key]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.tickets.index import Row, searchable_text, words
-from fieldkit.tickets.shards import TICKETS_PER_SHARD, Shards
+from fieldkit.tickets.shards import Shards, shard_of
 
 if TYPE_CHECKING:
     from fieldkit.tickets.store import TicketStore
@@ -32,13 +32,22 @@ class Filter:
     where: Callable[[Row], bool] | None = None  # any other condition on the index row
 
     def keeps(self, row: Row) -> bool:
-        return ((self.where is None or self.where(row))
-                and (self.status is None or row.status == self.status)
-                and (self.site is None or row.site.casefold() == self.site.casefold())
-                and (self.category is None or row.category == self.category)
-                and (self.level is None or row.level == self.level)
-                and (self.since is None or row.updated_at >= self.since)
-                and (not self.pending or row.pending))
+        return self.keeps_raw(list(row))
+
+    def keeps_raw(self, row: list[Any]) -> bool:
+        """The same test on an index row as a plain list (no object per ticket)."""
+        return ((self.status is None or row[_STATUS] == self.status)
+                and (self.site is None or row[_SITE].casefold() == self.site.casefold())
+                and (self.category is None or row[_CATEGORY] == self.category)
+                and (self.level is None or row[_LEVEL] == self.level)
+                and (self.since is None or row[_UPDATED] >= self.since)
+                and (not self.pending or row[_PENDING])
+                and (self.where is None or self.where(Row._make(row))))
+
+
+_STATUS, _SITE, _CATEGORY, _LEVEL, _UPDATED, _PENDING = (
+    Row._fields.index(name) for name in ("status", "site", "category", "level", "updated_at",
+                                         "pending"))
 
 
 def shard_sets(store: TicketStore, archived: bool) -> list[Shards]:
@@ -55,16 +64,15 @@ def rows(store: TicketStore, wanted: Filter) -> Iterator[tuple[Shards, Row]]:
     """Matching index rows, newest first."""
     numbers, held = _layout(store, wanted.archived)
     for shard in numbers:
-        seen: set[int] = set()
-        merged: list[tuple[Shards, Row]] = []
+        found: dict[int, tuple[Shards, list[Any]]] = {}
         for shards, present in held:
             if shard in present:
-                for row in shards.rows(shard):
-                    if row.number not in seen:
-                        seen.add(row.number)
-                        merged.append((shards, row))
-        merged.sort(key=lambda item: item[1].number, reverse=True)
-        yield from ((shards, row) for shards, row in merged if wanted.keeps(row))
+                for raw in shards.raw_rows(shard):
+                    found.setdefault(raw[0], (shards, raw))  # the hot copy wins
+        for number in sorted(found, reverse=True):
+            shards, raw = found[number]
+            if wanted.keeps_raw(raw):
+                yield shards, Row._make(raw)
 
 
 def documents(found: Iterator[tuple[Shards, Row]]) -> Iterator[dict[str, Any]]:
@@ -76,13 +84,13 @@ def documents(found: Iterator[tuple[Shards, Row]]) -> Iterator[dict[str, Any]]:
     current: tuple[Shards, int] | None = None
     docs: dict[str, Any] = {}
     for shards, row in found:
-        shard = (row.number - 1) // TICKETS_PER_SHARD
+        shard = shard_of(row.number)
         if current != (shards, shard):
             current = (shards, shard)
             docs = shards.read(shard).get("tickets", {})
         doc = docs.get(str(row.number))
         if doc is not None:
-            yield {**defaults, **doc}
+            yield doc if len(doc) >= len(defaults) else {**defaults, **doc}
 
 
 @dataclass
@@ -114,7 +122,7 @@ def search(store: TicketStore, text: str, wanted: Filter, limit: int) -> tuple[l
     read: dict[tuple[int, int], dict[str, Any]] = {}
     hits = []
     for shards, row in matches[:limit]:
-        key = (id(shards), (row.number - 1) // TICKETS_PER_SHARD)
+        key = (id(shards), shard_of(row.number))
         if key not in read:
             read[key] = shards.read(key[1]).get("tickets", {})
         doc = read[key].get(str(row.number))

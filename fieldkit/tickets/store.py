@@ -38,6 +38,7 @@ from tinydb.table import Document
 from fieldkit.errors import NotFoundError, StoreVersionError
 from fieldkit.tickets import bulk
 from fieldkit.tickets.files import store_file
+from fieldkit.tickets.index import Row
 from fieldkit.tickets.migrations import MIGRATIONS
 from fieldkit.tickets.model import Event, Ticket, format_ref, parse_ref, utc_now
 from fieldkit.tickets.shards import Shards, shard_of
@@ -52,6 +53,7 @@ Tickets = list[Ticket]
 Outbox = dict[str, list[dict[str, Any]]]
 Pending = list[tuple[Ticket, list[dict[str, Any]]]]
 Kept = list[dict[str, str]]
+_PENDING, _FLAGGED = Row._fields.index("pending"), Row._fields.index("flagged")
 Entries = list[dict[str, Any]]
 RunIds = list[str]
 __all__ = ["Event", "Settlement", "TicketStore", "run_summary"]
@@ -242,22 +244,33 @@ class TicketStore:
     def pending(self) -> Pending:
         """Each ticket with outbox entries, and its entries oldest first. Only shards whose
         index shows something pending are read."""
-        found: Pending = []
+        return self.sync_view()[0]
+
+    def sync_view(self) -> tuple[Pending, Tickets]:
+        """What ``sync status`` shows: the pending tickets with their entries, and the tickets
+        flagged (a conflict, held), from one pass over the indexes."""
+        pending: Pending = []
+        flagged: Tickets = []
         if not self._check_schema():
-            return found
+            return pending, flagged
         for shard in self.hot.numbers():
-            if not any(row.pending for row in self.hot.rows(shard)):
+            marked = {row[0]: row[_FLAGGED] for row in self.hot.raw_rows(shard)
+                      if row[_PENDING] or row[_FLAGGED]}
+            if not marked:
                 continue
             data = self.hot.read(shard)
-            per_ticket: dict[str, list[dict[str, Any]]] = {}
-            entries = data.get("outbox", {})
-            for doc_id in sorted(entries, key=int):
-                per_ticket.setdefault(entries[doc_id]["ticket_id"], []).append(entries[doc_id])
+            entries = bulk.outbox_by_ticket(data)
             docs = data.get("tickets", {})
-            for number in sorted(docs, key=int):
-                if docs[number]["id"] in per_ticket:
-                    found.append((Ticket.from_dict(docs[number]), per_ticket[docs[number]["id"]]))
-        return found
+            for number in sorted(marked):
+                doc = docs.get(str(number))
+                if doc is None:
+                    continue
+                if doc["id"] in entries:
+                    pending.append((Ticket.from_dict(doc),
+                                    [entry for _key, entry in entries[doc["id"]]]))
+                if marked[number]:
+                    flagged.append(Ticket.from_dict(doc))
+        return pending, flagged
 
     def settle(self, key: str, *, done: AbstractSet[str] = frozenset(),
                attempted: AbstractSet[str] = frozenset(), error: str | None = None,
