@@ -187,6 +187,9 @@ def _check(path: Path, setting: Setting, value: Any) -> Any:
         parts = urlsplit(value)
         if not parts.scheme or not parts.hostname:
             raise refuse()
+        if parts.password is not None:  # it would end up in tickets, sync.json and messages
+            raise refusal(path, setting, "***", "a URL without a password (secrets come from "
+                          "the environment or the OS keyring, see docs/sync.md)")
     if kind == "file" and value:
         expanded = os.path.expanduser(value)
         if not os.path.isfile(expanded):

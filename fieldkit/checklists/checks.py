@@ -60,27 +60,17 @@ def parse_target(check: str, text: str) -> None:
 
 
 def run_check(check: str, targets: list[str], timeout_s: float | None,
-              settings: dict[str, Any]) -> list[Finding]:
-    """Run one check step's diagnostic; never raises for what the network does."""
-    if check == "reach":
-        from fieldkit.diagnostics.reach import parse_target as parse_reach
-        from fieldkit.diagnostics.reach import sweep, to_finding
+               settings: dict[str, Any]) -> list[Finding]:
+    """Run one check step's diagnostic as ``fieldkit diag`` would (the same job, so the same
+    no-probe policy, duplicate merging and clock); never raises for what the network does."""
+    from fieldkit.diagnostics.jobs import Job, run_job
 
-        parsed = [parse_reach(t) for t in targets]
-        return [to_finding(p) for p in sweep(parsed, timeout_s or DEFAULT_TIMEOUT_S["reach"])]
-    if check == "printer":
-        from fieldkit.diagnostics.printers import Options, diagnose
-
-        return diagnose(targets, False, Options.from_settings(settings, timeout_s))
-    if check == "mail":
-        from fieldkit.diagnostics.mail import check_mail, parse_mail_target
-
-        parsed_mail = [m for t in targets for m in parse_mail_target(t)]
-        return check_mail(parsed_mail, timeout_s or DEFAULT_TIMEOUT_S["mail"])
-    from fieldkit.diagnostics.registry import CheckContext, select
-    from fieldkit.diagnostics.runner import run_checks
-
-    return run_checks(select([check]), CheckContext(settings=settings)).findings
+    if check in ("reach", "printer", "mail"):
+        job = Job(check, targets=list(targets), settings=settings,
+                  timeout=timeout_s or DEFAULT_TIMEOUT_S.get(check))
+    else:
+        job = Job("diag", checks=[check], settings=settings)
+    return run_job(job).findings
 
 
 def verdict(findings: list[dict[str, Any]]) -> str:

@@ -69,19 +69,29 @@ def run_diag(names: list[str] | None = None, *, probe: bool = True, host: str | 
     return execute(Job("diag", checks=list(names or []), probe=probe), host, trust, identity)
 
 
-def run_local(names: list[str] | None = None, *, probe: bool = True) -> DiagRun:
-    return run_diag(names, probe=probe)
+def time_source_url(sync: object) -> str:
+    """The sync server as an outside time source for the clock check: http(s) only, and never
+    with a user name or password in it (a remote probe receives it)."""
+    from urllib.parse import urlsplit
+
+    url = str(sync.get("url") or "") if isinstance(sync, dict) else ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}/"
 
 
 def execute(job: Job, host: str | None, trust: bool = False, identity: str | None = None,
             password: str | None = None) -> DiagRun:
     """Run the job on this machine, or on ``host`` over SSH; the same run either way."""
     from fieldkit.cli.common import config
+    from fieldkit.diagnostics.jobs import apply_policy
 
     loaded = config("diag")
     job.settings = loaded.section("diag")
-    sync = loaded.data.get("sync")
-    job.sync_url = str(sync.get("url") or "") if isinstance(sync, dict) else ""
+    job.sync_url = time_source_url(loaded.data.get("sync"))
+    apply_policy(job)  # before the job leaves: a fieldkit on the remote gets --no-probe too
     if host:
         from fieldkit.cli.remote import run_on_host
 
@@ -241,6 +251,7 @@ def mail(
 
 @app.command("printer")
 def printer(
+    ctx: typer.Context,
     targets: list[str] = typer.Argument(
         None, metavar="TARGET...",
         help="ipp://host[:port][/path], ipps://host/..., socket://host[:9100], "
@@ -251,6 +262,8 @@ def printer(
     timeout: float = typer.Option(None, "--timeout", "-t", metavar="SECONDS",
                                   help="Seconds per network step (default 3)."),
     json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+    no_probe: bool = typer.Option(False, "--no-probe", help="Ask no printer over the network "
+                                                            "(the local queues only)."),
     host: str = HOST,
     trust: bool = TRUST,
     identity: str = IDENTITY,
@@ -267,5 +280,6 @@ def printer(
     """
     from fieldkit.diagnostics.jobs import Job
 
-    job = Job("printer", targets=list(targets or []), timeout=timeout, discover=discover)
+    job = Job("printer", targets=list(targets or []), timeout=timeout, discover=discover,
+              probe=_probing(ctx, no_probe))
     _finish(execute(job, host, trust, identity), json_out)

@@ -39,13 +39,14 @@ def ssh_options(settings: dict, *, trust: bool, identity: str | None) -> SshOpti
     """SSH options from the validated ``[remote]`` section and the flags."""
     from fieldkit.config import home
     from fieldkit.errors import InputError
+    from fieldkit.remote.hostkeys import own_file
     from fieldkit.remote.ssh import SshOptions
 
     key = identity or settings.get("identity_file") or None
     if identity and not Path(identity).expanduser().is_file():
         raise InputError(f"-i {identity}: no such file")
     return SshOptions(
-        known_hosts=home() / "known_hosts",
+        known_hosts=own_file(home()),
         connect_timeout_s=settings["connect_timeout_s"],
         auth_timeout_s=settings["auth_timeout_s"],
         command_timeout_s=settings["command_timeout_s"],

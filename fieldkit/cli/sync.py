@@ -32,9 +32,9 @@ def sync(
 ) -> None:
     """Sync now.
 
-    Exit 0 when nothing is left pending, 1 when something is, 5 for a bad [sync] section, 6
-    when the server could not be reached or refused the login (everything stays pending), 75
-    when another sync is running on this store.
+    Exit 0 when nothing is left pending, 1 when something is (or a ticket failed), 5 for a bad
+    [sync] section, 6 when the server could not be reached or refused the login (everything
+    stays pending), 75 when another sync is running on this store.
 
     \b
     Examples:
@@ -74,7 +74,7 @@ def sync(
         _show_report(report)
     if report.fatal:
         raise typer.Exit(EXIT_UNREACHABLE)
-    if report.pending:
+    if report.pending or report.failed:  # a ticket that failed fails again next time
         raise typer.Exit(EXIT_PENDING)
 
 

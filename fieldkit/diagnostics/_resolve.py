@@ -140,7 +140,3 @@ class Pool:
         for host in late:
             self.outstanding.discard(host)
         return [Resolution(host, "no-answer", ms=self.deadline_s * 1000) for host in late]
-
-    def next_deadline(self) -> float | None:
-        starts = [self.started[h] for h in self.outstanding if h in self.started]
-        return min(starts) + self.deadline_s if starts else None

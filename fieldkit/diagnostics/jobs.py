@@ -102,16 +102,20 @@ class Job:
         return [*args, "--", *self.targets]
 
 
-def run_job(job: Job, password: str | None = None) -> DiagRun:
-    """Run the job with this machine's checks (``password``: for a mail login test).
+def apply_policy(job: Job) -> Job:
+    """``probe = false`` in the [diag] settings holds like --no-probe (a customer's policy),
+    wherever and however the job runs."""
+    if job.probe and job.settings.get("probe") is False:
+        job.probe, job.no_probe_reason = False, "probe = false in config.toml"
+    return job
 
-    ``probe = false`` in the [diag] settings holds like --no-probe, wherever the job runs.
-    """
+
+def run_job(job: Job, password: str | None = None) -> DiagRun:
+    """Run the job with this machine's checks (``password``: for a mail login test)."""
     from fieldkit.diagnostics.registry import CheckContext
 
+    apply_policy(job)
     context = CheckContext(settings=job.settings, probe=job.probe, sync_url=job.sync_url)
-    if job.probe and not context.flag("probe"):
-        context.probe, job.no_probe_reason = False, "probe = false in config.toml"
     if job.kind == "diag":
         from fieldkit.diagnostics.registry import select
         from fieldkit.diagnostics.runner import run_checks
@@ -154,4 +158,5 @@ def _targeted(job: Job, context: CheckContext, password: str | None) -> list[Fin
                           clock=lambda: outside_time(context))
     from fieldkit.diagnostics.printers import Options, diagnose
 
-    return diagnose(job.targets, job.discover, Options.from_settings(job.settings, job.timeout))
+    return diagnose(job.targets, job.discover, Options.from_settings(job.settings, job.timeout),
+                    probe=context.probe, no_probe_reason=job.no_probe_reason)

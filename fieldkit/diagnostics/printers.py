@@ -364,9 +364,18 @@ def _cupsd_installed() -> bool:
         Path(p).exists() for p in ("/usr/sbin/cupsd", "/usr/local/sbin/cupsd"))
 
 
-def diagnose(texts: list[str], discover: bool, options: Options) -> list[Finding]:
-    """``fieldkit diag printer``: the targets given, else the local queues; plus discovery."""
+def diagnose(texts: list[str], discover: bool, options: Options,
+             probe: bool = True, no_probe_reason: str = "--no-probe") -> list[Finding]:
+    """``fieldkit diag printer``: the targets given, else the local queues; plus discovery.
+    Without ``probe`` no printer is asked over the network (the local scheduler still is)."""
     targets = [parse_printer_target(t) for t in texts]  # every InputError before any traffic
+    if not probe:
+        findings = [Finding("printer", t.text, Status.SKIP, f"not probed ({no_probe_reason})")
+                    for t in targets] or check_local(options, probe=False)
+        if discover:
+            findings.append(Finding("printer.discover", "mDNS", Status.SKIP,
+                                    f"no discovery ({no_probe_reason})"))
+        return findings
     findings = check_targets(targets, options.timeout, options.pjl) if targets else \
         check_local(options)
     if discover:

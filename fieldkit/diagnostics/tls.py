@@ -30,9 +30,6 @@ _VERIFY_CODES = {
 EXPIRY_WARN_DAYS = 14
 # what fieldkit (and a current mail client) accepts; older versions are only ever detected
 ACCEPTED_VERSIONS = ("TLSv1.2", "TLSv1.3")
-VERSION_ERRORS = ("UNSUPPORTED_PROTOCOL", "PROTOCOL_VERSION", "WRONG_VERSION_NUMBER",
-                  "NO_PROTOCOLS_AVAILABLE", "VERSION_TOO_LOW", "NO_CIPHERS_AVAILABLE",
-                  "NO_SHARED_CIPHER", "HANDSHAKE_FAILURE")
 
 VERIFY_HINTS = {
     "self-signed": "The server presents a self-signed certificate: mail clients will warn or "
@@ -78,11 +75,6 @@ def version_probe_context(version: str) -> ssl.SSLContext:
     if version not in ACCEPTED_VERSIONS:
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 refuses old versions above level 0
     return ctx
-
-
-def is_version_failure(exc: ssl.SSLError) -> bool:
-    text = f"{exc.reason or ''} {exc}".upper()
-    return any(marker in text for marker in VERSION_ERRORS)
 
 
 def verdict_of(exc: ssl.SSLCertVerificationError) -> str:

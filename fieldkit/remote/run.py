@@ -40,6 +40,7 @@ echo "dir $d"
 """
 TEMP_DIR = re.compile(r"^/[^\n]*/fieldkit\.[A-Za-z0-9]{10}$")
 PASS_THROUGH = {2: "bad input", 3: "not found"}  # remote exit codes that mean the same here
+RAN = (0, 1, 8)  # exit codes of a fieldkit diag that printed its run
 CLEANUP_TIMEOUT_S = 10.0
 
 
@@ -88,7 +89,7 @@ def _run_installed(connection: Connection, job: Job, password: str | None) -> Di
         command = f"IFS= read -r FIELDKIT_MAIL_PASSWORD; export FIELDKIT_MAIL_PASSWORD; {command}"
         stdin = password.encode() + b"\n"
     result = connection.run(f"sh -c {shlex.quote(command)}", stdin=stdin)
-    if result.status in (0, 1):
+    if result.status in RAN:  # ok, a finding failed, or a check broke: a run either way
         return _read_run(connection, result, "fieldkit on the remote")
     message = result.last_error_line().removeprefix("fieldkit: error: ")
     if result.status in PASS_THROUGH:

@@ -44,17 +44,20 @@ class SyncError(FieldkitError):
 
     ``fatal`` failures (authentication, TLS, DNS, server unreachable after retries) stop the
     whole run: every other ticket would fail the same way. Others fail one item or ticket.
-    ``uncertain`` failures may have been processed by the server (a lost answer).
+    ``uncertain`` failures may have been processed by the server. ``unanswered`` ones got no
+    answer at all (a timeout, a broken connection): the server may *still* be working on them,
+    so the next run waits before it checks (see ``Work.attempt_age``).
     """
 
     exit_code = 6
 
     def __init__(self, message: str, *, kind: str, fatal: bool = False,
-                 uncertain: bool = False) -> None:
+                 uncertain: bool = False, unanswered: bool = False) -> None:
         super().__init__(message)
         self.kind = kind
         self.fatal = fatal
-        self.uncertain = uncertain
+        self.uncertain = uncertain or unanswered
+        self.unanswered = unanswered
 
 
 class SyncBusyError(FieldkitError):

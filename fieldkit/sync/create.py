@@ -11,7 +11,6 @@ stick is *held* (no more creates, a clear error) until re-tagging it works.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from fieldkit.sync import merge
@@ -36,7 +35,7 @@ def create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -
     found = engine.backend.find_by_client_ids([w.ticket.id for w in new])
     engine.seen.update((remote.id, remote) for remote in found.values())
     missing = [w for w in new if w.ticket.id not in found]
-    young = [w for w in missing if _attempt_age(w) < engine.grace_s]
+    young = [w for w in missing if w.attempt_age(CREATED) < engine.grace_s]
     if young:
         found.update(_wait_for_interrupted(engine, young))
         missing = [w for w in missing if w.ticket.id not in found]
@@ -62,7 +61,7 @@ def _wait_for_interrupted(engine: SyncEngine, young: list[Work]) -> dict[str, Re
     """Wait until an interrupted sync's creates can no longer be running in the server: the
     attempt is older than the grace time, and searching again finds nothing new (a server
     slower than the grace time is still creating one ticket after another)."""
-    wait = engine.grace_s - min(_attempt_age(w) for w in young)
+    wait = engine.grace_s - min(w.attempt_age(CREATED) for w in young)
     engine.notice(f"waiting {wait:.0f} s or more: an interrupted sync may still be creating "
                   f"{', '.join(w.ref for w in young)} on the server")
     engine.sleep(max(0.0, wait))
@@ -83,14 +82,18 @@ def _wait_for_interrupted(engine: SyncEngine, young: list[Work]) -> dict[str, Re
 
 def _create_batch(engine: SyncEngine, batch: list[Work]) -> None:
     """Create, record at once, confirm."""
-    engine.settle({w.ref: Settlement(attempted={e["event_id"] for e in w.of(CREATED)})
-                   for w in batch})
+    sent = {w.ref: {e["event_id"] for e in w.of(CREATED)} for w in batch}
+    engine.settle({ref: Settlement(attempted=ids) for ref, ids in sent.items()})
     try:
         made = engine.backend.create_many([w.ticket for w in batch])
     except SyncError as exc:
+        engine.answered(sent, exc)
         for w in batch:
             engine.fail(w.ref, exc)
         return
+    # an item that failed because the request broke off mid-way got no answer of its own
+    engine.answered({w.ref: sent[w.ref] for w, out in zip(batch, made, strict=True)
+                     if not (isinstance(out, SyncError) and out.unanswered)})
     created = [(w, out) for w, out in zip(batch, made, strict=True)
                if isinstance(out, RemoteTicket)]
     engine.created.update(w.ref for w, _remote in created)
@@ -167,15 +170,6 @@ def _retag_held(engine: SyncEngine, work: dict[str, Work]) -> None:
         else:
             engine.dropped_client_id = engine.dropped_client_id or w.ref
             engine.fail(w.ref, SyncError(w.ticket.remote["held"], kind="config"))
-
-
-def _attempt_age(w: Work) -> float:
-    """Seconds since an earlier run sent this ticket's create (inf: never sent)."""
-    stamps = [e.get("attempted_at") for e in w.of(CREATED) if e.get("attempted")]
-    if not stamps or not stamps[0]:
-        return float("inf")
-    then = datetime.fromisoformat(stamps[0].replace("Z", "+00:00"))
-    return (datetime.fromisoformat(utc_now().replace("Z", "+00:00")) - then).total_seconds()
 
 
 def _linker(remote: RemoteTicket, label: str, agreed_local: str) -> Callable[[Ticket], None]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fieldkit.sync.backend import Backend, RemoteTicket, SyncError
@@ -71,6 +72,17 @@ class Work:
 
     def of(self, *kinds: str) -> list[Entry]:
         return [e for e in self.entries if e["kind"] in kinds]
+
+    def attempt_age(self, *kinds: str) -> float:
+        """Seconds since an earlier run sent one of these entries and got no answer (inf: none
+        such): how long the server may have been working on it since."""
+        stamps = [e["attempted_at"] for e in self.of(*kinds)  # answered ones are over
+                  if e.get("attempted") and e.get("attempted_at") and not e.get("answered")]
+        if not stamps:
+            return float("inf")
+        now = datetime.now(UTC)
+        return min((now - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
+                   for stamp in stamps)
 
 
 class SyncEngine:
@@ -134,6 +146,11 @@ class SyncEngine:
         if ref not in self.failures:
             self.failures[ref] = str(exc)
             self.report.errors.append({"ref": ref, "kind": exc.kind, "message": str(exc)})
+
+    def answered(self, sent: dict[str, set[str]], exc: SyncError | None = None) -> None:
+        """Mark what was sent as answered by the server, unless it gave no answer at all."""
+        if exc is None or not exc.unanswered:
+            self.settle({ref: Settlement(answered=ids) for ref, ids in sent.items()})
 
     def settle(self, work: dict[str, Settlement]) -> None:
         if not work:

@@ -25,9 +25,29 @@ Entry = dict[str, Any]
 
 
 def check_attempted(engine: SyncEngine, work: dict[str, Work]) -> None:
+    """Settle the posts an interrupted run sent. A bulk comment the server was still working
+    through when that run gave up may land later: recent ones are first waited out, like
+    interrupted creates, and checked again while more of them keep arriving."""
     unsure = [w for w in engine.live(work)
               if any(e.get("attempted") for e in w.of(*NOTE_KINDS))]
+    young = [w for w in unsure if w.attempt_age(*NOTE_KINDS) < engine.grace_s]
+    if young:
+        wait = engine.grace_s - min(w.attempt_age(*NOTE_KINDS) for w in young)
+        engine.notice(f"waiting {wait:.0f} s or more: an interrupted sync may still be adding "
+                      f"notes to {', '.join(w.ref for w in young)} on the server")
+        engine.sleep(max(0.0, wait))
     confirm_posted(engine, unsure)
+    quiet = max(1.0, min(10.0, engine.grace_s / 4))
+    for _round in range(60):
+        still = [w for w in young if w.ref not in engine.failures
+                 and any(e.get("attempted") for e in w.of(*NOTE_KINDS))]
+        if not still:
+            return
+        before = sum(len(w.entries) for w in still)
+        engine.sleep(quiet)
+        confirm_posted(engine, still)
+        if sum(len(w.entries) for w in still) == before:
+            return  # nothing new arrived: what is missing was never posted
 
 
 def confirm_posted(engine: SyncEngine, tickets: list[Work],
@@ -81,11 +101,13 @@ def post_notes(engine: SyncEngine, work: dict[str, Work]) -> None:
     try:
         outcomes = engine.backend.post_many([post for _w, _e, post in posts])
     except SyncError as exc:
+        engine.answered(by_ref, exc)
         if exc.fatal:
             raise
         engine.notice(f"the batch of notes failed ({exc}); checking and sending per ticket")
         _post_per_ticket(engine, posts)
         return
+    engine.answered(by_ref)
     _settle_posts(engine, posts, outcomes)
 
 
@@ -122,9 +144,13 @@ def _post_per_ticket(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]]) 
         mine = [item for item in posts if item[0].ref == ref and item[1]["event_id"] in left]
         if not mine:
             continue
+        sent = {ref: {e["event_id"] for _w, e, _p in mine}}
+        engine.settle({ref: Settlement(attempted=sent[ref])})
         try:
             outcomes = engine.backend.post_many([post for _w, _e, post in mine])
         except SyncError as exc:
+            engine.answered(sent, exc)
             engine.fail(ref, exc)
             continue
+        engine.answered(sent)
         _settle_posts(engine, mine, outcomes)

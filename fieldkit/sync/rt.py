@@ -54,6 +54,9 @@ def from_settings(settings: dict[str, Any], path: Path, *, insecure: bool = Fals
     url = str(settings["url"])
     if urlsplit(url).scheme not in ("http", "https"):
         raise refusal(path, settings_of("sync")["url"], url, "an http(s) URL for backend 'rt'")
+    if urlsplit(url).username is not None:
+        raise refusal(path, settings_of("sync")["url"], url, "an http(s) URL without a user "
+                      "name for backend 'rt' (set [sync] user)")
     user = settings.get("user") or None
     token = secret(ENV_TOKEN, keyring_user=f"token@{url}")
     password = None if token else secret(ENV_PASSWORD, keyring_user=f"{user}@{url}")
@@ -126,7 +129,7 @@ class RTBackend:
         found: dict[str, RemoteTicket] = {}
         for start in range(0, len(client_ids), SEARCH_IDS):
             chunk = client_ids[start:start + SEARCH_IDS]
-            query = " OR ".join(f"CF.{{{CLIENT_ID_FIELD}}} = '{_sql(c)}'" for c in chunk)
+            query = " OR ".join(f"CF.{{{CLIENT_ID_FIELD}}} = '{sql_text(c)}'" for c in chunk)
             for item in self.http.search(query, READ_FIELDS, "searching RT by FieldkitID"):
                 remote = self._remote(item)
                 if remote.client_id and remote.client_id not in found:  # the oldest one wins
@@ -340,7 +343,8 @@ def _chunks(bodies: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
-def _sql(text: str) -> str:
+def sql_text(text: str) -> str:
+    """A value for a TicketSQL string literal."""
     return text.replace("\\", "\\\\").replace("'", "\\'")
 
 

@@ -21,6 +21,9 @@ def check_setup(backend: RTBackend) -> list[CheckItem]:
     from fieldkit.sync.rt import CLIENT_ID_FIELD
 
     http = backend.http
+    if not backend.have_credentials:
+        return [CheckItem("login", "fail", "no RT credentials: set FIELDKIT_SYNC_PASSWORD (with "
+                          "[sync] user) or FIELDKIT_SYNC_TOKEN, or store them in the OS keyring")]
     try:
         about = http.call("GET", "/rt", "logging in")
     except SyncError as exc:
@@ -81,9 +84,9 @@ def _create_right(name: str, queue: dict, label: str = "create-right") -> CheckI
 
 
 def _client_id_writable(backend: RTBackend) -> CheckItem:
-    from fieldkit.sync.rt import CLIENT_ID_FIELD
+    from fieldkit.sync.rt import CLIENT_ID_FIELD, sql_text
 
-    query = f"Queue = '{backend.queue}' AND Creator = '__CurrentUser__'"
+    query = f"Queue = '{sql_text(backend.queue)}' AND Creator = '__CurrentUser__'"
     data = backend.http.call("POST", "/tickets", "searching RT", idempotent=True, data={
         "query": query, "fields": "CustomFields", "per_page": "1", "orderby": "id",
         "order": "DESC"})

@@ -131,14 +131,14 @@ class RTClient:
                     continue
                 raise SyncError(f"RT did not answer in time ({self.base}): the server is "
                                 "overloaded or down; what was sent is checked on the next sync",
-                                kind="timeout", fatal=True, uncertain=True) from None
+                                kind="timeout", fatal=True, unanswered=True) from None
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 if safe and not last:
                     self._pause(attempt)
                     continue
                 raise SyncError(f"the connection to RT broke ({exc.__class__.__name__}); what "
                                 "was sent is checked on the next sync", kind="connection",
-                                fatal=True, uncertain=True) from None
+                                fatal=True, unanswered=True) from None
             if resp.status_code in (429, 503) or (resp.status_code >= 500 and safe):
                 if last:
                     raise SyncError(f"RT is overloaded or failing (HTTP {resp.status_code}); "

@@ -57,8 +57,10 @@ def from_settings(settings: dict[str, Any], path: Path, *, insecure: bool = Fals
             or parts.password or parts.query:
         raise refusal(path, settings_of("sync")["url"], url,
                       "an sftp://user@host[:port]/absolute/path URL for backend 'sftp'")
-    return SftpBackend(url, drop.rstrip("/") or "/", settings, known_hosts=path.parent /
-                       "known_hosts", trust_new_host=trust_new_host, ask_password=ask_password)
+    from fieldkit.remote.hostkeys import own_file
+
+    return SftpBackend(url, drop.rstrip("/") or "/", settings, known_hosts=own_file(path.parent),
+                       trust_new_host=trust_new_host, ask_password=ask_password)
 
 
 class SftpBackend:
@@ -136,8 +138,15 @@ class SftpBackend:
 
     def find_by_client_ids(self, client_ids: list[str]) -> dict[str, RemoteTicket]:
         present = set(self.drop.listdir())
-        return {cid: remote for cid in client_ids if cid in present
-                and (remote := self._read(cid)) is not None}
+        found = {}
+        for cid in client_ids:
+            if cid in present:
+                # a bundle whose ticket.json a receiver damaged still exists: adopt it (never
+                # create it twice); reading it back then fails that ticket alone
+                remote = self._read(cid, damaged_ok=True)
+                found[cid] = remote or RemoteTicket(cid, f"{self.where.rstrip('/')}/{cid}/", "",
+                                                    client_id=cid)
+        return found
 
     def create_many(self, tickets: list[Ticket]) -> list[RemoteTicket | SyncError]:
         results: list[RemoteTicket | SyncError] = []
@@ -177,7 +186,9 @@ class SftpBackend:
         return self._remote(cid, doc)
 
     def get_many(self, remote_ids: list[str]) -> dict[str, RemoteTicket]:
-        return {rid: remote for rid in remote_ids if (remote := self._read(rid)) is not None}
+        """Bundles that are missing or damaged are left out: that fails their tickets only."""
+        return {rid: remote for rid in remote_ids
+                if (remote := self._read(rid, damaged_ok=True)) is not None}
 
     def post_many(self, posts: list[Post]) -> list[SyncError | None]:
         by_ticket: dict[str, list[int]] = {}
@@ -296,8 +307,13 @@ class SftpBackend:
 
     # -- reading bundles ---------------------------------------------------------------------
 
-    def _read(self, cid: str) -> RemoteTicket | None:
-        doc = self._ticket_json(cid)
+    def _read(self, cid: str, damaged_ok: bool = False) -> RemoteTicket | None:
+        try:
+            doc = self._ticket_json(cid)
+        except SyncError:
+            if not damaged_ok:
+                raise
+            return None
         return self._remote(cid, doc) if doc is not None else None
 
     def _ticket_json(self, cid: str, data: bytes | None = None) -> dict[str, Any] | None:

@@ -15,7 +15,6 @@ last request may have been carried out).
 from __future__ import annotations
 
 import errno
-import io
 import posixpath
 import stat
 import threading
@@ -29,6 +28,9 @@ from fieldkit.sync.backend import SyncError
 from fieldkit.sync.bundle import PART, sha256
 
 T = TypeVar("T")
+# bundles hold customer data: never readable by everyone on the server; the group may read
+# (the receiving system's account)
+FILE_MODE, DIR_MODE = 0o640, 0o750
 
 
 class Drop:
@@ -77,7 +79,10 @@ class Drop:
         part = final + PART
 
         def upload() -> None:
-            self.sftp.putfo(io.BytesIO(data), part, file_size=len(data), confirm=True)
+            with self.sftp.open(part, "wb") as out:
+                out.chmod(FILE_MODE)  # before any byte of customer data is in it
+                out.set_pipelined(True)
+                out.write(data)
             with self.sftp.open(part, "rb") as f:
                 f.prefetch()
                 back = f.read()
@@ -95,7 +100,7 @@ class Drop:
     def mkdir(self, *parts: str) -> None:
         def make() -> None:
             try:
-                self.sftp.mkdir(self.path(*parts))
+                self.sftp.mkdir(self.path(*parts), mode=DIR_MODE)
             except OSError:
                 if not stat.S_ISDIR(self.sftp.stat(self.path(*parts)).st_mode or 0):
                     raise

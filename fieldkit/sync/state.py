@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from fieldkit.sync.backend import SyncBusyError
 from fieldkit.tickets.model import utc_now
 from fieldkit.tickets.storage import (
-    atomic_write,
     dump_json,
     exclusive_lock,
     holder_text,
@@ -59,9 +58,7 @@ def save_state(store: TicketStore, report: SyncReport, **extra: Any) -> None:
     state["last_error"] = report.fatal or (report.errors[-1]["message"] if report.errors else None)
     if report.fatal is None and not report.errors:
         state["last_success_at"] = state["last_sync_at"]
-    store.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    store.tmp_dir.mkdir(mode=0o700, exist_ok=True)
-    atomic_write(state_path(store), dump_json(state), store.tmp_dir)
+    store.write_beside(state_path(store).name, dump_json(state))
 
 
 def plan(store: TicketStore, pending: Pending | None = None) -> list[dict[str, Any]]:

@@ -37,6 +37,9 @@ def settle(store: TicketStore, work: dict[str, Settlement]) -> list[Ticket]:
                         continue
                     if entry["event_id"] in settlement.attempted:
                         entry.update(attempted=True, attempted_at=now)
+                        entry.pop("answered", None)  # a new attempt, in flight again
+                    if entry["event_id"] in settlement.answered:
+                        entry["answered"] = True
                     if settlement.error is not None:
                         entry["last_error"] = settlement.error
                 if settlement.update is not None:

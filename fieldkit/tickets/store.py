@@ -65,14 +65,17 @@ class Settlement:
 
     ``done``: entries the server confirmed (they leave the outbox). ``attempted``: entries about
     to be sent, stamped with the time, so that after a crash the engine checks the server before
-    sending again. ``update`` applies what came back from the server (remote id, status), never
-    creating outbox entries. ``error`` is shown by ``sync status`` until the next attempt.
+    sending again; ``answered`` ones got an answer (whatever it was), so the server is no longer
+    working on them and a later run need not wait before checking. ``update`` applies what came
+    back from the server (remote id, status), never creating outbox entries. ``error`` is shown
+    by ``sync status`` until the next attempt.
     """
 
     done: AbstractSet[str] = frozenset()
     attempted: AbstractSet[str] = frozenset()
     error: str | None = None
     update: Callable[[Ticket], None] | None = None
+    answered: AbstractSet[str] = frozenset()  # attempted, and the server answered: it is done
 
 
 class TicketStore:
@@ -342,6 +345,13 @@ class TicketStore:
                 stale.unlink(missing_ok=True)
             self._migrate()
             yield
+
+    def write_beside(self, name: str, data: bytes) -> None:
+        """Replace a small file beside the tickets (``sync.json``) atomically, under the store's
+        lock: whoever takes the lock clears the temp directory, so a write outside it could
+        lose its temp file to a ``ticket new`` in another terminal."""
+        with self._writing():
+            atomic_write(self.root / name, data, self.tmp_dir)
 
     def upgrade(self) -> None:
         """Bring an older store to this schema now (sync does, before reading the outbox)."""

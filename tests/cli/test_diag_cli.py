@@ -63,3 +63,30 @@ def test_ticket_new_with_diag_attaches_run(cli, home):
     assert (home / "store" / "runs" / f"{run_id}.json").exists()
     t = cli("ticket", "diag", "FK-1", "--json").json()
     assert len(t["diag_runs"]) == 2
+
+
+def test_no_probe_policy_holds_for_printer_targets(cli, home):
+    """`probe = false` (a customer's policy) and --no-probe: printers are not asked either."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    try:
+        r = cli("diag", "--no-probe", "printer", f"ipp://127.0.0.1:{port}", "--json")
+        assert r.code == 0 and [f["status"] for f in r.json()["findings"]] == ["skip"]
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "config.toml").write_text("[diag]\nprobe = false\n")
+        r = cli("diag", "printer", f"socket://127.0.0.1:{port}", "--json")
+        assert "probe = false" in r.json()["findings"][0]["summary"]
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody knocked
+    finally:
+        listener.close()
+
+
+def test_the_policy_travels_to_a_remote_fieldkit_as_no_probe():
+    from fieldkit.diagnostics.jobs import Job, apply_policy
+
+    job = apply_policy(Job("reach", targets=["files.acme.local:445"], settings={"probe": False}))
+    assert "--no-probe" in job.argv() and job.no_probe_reason == "probe = false in config.toml"

@@ -78,6 +78,21 @@ def test_changed_host_key_is_refused_even_with_the_trust_flag(proc, sshd, home, 
         assert (home / "known_hosts").read_text() == impostor
 
 
+def test_a_known_host_offering_a_new_key_type_is_refused_even_with_the_flag(
+        proc, sshd, home, user_home, tmp_path):
+    """Known only by an RSA key (this sshd has none): the ed25519 key it offers is not simply
+    "new", and --trust-new-host must not add it beside the old one."""
+    from tests.peers.sshd import keygen
+
+    home.mkdir(parents=True)
+    known = f"[{sshd.address}]:{BARE_ALT} {public_line(keygen(tmp_path / 'old_rsa', 'rsa', 'x'))}\n"
+    (home / "known_hosts").write_text(known)
+    r = diag(proc, sshd, "--trust-new-host")
+    assert r.code == 7 and "offers a key of a new type (known only with ssh-rsa" in one_line(r)
+    assert "ssh-keygen -R" in one_line(r) and fingerprint(sshd.host_ed25519) in one_line(r)
+    assert (home / "known_hosts").read_text() == known
+
+
 def test_hashed_entry_in_the_users_file_is_used_and_never_written(proc, sshd, home, user_home):
     path = user_home / ".ssh" / "known_hosts"
     path.write_text(f"# kept as it is\n{sshd.known_hosts_line(BARE_ALT)}")

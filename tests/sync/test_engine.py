@@ -379,3 +379,52 @@ def test_run_text_puts_failures_first():
         {"check": "b", "subject": "y", "status": "fail", "summary": "bad", "hint": "fix"}]})
     lines = text.splitlines()
     assert lines[1].startswith("[FAIL ] b y: bad") and "tip: fix" in lines[2]
+
+
+def test_a_note_the_server_commits_late_is_waited_for_not_posted_twice(store):
+    """Run 1 times out while the server is still working through the bulk comment; run 2
+    starts at once: it waits out the grace time, finds the note, and does not send it again."""
+    t = add(store, "a", notes=1)
+    backend = MemoryBackend()
+    sync(store, backend)  # the ticket exists remotely
+    store.change(t.ref, lambda tk: tk.add_note("late", 1))
+    backend.fail_on["post"] = SyncError("RT did not answer in time", kind="timeout", fatal=True,
+                                        unanswered=True)
+    assert sync(store, backend).fatal
+    late = store.get(t.ref).worklog[-1]["id"]
+
+    def land():  # the first run's request, still running in the server, lands
+        if not any(event == late for _, event, _ in backend.notes):
+            backend.notes.append(("1", late, "late"))
+
+    original = backend.post_many
+
+    def post_many(posts):  # without a wait, the resend and the late original both land
+        land()
+        return original(posts)
+
+    backend.post_many = post_many
+    report = SyncEngine(store, backend, grace_s=30, sleep=lambda s: land()).run()
+    assert report.pending == 0
+    assert [event for _, event, _ in backend.notes].count(late) == 1
+
+
+def test_an_answered_failure_is_checked_without_waiting(store):
+    """The server answered (an error): it is not working on it any more, nothing to wait for."""
+    t = add(store, "a", notes=1)
+    backend = MemoryBackend()
+    sync(store, backend)
+    store.change(t.ref, lambda tk: tk.add_note("n", 1))
+    original, failures = backend.post_many, [SyncError("HTTP 500", kind="http", uncertain=True)]
+
+    def post_many(posts):  # the batch and the per-ticket retry both get a 500
+        if failures:
+            raise failures[0]
+        return original(posts)
+
+    backend.post_many = post_many
+    assert sync(store, backend).failed == 1
+    assert any(e.get("answered") for e in store.outbox()[t.id])
+    failures.clear()
+    report = SyncEngine(store, backend, grace_s=30, sleep=pytest.fail).run()
+    assert report.pending == 0 and len(backend.notes) == 2

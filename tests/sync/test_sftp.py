@@ -138,6 +138,21 @@ def test_sync_writes_complete_bundles(proc, drop, home):
     assert first.remote["url"].startswith("sftp://") and first.remote["id"] == first.id
     shown = proc("ticket", "show", "FK-2")
     assert "SFTP: resolved" in shown.out
+    for path in (drop / first.id).rglob("*"):  # customer data: nothing readable by everyone
+        assert path.stat().st_mode & 0o007 == 0, (path, oct(path.stat().st_mode))
+
+
+def test_a_damaged_bundle_fails_its_ticket_only(proc, drop, home):
+    store = TicketStore.at_home(home)
+    tickets = fill(store, 2)
+    assert proc("sync").code == 0
+    (drop / tickets[0].id / "ticket.json").write_text("{ a receiver broke this")
+    for ticket in tickets:
+        store.change(ticket.ref, lambda t: t.add_note("later", 1))
+    r = proc("sync", "--json")
+    assert r.code == 1, r.err
+    assert [e["ref"] for e in r.json()["errors"]] == [tickets[0].ref]
+    assert r.json()["fatal"] is None and r.json()["updated"] >= 1  # the other one went through
 
 
 def test_a_rerun_that_lost_every_answer_uploads_nothing(proc, drop, home):
