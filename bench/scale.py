@@ -147,6 +147,10 @@ def measure(count: int, runs: int) -> dict:
 
 
 def main() -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from installed import compile_fieldkit
+
+    compile_fieldkit()  # as `pip install .` does (see bench/installed.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=5)

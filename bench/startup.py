@@ -39,6 +39,10 @@ def median_ms(cmd: list[str], env: dict, runs: int) -> float:
 
 
 def main(runs: int = 15) -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from installed import compile_fieldkit
+
+    compile_fieldkit()  # as `pip install .` does (see bench/installed.py)
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "FIELDKIT_HOME": home}
         script = os.path.join(os.path.dirname(sys.executable), "fieldkit")

@@ -58,6 +58,10 @@ def time_new(home: Path, runs: int) -> list[float]:
 
 
 def main() -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from installed import compile_fieldkit
+
+    compile_fieldkit()  # as `pip install .` does (see bench/installed.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--small", type=int, default=10)

@@ -91,16 +91,16 @@ def _create_batch(engine: SyncEngine, batch: list[Work]) -> None:
         for w in batch:
             engine.fail(w.ref, exc)
         return
-    # an item that failed because the request broke off mid-way got no answer of its own
-    engine.answered({w.ref: sent[w.ref] for w, out in zip(batch, made, strict=True)
-                     if not (isinstance(out, SyncError) and out.unanswered)})
     created = [(w, out) for w, out in zip(batch, made, strict=True)
                if isinstance(out, RemoteTicket)]
     engine.created.update(w.ref for w, _remote in created)
-    # the remote id is on disk before anything else happens: a crash now cannot orphan it
-    engine.settle({w.ref: Settlement(update=_linker(remote, engine.backend.label,
-                                                    w.ticket.status))
-                   for w, remote in created})
+    # the remote id is on disk before anything else happens: a crash now cannot orphan it.
+    # (An item that failed because the request broke off mid-way got no answer of its own.)
+    links = {w.ref: _linker(remote, engine.backend.label, w.ticket.status)
+             for w, remote in created}
+    engine.settle({w.ref: Settlement(update=links.get(w.ref), answered=sent[w.ref])
+                   for w, out in zip(batch, made, strict=True)
+                   if not (isinstance(out, SyncError) and out.unanswered)})
     for w, out in zip(batch, made, strict=True):
         if isinstance(out, SyncError):
             engine.fail(w.ref, out)  # a fatal one stops the run only now

@@ -107,14 +107,17 @@ def post_notes(engine: SyncEngine, work: dict[str, Work]) -> None:
         engine.notice(f"the batch of notes failed ({exc}); checking and sending per ticket")
         _post_per_ticket(engine, posts)
         return
-    engine.answered(by_ref)
     _settle_posts(engine, posts, outcomes)
 
 
 def _settle_posts(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]],
                   outcomes: list[SyncError | None]) -> None:
+    """Record what the server said of each post (it answered: nothing of it is in flight)."""
     done: dict[str, set[str]] = {}
     unsure: dict[str, set[str]] = {}
+    sent: dict[str, set[str]] = {}
+    for w, entry, _post in posts:
+        sent.setdefault(w.ref, set()).add(entry["event_id"])
     for (w, entry, _post), outcome in zip(posts, outcomes, strict=True):
         if outcome is None:
             done.setdefault(w.ref, set()).add(entry["event_id"])
@@ -123,7 +126,8 @@ def _settle_posts(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]],
             unsure.setdefault(w.ref, set()).add(entry["event_id"])
         else:
             engine.fail(w.ref, outcome)
-    engine.settle({ref: Settlement(done=ids) for ref, ids in done.items()})
+    engine.settle({ref: Settlement(done=done.get(ref, set()), answered=ids)
+                   for ref, ids in sent.items()})
     if unsure:
         tickets = {w.ref: w for w, _e, _p in posts if w.ref in unsure}
         confirm_posted(engine, list(tickets.values()), only=unsure)
@@ -152,5 +156,4 @@ def _post_per_ticket(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]]) 
             engine.answered(sent, exc)
             engine.fail(ref, exc)
             continue
-        engine.answered(sent)
         _settle_posts(engine, mine, outcomes)

@@ -38,7 +38,8 @@ REFUSED = ("Permission Denied", "Resource does not exist", "could not be recorde
            "is a required field")
 ENV_TOKEN = "FIELDKIT_SYNC_TOKEN"
 ENV_PASSWORD = "FIELDKIT_SYNC_PASSWORD"
-MAX_ITEMS = 100  # per bulk request: RT's page size, and ~7 s of work at bcrypt cost 12
+MAX_ITEMS = 100  # per bulk create or update, and per search page (RT's page size)
+MAX_COMMENTS = 250  # per bulk comment: ~7 s of RT's work (cheaper per item than a create)
 MAX_BYTES = 16 << 20
 SEARCH_IDS = 100  # client ids per search (one page of results)
 
@@ -177,7 +178,7 @@ class RTBackend:
     def post_many(self, posts: list[Post]) -> list[SyncError | None]:
         bodies = [self._comment_body(post) for post in posts]
         outcomes: list[SyncError | None] = []
-        for chunk in _chunks(bodies):
+        for chunk in _chunks(bodies, MAX_COMMENTS):
             answer = self.http.call("POST", "/tickets/bulk/comment", "adding notes",
                                     expect=(200, 201), json=chunk, idempotent=False)
             if not isinstance(answer, list) or len(answer) != len(chunk):
@@ -329,12 +330,13 @@ def _mismatches(body: dict[str, Any], remote: RemoteTicket | None) -> list[str]:
     return wrong
 
 
-def _chunks(bodies: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _chunks(bodies: list[dict[str, Any]],
+            most: int = MAX_ITEMS) -> Iterator[list[dict[str, Any]]]:
     chunk: list[dict[str, Any]] = []
     size = 0
     for body in bodies:
         length = len(json.dumps(body))
-        if chunk and (len(chunk) >= MAX_ITEMS or size + length > MAX_BYTES):
+        if chunk and (len(chunk) >= most or size + length > MAX_BYTES):
             yield chunk
             chunk, size = [], 0
         chunk.append(body)

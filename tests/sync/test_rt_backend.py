@@ -147,9 +147,11 @@ def test_an_answer_that_is_not_json_is_a_protocol_error():
 
 
 def test_bulk_requests_are_split_by_count():
+    from fieldkit.sync.rt import MAX_COMMENTS
+
     fake = FakeRT()
     fake.on("POST", "/REST/2.0/tickets/bulk/comment",
-            httpx.Response(201, json=[["1", "Comments added"]] * 100),
+            httpx.Response(201, json=[["1", "Comments added"]] * MAX_COMMENTS),
             httpx.Response(201, json=[["1", "Comments added"]] * 50))
-    outcomes = backend(fake).post_many([Post("1", f"e{i}", "x") for i in range(150)])
-    assert outcomes == [None] * 150 and len(fake.requests) == 2
+    posts = [Post("1", f"e{i}", "x") for i in range(MAX_COMMENTS + 50)]
+    assert backend(fake).post_many(posts) == [None] * len(posts) and len(fake.requests) == 2
