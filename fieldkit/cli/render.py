@@ -31,16 +31,37 @@ def print_json(data: Any) -> None:
 
 def stream_json_array(items: Iterable[Any], batch: int = 256) -> None:
     """A JSON array written one item per line as items arrive: memory stays flat however many
-    there are, and compact items use the C encoder (the indenting one is pure Python)."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    there are. Items are encoded by orjson (several times faster than json's C encoder), falling
+    back to json for what orjson refuses (integers beyond 64 bits).
+
+    The cyclic garbage collector is paused meanwhile: parsed JSON documents hold no cycles, so
+    reference counting frees each one, while the collector kept re-scanning every live object
+    as millions were allocated (a quarter of ``ticket list --json`` at 100,000 tickets)."""
+    import gc
+
+    import orjson
+
+    fallback = json.JSONEncoder(ensure_ascii=False).encode
+
+    def encode(item: Any) -> str:
+        try:
+            return orjson.dumps(item).decode("utf-8")
+        except TypeError:
+            return fallback(item)
     written = 0
     pending: list[str] = []
-    for item in items:
-        pending.append(encode(item))
-        if len(pending) == batch:
-            sys.stdout.write(("[\n" if not written else ",\n") + ",\n".join(pending))
-            written += len(pending)
-            pending = []
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for item in items:
+            pending.append(encode(item))
+            if len(pending) == batch:
+                sys.stdout.write(("[\n" if not written else ",\n") + ",\n".join(pending))
+                written += len(pending)
+                pending = []
+    finally:
+        if was_enabled:
+            gc.enable()
     if pending:
         sys.stdout.write(("[\n" if not written else ",\n") + ",\n".join(pending))
         written += len(pending)

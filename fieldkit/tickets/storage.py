@@ -71,12 +71,24 @@ def read_json(path: Path) -> Any | None:
     except FileNotFoundError:
         return None
     try:
-        return json.loads(raw.decode("utf-8"))
+        return parse_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StoreCorruptError(
             f"store file {path} is damaged ({exc.__class__.__name__}); it was left untouched - "
             "restore it from a backup or move it aside"
         ) from None
+
+
+def parse_json(raw: bytes) -> Any:
+    """orjson parses a shard about three times faster than json (most of ``ticket list --json``
+    over years of tickets). What it refuses and json accepts (NaN, integers beyond 64 bits) is
+    handed to json, so a file is declared damaged only on json's word."""
+    import orjson
+
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8"))
 
 
 def dump_json(data: Any) -> bytes:

@@ -77,3 +77,22 @@ def test_sigkill_at_random_moments_never_loses_a_confirmed_ticket(home):
     assert len(refs) == len(set(refs))
     for path in (home / "store").rglob("*.json"):
         json.loads(path.read_text())  # every file parses
+
+
+def test_store_file_orjson_refuses_is_still_read_and_damage_still_reported(tmp_path):
+    """orjson parses shards, but json has the last word: NaN and integers beyond 64 bits (which
+    json writes) read back; a truncated file is still a clear StoreCorruptError."""
+    import pytest
+
+    from fieldkit.errors import StoreCorruptError
+    from fieldkit.tickets.storage import read_json
+
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"reading": NaN, "counter": 123456789012345678901234567890}')
+    data = read_json(odd)
+    assert data["counter"] == 123456789012345678901234567890 and data["reading"] != data["reading"]
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"tickets": {"1": {"title": "print')
+    with pytest.raises(StoreCorruptError, match="damaged"):
+        read_json(broken)
+    assert broken.read_text() == '{"tickets": {"1": {"title": "print'
