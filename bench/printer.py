@@ -52,6 +52,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from installed import compile_fieldkit
+
+    compile_fieldkit()  # as `pip install .` does (see bench/installed.py)
     tools = ("ippeveprinter", "ipptool", "nft", "dbus-daemon", "avahi-daemon")
     if os.geteuid() != 0 or not all(shutil.which(t) for t in tools):
         sys.exit(f"bench/printer.py needs root and {', '.join(tools)} (.ci/install-packages)")

@@ -49,6 +49,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from installed import compile_fieldkit
+
+    compile_fieldkit()  # as `pip install .` does (see bench/installed.py)
     if os.geteuid() != 0 or not shutil.which("nmap") or not shutil.which("nft"):
         sys.exit("bench/reach.py needs root, nmap and nft (see .ci/install-packages)")
     from tests.netisolation import enter_private_network
