@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from fieldkit.tickets.storage import atomic_write
+from fieldkit.tickets.storage import atomic_write, parse_json
 
 INDEX_VERSION = 1
 WORD_RE = re.compile(r"\w{2,40}")
@@ -130,7 +130,7 @@ def read_rows(shard_path: Path, read_shard: Reader, persist: Persist) -> list[li
     raw = _current(idx_path(shard_path), shard_path)
     if raw is not None:
         try:
-            rows = json.loads(raw)
+            rows = parse_json(raw)
             # written whole by this code or not at all (atomic replace): the shape of the
             # first row stands for all
             if isinstance(rows, list) and (not rows or (isinstance(rows[0], list)
