@@ -9,13 +9,11 @@ once). The ticket keeps only the name, size, type and hash.
 from __future__ import annotations
 
 import hashlib
-import os
-import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from fieldkit.errors import InputError
-from fieldkit.tickets.storage import FILE_MODE, fsync_dir, write_all
+from fieldkit.tickets.storage import publish, staged_file, write_all
 
 CHUNK = 1 << 20
 
@@ -24,9 +22,7 @@ def store_file(source: BinaryIO, files_dir: Path, tmp_dir: Path, limit: int) -> 
     """Copy ``source`` into ``files_dir``; returns size and sha256. Refuses more than ``limit``."""
     digest = hashlib.sha256()
     size = 0
-    tmp = tmp_dir / f"attach.{os.getpid()}.{time.monotonic_ns()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    try:
+    with staged_file(tmp_dir, "attach") as (fd, tmp):
         while chunk := source.read(CHUNK):
             size += len(chunk)
             if size > limit:
@@ -34,15 +30,8 @@ def store_file(source: BinaryIO, files_dir: Path, tmp_dir: Path, limit: int) -> 
                                  "([tickets] max_attachment_mib)")
             digest.update(chunk)
             write_all(fd, chunk)
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
     sha256 = digest.hexdigest()
-    os.replace(tmp, files_dir / sha256)
-    fsync_dir(files_dir)
+    publish(tmp, files_dir / sha256)
     return {"size": size, "sha256": sha256}
 
 

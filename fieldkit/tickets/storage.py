@@ -39,16 +39,32 @@ def fsync_dir(path: Path) -> None:
 
 def atomic_write(path: Path, data: bytes, tmp_dir: Path) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, whole."""
-    tmp = tmp_dir / f"{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+    with staged_file(tmp_dir, path.name) as (fd, tmp):
+        write_all(fd, data)
+    publish(tmp, path)
+
+
+@contextmanager
+def staged_file(tmp_dir: Path, stem: str) -> Iterator[tuple[int, Path]]:
+    """A fresh 0600 temp file for the caller to fill; fsynced and closed when the block ends.
+
+    On any error (a full disk, Ctrl-C, a refused size) the temp file is removed, so nothing
+    half-written is ever left for ``publish`` or a later reader to find.
+    """
+    tmp = tmp_dir / f"{stem}.{os.getpid()}.{time.monotonic_ns()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
-        write_all(fd, data)
+        yield fd, tmp
         os.fsync(fd)
     except BaseException:
         os.close(fd)
         tmp.unlink(missing_ok=True)
         raise
     os.close(fd)
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """Rename a finished temp file onto ``path`` and make the rename durable."""
     try:
         os.replace(tmp, path)
     except BaseException:
