@@ -138,7 +138,7 @@ def test_rt_killed_and_restarted_mid_sync(home, proc, monkeypatch):
     try:
         rt.start()
         monkeypatch.setenv("FIELDKIT_SYNC_PASSWORD", rt_peer.API_PASSWORD)
-        configure(home, rt.url, retries=1, timeout_s=2)
+        configure(home, rt.url, retries=1, timeout_s=8)  # a loaded CI box: 2 s timed out
         make_tickets(proc, 12, notes=2)
         env = {**os.environ, "FIELDKIT_HOME": str(home)}
         store = TicketStore.at_home(home)
@@ -147,7 +147,10 @@ def test_rt_killed_and_restarted_mid_sync(home, proc, monkeypatch):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while pending(store) > before - 3:  # some progress...
-            assert time.monotonic() < deadline and child.poll() is None, "sync never started"
+            if child.poll() is not None or time.monotonic() > deadline:
+                child.kill()
+                out, err = child.communicate()
+                raise AssertionError(f"sync never started (exit {child.returncode}): {out}{err}")
             time.sleep(0.02)
         os.killpg(rt.proc.pid, signal.SIGKILL)  # ...then the server dies mid-sync
         rt.proc.wait()
