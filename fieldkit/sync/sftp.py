@@ -31,7 +31,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from fieldkit.sync import bundle
@@ -149,15 +149,7 @@ class SftpBackend:
         return found
 
     def create_many(self, tickets: list[Ticket]) -> list[RemoteTicket | SyncError]:
-        results: list[RemoteTicket | SyncError] = []
-        for ticket in tickets:
-            try:
-                results.append(self._create(ticket))
-            except SyncError as exc:
-                if exc.fatal:
-                    raise
-                results.append(exc)
-        return results
+        return _each(tickets, self._create)
 
     def _create(self, ticket: Ticket) -> RemoteTicket:
         cid = ticket.id
@@ -260,15 +252,7 @@ class SftpBackend:
         return files
 
     def update_many(self, updates: list[Update]) -> list[SyncError | None]:
-        outcomes: list[SyncError | None] = []
-        for update in updates:
-            try:
-                outcomes.append(self._update(update))
-            except SyncError as exc:
-                if exc.fatal:
-                    raise
-                outcomes.append(exc)
-        return outcomes
+        return _each(updates, self._update)
 
     def _update(self, update: Update) -> SyncError | None:
         rid = update.remote_id
@@ -341,3 +325,20 @@ class SftpBackend:
         values = {key: doc.get(key) for key in bundle.TICKET_FIELDS}
         return RemoteTicket(cid, f"{self.where.rstrip('/')}/{cid}/", str(doc.get("status", "")),
                             client_id=str(doc.get("id", "")), queue=self.url, values=values)
+
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
+def _each(items: list[Item], step: Callable[[Item], Outcome]) -> list[Outcome | SyncError]:
+    """One item's failure is that item's outcome; only a fatal error (the drop is gone) ends all."""
+    outcomes: list[Outcome | SyncError] = []
+    for item in items:
+        try:
+            outcomes.append(step(item))
+        except SyncError as exc:
+            if exc.fatal:
+                raise
+            outcomes.append(exc)
+    return outcomes
