@@ -6,7 +6,6 @@ Colour follows the conventions: only on a terminal, never with NO_COLOR set.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -26,36 +25,24 @@ _ASCII_SYMBOLS = {"ok": "+", "warn": "!", "fail": "x", "error": "?", "skip": "-"
 
 
 def print_json(data: Any) -> None:
-    """Indented JSON; orjson writes the same layout as ``json.dumps(indent=2)`` several times
-    faster (json's indenting encoder is pure Python: 0.1 s for 2,000 pending tickets)."""
-    import orjson
+    """Indented JSON, as ``json.dumps(indent=2)`` lays it out (see fieldkit.fastjson)."""
+    from fieldkit import fastjson
 
-    try:
-        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8")
-    except TypeError:  # what orjson refuses (integer keys, integers beyond 64 bits)
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(fastjson.dumps_indented(data) + "\n")
 
 
 def stream_json_array(items: Iterable[Any], batch: int = 256) -> None:
     """A JSON array written one item per line as items arrive: memory stays flat however many
-    there are. Items are encoded by orjson (several times faster than json's C encoder), falling
-    back to json for what orjson refuses (integers beyond 64 bits).
+    there are (items encoded as fieldkit.fastjson decides).
 
     The cyclic garbage collector is paused meanwhile: parsed JSON documents hold no cycles, so
     reference counting frees each one, while the collector kept re-scanning every live object
     as millions were allocated (a quarter of ``ticket list --json`` at 100,000 tickets)."""
     import gc
 
-    import orjson
+    from fieldkit import fastjson
 
-    fallback = json.JSONEncoder(ensure_ascii=False).encode
-
-    def encode(item: Any) -> str:
-        try:
-            return orjson.dumps(item).decode("utf-8")
-        except TypeError:
-            return fallback(item)
+    encode = fastjson.compact_encoder()
     written = 0
     pending: list[str] = []
     was_enabled = gc.isenabled()
