@@ -61,15 +61,16 @@ def dumps_indented(data: Any) -> str:
 
 
 def compact_encoder() -> Any:
-    """A one-line encoder for streaming many items: orjson when loaded, else json's C encoder."""
+    """A one-line encoder for streaming many items: orjson from the moment it is loaded (a
+    stream usually starts before the data that loads it was parsed), else json's C encoder."""
     fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    orjson = loaded()
-    if orjson is None:
-        return fallback
 
     def encode(item: Any) -> str:
-        try:
-            return orjson.dumps(item).decode("utf-8")
-        except TypeError:
-            return fallback(item)
+        orjson = sys.modules.get("orjson")
+        if orjson is not None:
+            try:
+                return orjson.dumps(item).decode("utf-8")
+            except TypeError:
+                pass
+        return fallback(item)
     return encode
