@@ -18,7 +18,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-ORJSON_AFTER = 4 << 20  # bytes parsed by json before orjson's import is worth it
+ORJSON_AFTER = 1 << 20  # bytes parsed by json before orjson's import is worth it
 
 
 class _Budget:
