@@ -48,11 +48,11 @@ class KnownKey:
         return f"{self.path}:{self.line}"
 
 
-
 def own_file(home: Path) -> Path:
     """fieldkit's own known_hosts (appended to only), in the fieldkit home: one place for
     ``--host`` and the SFTP sync backend."""
     return home / "known_hosts"
+
 
 def fingerprint(blob: bytes) -> str:
     """OpenSSH's ``SHA256:...`` form (base64 of the key blob's SHA-256, no padding)."""

@@ -211,18 +211,18 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
         return ""
     if verdict in (hostkeys.CHANGED, hostkeys.REVOKED):
         raise HostKeyChangedError(target, key_type, print_, verdict, entries)
-    others = f" (known only with {', '.join(sorted({e.key_type for e in entries}))} keys)" \
-        if entries else ""
     if entries:  # a known host that no longer offers its known key type: not simply "new"
+        known_types = ", ".join(sorted({e.key_type for e in entries}))
         raise RemoteError(
-            f"{target.url}: the host is known, but offers a key of a new type{others}: "
+            f"{target.url}: the host is known, but offers a key of a new type (known only "
+            f"with {known_types} keys): "
             f"{key_type} {print_}. --trust-new-host does not accept a new key type for a known "
             "host. If its admin really replaced the host keys, remove the old entry (ssh-keygen "
             f"-R '{target.known_hosts_name}' -f {options.known_hosts}, or in ~/.ssh/known_hosts) "
             "and trust it again", kind="hostkey-unknown")
     if not options.trust_new_host:
         raise RemoteError(
-            f"{target.url}: unknown host key{others}: {key_type} {print_}. Compare this "
+            f"{target.url}: unknown host key: {key_type} {print_}. Compare this "
             "fingerprint with the machine's own (on it: ssh-keygen -lf "
             f"/etc/ssh/ssh_host_{_short(key_type)}_key.pub), then run the same command again "
             "with --trust-new-host to save it", kind="hostkey-unknown")

@@ -61,17 +61,13 @@ def _wait_for_interrupted(engine: SyncEngine, young: list[Work]) -> dict[str, Re
     """Wait until an interrupted sync's creates can no longer be running in the server: the
     attempt is older than the grace time, and searching again finds nothing new (a server
     slower than the grace time is still creating one ticket after another)."""
-    wait = engine.grace_s - min(w.attempt_age(CREATED) for w in young)
-    engine.notice(f"waiting {wait:.0f} s or more: an interrupted sync may still be creating "
-                  f"{', '.join(w.ref for w in young)} on the server")
-    engine.sleep(max(0.0, wait))
+    engine.wait_out(young, (CREATED,), "creating")
     ids = [w.ticket.id for w in young]
     found = engine.backend.find_by_client_ids(ids)
-    quiet = max(1.0, min(10.0, engine.grace_s / 4))
     for _round in range(60):  # bounded: a server still creating after ~10 minutes is not ours
         if len(found) == len(ids):
             break
-        engine.sleep(quiet)
+        engine.sleep(engine.quiet_s)
         again = engine.backend.find_by_client_ids(ids)
         if len(again) == len(found):
             break  # nothing new for a while: what is missing was never created

@@ -147,6 +147,20 @@ class SyncEngine:
             self.failures[ref] = str(exc)
             self.report.errors.append({"ref": ref, "kind": exc.kind, "message": str(exc)})
 
+    @property
+    def quiet_s(self) -> float:
+        """How long to look away before checking whether an interrupted run's requests are
+        still landing on the server."""
+        return max(1.0, min(10.0, self.grace_s / 4))
+
+    def wait_out(self, young: list[Work], kinds: tuple[str, ...], doing: str) -> None:
+        """Sleep until the newest unanswered attempt of ``kinds`` is ``grace_s`` old: until then
+        the server may still be carrying out what an interrupted sync sent."""
+        wait = self.grace_s - min(w.attempt_age(*kinds) for w in young)
+        self.notice(f"waiting {wait:.0f} s or more: an interrupted sync may still be {doing} "
+                    f"{', '.join(w.ref for w in young)} on the server")
+        self.sleep(max(0.0, wait))
+
     def answered(self, sent: dict[str, set[str]], exc: SyncError | None = None) -> None:
         """Mark what was sent as answered by the server, unless it gave no answer at all."""
         if exc is None or not exc.unanswered:

@@ -176,7 +176,7 @@ def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
             engine.fail(ticket.ref, SyncError(
                 f"{engine.backend.label} ticket #{ticket.remote['id']} is not visible to the "
                 "sync user (deleted, moved to a queue without rights, or unreadable)",
-                    kind="denied"))
+                kind="denied"))
     updates = [(m, u) for m in merges if (u := m.update()) is not None]
     outcomes = dict(zip((m.ticket.ref for m, _u in updates),
                         _update_all(engine, [u for _m, u in updates]), strict=True))

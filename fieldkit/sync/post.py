@@ -32,19 +32,15 @@ def check_attempted(engine: SyncEngine, work: dict[str, Work]) -> None:
               if any(e.get("attempted") for e in w.of(*NOTE_KINDS))]
     young = [w for w in unsure if w.attempt_age(*NOTE_KINDS) < engine.grace_s]
     if young:
-        wait = engine.grace_s - min(w.attempt_age(*NOTE_KINDS) for w in young)
-        engine.notice(f"waiting {wait:.0f} s or more: an interrupted sync may still be adding "
-                      f"notes to {', '.join(w.ref for w in young)} on the server")
-        engine.sleep(max(0.0, wait))
+        engine.wait_out(young, NOTE_KINDS, "adding notes to")
     confirm_posted(engine, unsure)
-    quiet = max(1.0, min(10.0, engine.grace_s / 4))
     for _round in range(60):
         still = [w for w in young if w.ref not in engine.failures
                  and any(e.get("attempted") for e in w.of(*NOTE_KINDS))]
         if not still:
             return
         before = sum(len(w.entries) for w in still)
-        engine.sleep(quiet)
+        engine.sleep(engine.quiet_s)
         confirm_posted(engine, still)
         if sum(len(w.entries) for w in still) == before:
             return  # nothing new arrived: what is missing was never posted

@@ -268,11 +268,11 @@ class TicketStore:
                 doc = docs.get(str(number))
                 if doc is None:
                     continue
-                if doc["id"] in entries:
-                    pending.append((Ticket.from_dict(doc),
-                                    [entry for _key, entry in entries[doc["id"]]]))
+                ticket = Ticket.from_dict(doc)
+                if ticket.id in entries:
+                    pending.append((ticket, [entry for _key, entry in entries[ticket.id]]))
                 if marked[number]:
-                    flagged.append(Ticket.from_dict(doc))
+                    flagged.append(ticket)
         return pending, flagged
 
     def settle(self, key: str, *, done: AbstractSet[str] = frozenset(),
