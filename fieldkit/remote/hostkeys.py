@@ -1,14 +1,21 @@
 """Which SSH host keys fieldkit trusts, and the only way it ever writes one down.
 
-Read: the user's ``~/.ssh/known_hosts`` (or the config's ``UserKnownHostsFile``), **read only**,
-plus fieldkit's own ``<home>/known_hosts``. Written: fieldkit's own file only, and only by
-appending one line (file 0600). paramiko's own host-key saving is never used: it rewrites the
-whole file from what it parsed, dropping comments, markers and every line it did not understand.
+The decision is OpenSSH's (``ssh -o StrictHostKeyChecking=yes``, 9.2; hostfile.c and
+sshconnect.c), checked against the real client by tests/remote/test_hostkeys_oracle.py.
+Read, **read only**: the user's files (``UserKnownHostsFile``, by default ``~/.ssh/known_hosts``
+and ``~/.ssh/known_hosts2``), fieldkit's own ``<home>/known_hosts``, and the system's
+(``GlobalKnownHostsFile``, by default ``/etc/ssh/ssh_known_hosts`` and ``ssh_known_hosts2``).
+Every matching line of every file counts: a key ``@revoked`` for the name is refused, a name
+known with other keys in any file is "changed" (of any type, as OpenSSH). Written: fieldkit's
+own file only, and only by appending one line (0600 on POSIX). paramiko's own host-key saving
+is never used: it rewrites the whole file from what it parsed, dropping comments, markers and
+every line it did not understand.
 
 Matching follows OpenSSH: comma-separated patterns with ``*`` and ``?``, ``!`` negation,
-``[host]:port`` for ports other than 22, hashed entries (``|1|salt|hmac``, what
-``HashKnownHosts yes`` writes), and ``@revoked`` lines (such a key is refused outright).
-``@cert-authority`` lines are skipped: fieldkit does not verify host certificates.
+case-insensitive; ``[host]:port`` for ports other than 22, then the plain host; hashed entries
+(``|1|salt|hmac``) only as the exact string; a key whose blob is not a whole key of the type
+the line names is a bad line, skipped. ``@cert-authority`` lines vouch for host certificates,
+which fieldkit does not take: for a plain key they count for nothing, as in OpenSSH.
 
 Plain standard library, so the verdicts are tested without a server and without paramiko.
 """
@@ -66,14 +73,15 @@ def blob_type(blob: bytes) -> str:
 
 
 def lookup(files: list[Path], name: str) -> list[KnownKey]:
-    """Every key the files hold for ``name`` (``host`` or ``[host]:port``), in file order."""
+    """Every key the files hold for ``name`` (``host``, ``[host]:port`` or a HostKeyAlias), in
+    file order. A line OpenSSH cannot parse is skipped, as OpenSSH skips it: it is no key."""
     found: list[KnownKey] = []
     for path in files:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:  # missing or unreadable: nothing known from it
             continue
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(text.split("\n"), 1):
             entry = _parse(line, path, number, name)
             if entry is not None:
                 found.append(entry)
@@ -81,13 +89,14 @@ def lookup(files: list[Path], name: str) -> list[KnownKey]:
 
 
 def judge(known: list[KnownKey], blob: bytes) -> tuple[str, list[KnownKey]]:
-    """The verdict on an offered key, with the entries it rests on.
+    """The verdict on an offered key, with the entries it rests on (OpenSSH's
+    ``check_key_in_hostkeys``).
 
-    ``changed``: a key of the same type is known and this is not it. A host known only with
-    keys of *other* types that offers a new type is ``unknown`` (as OpenSSH says it): with
-    :func:`preferred_algorithms` a server offers a known type whenever it still has one.
+    ``revoked``: the key is marked ``@revoked`` for the name, whatever else is known.
+    ``changed``: the name is known with other keys and none is this one, of any type: OpenSSH
+    says "REMOTE HOST IDENTIFICATION HAS CHANGED" also for a known host that now offers a new
+    type (with :func:`preferred_algorithms` a server offers a known type whenever it has one).
     """
-    key_type = blob_type(blob)
     revoked = [k for k in known if k.revoked and k.blob == blob]
     if revoked:
         return REVOKED, revoked
@@ -95,10 +104,36 @@ def judge(known: list[KnownKey], blob: bytes) -> tuple[str, list[KnownKey]]:
     same = [k for k in valid if k.blob == blob]
     if same:
         return OK, same
-    same_type = [k for k in valid if k.key_type == key_type]
-    if same_type:
-        return CHANGED, same_type
-    return UNKNOWN, valid
+    if valid:
+        return CHANGED, valid
+    return UNKNOWN, []
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What :func:`decide` concluded, for the caller to act on and to word."""
+
+    verdict: str  # OK, UNKNOWN, CHANGED or REVOKED
+    entries: tuple[KnownKey, ...]  # the lines it rests on
+    name: str  # the name those lines were found under
+    # UNKNOWN only: keys the plain host name holds that are not this one (a host on another
+    # port that is known on its plain name): --trust-new-host does not save over them
+    conflicts: tuple[KnownKey, ...] = ()
+
+
+def decide(known: list[KnownKey], blob: bytes, name: str, files: list[Path],
+           plain_name: str = "") -> Decision:
+    """OpenSSH's decision (``check_host_key``) on ``blob`` offered by ``name``, whose entries
+    are ``known``. A ``[host]:port`` that is new is looked up again as the plain ``host``
+    ("checking without port identifier"): a match there is accepted, as OpenSSH does; a key
+    revoked there is refused."""
+    verdict, entries = judge(known, blob)
+    if verdict != UNKNOWN or not plain_name:
+        return Decision(verdict, tuple(entries), name)
+    plain_verdict, plain_entries = judge(lookup(files, plain_name), blob)
+    if plain_verdict in (OK, REVOKED):
+        return Decision(plain_verdict, tuple(plain_entries), plain_name)
+    return Decision(UNKNOWN, (), name, tuple(plain_entries))
 
 
 def preferred_algorithms(known: list[KnownKey], available: list[str]) -> list[str]:
@@ -125,7 +160,8 @@ def append(path: Path, name: str, blob: bytes) -> None:
             f"added-by-fieldkit-{stamp}\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.fchmod(fd, 0o600)  # a file someone made by hand may be looser; it is ours
+        if hasattr(os, "fchmod"):  # POSIX; Windows has no modes (the home is the user's own)
+            os.fchmod(fd, 0o600)  # a file someone made by hand may be looser; it is ours
         if os.fstat(fd).st_size and not _ends_with_newline(path):
             line = b"\n" + line
         os.write(fd, line)
@@ -141,33 +177,93 @@ def _ends_with_newline(path: Path) -> bool:
 
 
 def _parse(line: str, path: Path, number: int, name: str) -> KnownKey | None:
-    fields = line.split()
+    """One line as OpenSSH's ``hostkeys_foreach_file`` reads it: fields split at spaces and
+    tabs only, one optional marker, the host field matched first, then the key parsed strictly
+    (a bad line is skipped, never half-used)."""
+    fields = [f for f in re.split(r"[ \t]+", line.rstrip("\r")) if f]
     if not fields or fields[0].startswith("#"):
         return None
-    revoked = False
+    marker = ""
     if fields[0].startswith("@"):
-        if fields[0] != "@revoked":  # @cert-authority: host certificates are not supported
-            return None
-        revoked, fields = True, fields[1:]
-    if len(fields) < 3 or not host_matches(fields[0], name):
+        marker, fields = fields[0], fields[1:]
+        if marker not in ("@revoked", "@cert-authority") or (fields and fields[0][:1] == "@"):
+            return None  # an unknown marker, or two: a bad line
+    if not fields or not host_matches(fields[0], name):
         return None
+    if marker == "@cert-authority":
+        return None  # it vouches for host certificates only, never for a plain key
+    if len(fields) < 3 or fields[2].startswith("#"):
+        return None
+    blob = parse_key(fields[1], fields[2])
+    if blob is None:
+        return None
+    return KnownKey(blob_type(blob), blob, path, number, marker == "@revoked")
+
+
+# the names a known_hosts line may give a key type under, and the type inside its blob
+_TYPE_NAMES = {"rsa-sha2-256": "ssh-rsa", "rsa-sha2-512": "ssh-rsa"}
+_EC_POINT = {"nistp256": 65, "nistp384": 97, "nistp521": 133}
+
+
+def parse_key(type_name: str, text: str) -> bytes | None:
+    """The key blob of ``TYPE BASE64``, or None where OpenSSH's ``sshkey_read`` fails: bad
+    base64, a blob that is not a whole key of its type, or a blob of another type than the
+    line names (``ssh-rsa`` in front of an ed25519 key)."""
     try:
-        blob = base64.b64decode(fields[2], validate=True)
-        key_type = blob_type(blob)
-    except (binascii.Error, struct.error, ValueError):
+        blob = base64.b64decode(text, validate=True)
+        fields, rest = _fields(blob)
+    except (binascii.Error, ValueError):
         return None
-    return KnownKey(key_type, blob, path, number, revoked)
+    kind = fields[0].decode("ascii", "replace") if fields else ""
+    if kind != _TYPE_NAMES.get(type_name, type_name):
+        return None
+    body = fields[1:]
+    if kind == "ssh-ed25519":
+        ok = len(body) == 1 and len(body[0]) == 32
+    elif kind.startswith("ecdsa-sha2-"):
+        curve = kind.removeprefix("ecdsa-sha2-")
+        ok = len(body) == 2 and body[0] == curve.encode() \
+            and len(body[1]) == _EC_POINT.get(curve, -1) and body[1][:1] == b"\x04"
+    elif kind == "ssh-rsa":
+        ok = len(body) == 2 and int.from_bytes(body[1], "big").bit_length() >= 1024
+    elif kind == "ssh-dss":
+        ok = len(body) == 4
+    elif kind == "sk-ssh-ed25519@openssh.com":
+        ok = len(body) == 2 and len(body[0]) == 32
+    elif kind == "sk-ecdsa-sha2-nistp256@openssh.com":
+        ok = len(body) == 3 and body[0] == b"nistp256" and len(body[1]) == 65
+    else:  # certificates and types OpenSSH 9 does not know
+        ok = False
+    return blob if ok and not rest else None
+
+
+def _fields(blob: bytes) -> tuple[list[bytes], bytes]:
+    """The length-prefixed strings of a blob, and what trails them (should be nothing)."""
+    fields: list[bytes] = []
+    pos = 0
+    while pos + 4 <= len(blob):
+        (length,) = struct.unpack(">I", blob[pos:pos + 4])
+        if pos + 4 + length > len(blob):
+            raise ValueError("truncated")
+        fields.append(blob[pos + 4:pos + 4 + length])
+        pos += 4 + length
+    return fields, blob[pos:]
 
 
 def host_matches(patterns: str, name: str) -> bool:
-    """OpenSSH's host pattern list: any positive match, and no negated one."""
-    name = name.lower()
-    if patterns.startswith("|1|"):
+    """OpenSSH's host field: a hashed name, or a pattern list (any positive match, no negated
+    one; ``*`` and ``?``; case-insensitive)."""
+    if patterns.startswith("|"):
         return _hashed_match(patterns, name)
+    name = name.lower()
     matched = False
     for pattern in patterns.lower().split(","):
         negated = pattern.startswith("!")
-        if _glob(pattern[1:] if negated else pattern).fullmatch(name):
+        if negated:
+            pattern = pattern[1:]
+        if len(pattern) >= 1023:  # OpenSSH gives up on the whole list
+            return False
+        if _glob(pattern).fullmatch(name):
             if negated:
                 return False
             matched = True
@@ -177,14 +273,22 @@ def host_matches(patterns: str, name: str) -> bool:
 def _glob(pattern: str) -> re.Pattern[str]:
     # only * and ? are special (not fnmatch's [...]: "[host]:port" is literal)
     return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
-                              for c in pattern))
+                              for c in pattern), re.DOTALL)
 
 
 def _hashed_match(entry: str, name: str) -> bool:
-    try:
-        _empty, _one, salt, digest = entry.split("|")
-        expected = base64.b64decode(digest)
-        mac = hmac.new(base64.b64decode(salt), name.encode(), hashlib.sha1).digest()
-    except (ValueError, binascii.Error):
+    """``|1|salt|hmac`` (what ``HashKnownHosts yes`` writes) matches only as the exact string
+    OpenSSH computes for ``name``: ``|1|...|...,other`` or a digest with junk is no match, and a
+    salt that is not 20 bytes of base64 makes the line a bad one."""
+    parts = entry.split("|", 3)
+    if len(parts) < 4 or parts[1] != "1":
         return False
-    return hmac.compare_digest(mac, expected)
+    try:
+        salt = base64.b64decode(parts[2], validate=True)
+    except binascii.Error:
+        return False
+    if len(salt) != 20:
+        return False
+    mac = hmac.new(salt, name.encode(), hashlib.sha1).digest()
+    expected = f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(mac).decode()}"
+    return hmac.compare_digest(expected.encode(), entry.encode())

@@ -2,10 +2,10 @@
 
 paramiko is imported here (and in ``auth``), nowhere else: it costs ~0.4 s, so only commands
 that use SSH pay for it. We drive paramiko's ``Transport`` rather than ``SSHClient``: the host
-key is judged by ``hostkeys`` (both known_hosts files, OpenSSH's matching, ``@revoked``) and
-never by a policy object, the known key types are asked for first, and nothing here can save a
-host key except ``hostkeys.append`` to fieldkit's own file. None of paramiko's
-missing-host-key policies is used anywhere in fieldkit (a test greps for them):
+key is judged by ``hostkeys`` (every known_hosts file ssh reads, plus fieldkit's own, decided
+as OpenSSH decides) and never by a policy object, the known key types are asked for first,
+and nothing here can save a host key except ``hostkeys.append`` to fieldkit's own file. None
+of paramiko's missing-host-key policies is used anywhere in fieldkit (a test greps for them):
 ``--trust-new-host`` is the only way to accept a new key, and no flag accepts a changed one.
 
 Every failure becomes a :class:`~fieldkit.errors.RemoteError` (exit 7) with a one-line message
@@ -137,13 +137,15 @@ def connect(target: Target, options: SshOptions) -> Connection:
         transport.banner_timeout = options.connect_timeout_s
         transport.handshake_timeout = options.connect_timeout_s
         transport.auth_timeout = options.auth_timeout_s
-        files = [*target.known_hosts_files, options.known_hosts]
+        files = [*target.known_hosts_files, options.known_hosts,
+                 *target.system_known_hosts_files]
         known = hostkeys.lookup(files, target.known_hosts_name)
         security = transport.get_security_options()
+        # as ssh: ordered by what the name itself holds, not the plain host tried after it
         security.key_types = hostkeys.preferred_algorithms(known, list(security.key_types))
         _handshake(transport, target, options)
         connection = Connection(target, transport, options)
-        connection.saved_key = _verify_host_key(transport, target, options, known)
+        connection.saved_key = _verify_host_key(transport, target, options, known, files)
         authenticate(transport, target, options)
         return connection
     except BaseException:
@@ -197,7 +199,7 @@ def _handshake(transport: paramiko.Transport, target: Target, options: SshOption
 
 
 def _verify_host_key(transport: paramiko.Transport, target: Target, options: SshOptions,
-                     known: list[hostkeys.KnownKey]) -> str:
+                     known: list[hostkeys.KnownKey], files: list[Path]) -> str:
     """Accept a known key; refuse an unknown one (unless --trust-new-host: save it) and a
     changed or revoked one (always). Returns what was saved, for the CLI to say."""
     try:
@@ -205,21 +207,24 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
     except paramiko.SSHException as exc:
         raise RemoteError(f"{target.url}: the SSH handshake failed ({why(exc)})",
                           kind="handshake") from None
-    verdict, entries = hostkeys.judge(known, blob)
+    decision = hostkeys.decide(known, blob, target.known_hosts_name, files,
+                               target.plain_known_hosts_name)
     key_type, print_ = hostkeys.blob_type(blob), hostkeys.fingerprint(blob)
-    if verdict == hostkeys.OK:
+    if decision.verdict == hostkeys.OK:
         return ""
-    if verdict in (hostkeys.CHANGED, hostkeys.REVOKED):
-        raise HostKeyChangedError(target, key_type, print_, verdict, entries)
-    if entries:  # a known host that no longer offers its known key type: not simply "new"
-        known_types = ", ".join(sorted({e.key_type for e in entries}))
+    if decision.verdict in (hostkeys.CHANGED, hostkeys.REVOKED):
+        raise HostKeyChangedError(target, key_type, print_, decision.verdict,
+                                  list(decision.entries))
+    if decision.conflicts and options.trust_new_host:
+        old = decision.conflicts[0]
         raise RemoteError(
-            f"{target.url}: the host is known, but offers a key of a new type (known only "
-            f"with {known_types} keys): "
-            f"{key_type} {print_}. --trust-new-host does not accept a new key type for a known "
-            "host. If its admin really replaced the host keys, remove the old entry (ssh-keygen "
-            f"-R '{target.known_hosts_name}' -f {options.known_hosts}, or in ~/.ssh/known_hosts) "
-            "and trust it again", kind="hostkey-unknown")
+            f"{target.url}: unknown host key on port {target.port}: {key_type} {print_}; but "
+            f"{target.plain_known_hosts_name} itself is known with another key ({old.key_type} "
+            f"{old.fingerprint}, {old.where}). --trust-new-host does not save a key that "
+            "contradicts a known one. If a different SSH server really listens on that port, "
+            "compare the fingerprint with it (ssh-keygen -lf on its host key) and add the "
+            f"line for {target.known_hosts_name} to ~/.ssh/known_hosts yourself",
+            kind="hostkey-unknown")
     if not options.trust_new_host:
         raise RemoteError(
             f"{target.url}: unknown host key: {key_type} {print_}. Compare this "

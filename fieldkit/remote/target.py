@@ -1,8 +1,9 @@
 """Where ``--host`` points: ``ssh://[user@]host[:port]``, resolved through ``~/.ssh/config``.
 
 OpenSSH's rules, as far as fieldkit needs them: the URL's own user and port win over the
-config's, the config's over the defaults (the local user name, port 22); ``HostName``,
-``IdentityFile``, ``IdentitiesOnly``, ``HostKeyAlias`` and ``UserKnownHostsFile`` are honoured.
+config's (``~/.ssh/config``, then ``/etc/ssh/ssh_config``: see ``sshconfig``), the config's over
+the defaults (the local user name, port 22); ``HostName``, ``IdentityFile``, ``IdentitiesOnly``,
+``HostKeyAlias``, ``UserKnownHostsFile`` and ``GlobalKnownHostsFile`` are honoured.
 A jump host (``ProxyJump``/``ProxyCommand``) is refused in words: silently connecting straight
 to the host instead would be a surprise.
 """
@@ -10,11 +11,13 @@ to the host instead would be a surprise.
 from __future__ import annotations
 
 import getpass
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fieldkit.errors import InputError, RemoteError
+from fieldkit.remote import sshconfig
 
 SYNTAX = "ssh://[user@]host[:port]"
 
@@ -29,12 +32,22 @@ class Target:
     identities_only: bool = False
     host_key_alias: str = ""
     known_hosts_files: tuple[Path, ...] = ()  # the user's, read only
+    system_known_hosts_files: tuple[Path, ...] = ()  # GlobalKnownHostsFile, read only
 
     @property
     def known_hosts_name(self) -> str:
-        """The name known_hosts files hold for it: ``host``, or ``[host]:port`` off port 22."""
-        name = self.host_key_alias or self.hostname
+        """The name known_hosts files hold for it, as ssh looks it up: the ``HostKeyAlias``
+        as it is (lowercased), else ``host`` on port 22 and ``[host]:port`` off it."""
+        if self.host_key_alias:
+            return self.host_key_alias.lower()
+        name = _lookup_name(self.hostname)
         return name if self.port == 22 else f"[{name}]:{self.port}"
+
+    @property
+    def plain_known_hosts_name(self) -> str:
+        """The plain ``host`` ssh tries next for a ``[host]:port`` it does not know ("" when it
+        does not: on port 22 or with a HostKeyAlias)."""
+        return "" if self.host_key_alias or self.port == 22 else _lookup_name(self.hostname)
 
     @property
     def url(self) -> str:
@@ -53,7 +66,7 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
             or parts.path not in ("", "/") or parts.query or parts.fragment:
         raise InputError(f"--host {text!r}: give {SYNTAX}, e.g. ssh://ann@pc-042.acme.local")
     ssh_dir = ssh_dir or Path.home() / ".ssh"
-    config = _ssh_config(parts.hostname, ssh_dir)
+    config = sshconfig.lookup(parts.hostname, ssh_dir)
     for jump in ("proxyjump", "proxycommand"):
         if config.get(jump, "none").lower() != "none":
             raise RemoteError(f"{ssh_dir / 'config'} sends {parts.hostname} through a jump host "
@@ -64,25 +77,41 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
     except ValueError:
         raise RemoteError(f"{ssh_dir / 'config'}: Port for {parts.hostname} is not a number",
                           kind="config") from None
-    known = config.get("userknownhostsfile")
-    files = tuple(Path(p).expanduser() for p in known.split()) if known else \
-        (ssh_dir / "known_hosts",)
+    hostname = config.get("hostname", parts.hostname)
+    port = port or config_port
+    user = parts.username or config.get("user") or getpass.getuser()
+    tokens = {"%d": str(Path.home()), "%u": getpass.getuser(), "%h": hostname,
+              "%n": parts.hostname, "%p": str(port), "%r": user}
+    files = _files(config.get("userknownhostsfile"), tokens) or \
+        (ssh_dir / "known_hosts", ssh_dir / "known_hosts2")
+    system = _files(config.get("globalknownhostsfile"), {}) or \
+        (sshconfig.SYSTEM_DIR / "ssh_known_hosts", sshconfig.SYSTEM_DIR / "ssh_known_hosts2")
     return Target(
-        alias=parts.hostname, hostname=config.get("hostname", parts.hostname),
-        port=port or config_port, user=parts.username or config.get("user") or getpass.getuser(),
+        alias=parts.hostname, hostname=hostname, port=port, user=user,
         identity_files=tuple(str(Path(p).expanduser()) for p in config.get("identityfile", [])),
         identities_only=config.get("identitiesonly", "no").lower() == "yes",
         host_key_alias=config.get("hostkeyalias", ""),
-        known_hosts_files=tuple(p for p in files if str(p) != "/dev/null"))
+        known_hosts_files=tuple(p for p in files if str(p) != "/dev/null"),
+        system_known_hosts_files=tuple(p for p in system if str(p) != "/dev/null"))
 
 
-def _ssh_config(alias: str, ssh_dir: Path) -> dict:
-    path = ssh_dir / "config"
-    if not path.is_file():
-        return {}
-    import paramiko
+def _files(value: str | None, tokens: dict[str, str]) -> tuple[Path, ...]:
+    """A ``UserKnownHostsFile``/``GlobalKnownHostsFile`` value: space-separated paths, ``~``
+    and (where ssh expands them) ``%d %u %h %n %p %r %%``."""
+    if not value:
+        return ()
+    paths = []
+    for word in value.split():
+        for token, text in tokens.items():
+            word = word.replace(token, text)
+        paths.append(Path(word.replace("%%", "%")).expanduser())
+    return tuple(paths)
 
+
+def _lookup_name(hostname: str) -> str:
+    """ssh lowercases a host name (not an address) before it looks it up."""
     try:
-        return dict(paramiko.SSHConfig.from_path(str(path)).lookup(alias))
-    except (OSError, paramiko.SSHException, ValueError) as exc:
-        raise RemoteError(f"{path} cannot be read: {exc}", kind="config") from None
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return hostname.lower()
+    return hostname

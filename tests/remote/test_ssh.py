@@ -81,15 +81,16 @@ def test_changed_host_key_is_refused_even_with_the_trust_flag(proc, sshd, home, 
 def test_a_known_host_offering_a_new_key_type_is_refused_even_with_the_flag(
         proc, sshd, home, user_home, tmp_path):
     """Known only by an RSA key (this sshd has none): the ed25519 key it offers is not simply
-    "new", and --trust-new-host must not add it beside the old one."""
+    "new" (OpenSSH calls it changed), and --trust-new-host must not add it beside the old one."""
     from tests.peers.sshd import keygen
 
     home.mkdir(parents=True)
     known = f"[{sshd.address}]:{BARE_ALT} {public_line(keygen(tmp_path / 'old_rsa', 'rsa', 'x'))}\n"
     (home / "known_hosts").write_text(known)
     r = diag(proc, sshd, "--trust-new-host")
-    assert r.code == 7 and "offers a key of a new type (known only with ssh-rsa" in one_line(r)
-    assert "ssh-keygen -R" in one_line(r) and fingerprint(sshd.host_ed25519) in one_line(r)
+    assert r.code == 7 and "host key has CHANGED: " in one_line(r) and "has ssh-rsa" in one_line(r)
+    assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in r.err
+    assert fingerprint(sshd.host_ed25519) in one_line(r)
     assert (home / "known_hosts").read_text() == known
 
 

@@ -12,7 +12,8 @@ def test_url_parts_and_defaults(tmp_path):
     t = parse_host("ssh://ann@pc-042.acme.local:2222", tmp_path)
     assert (t.user, t.hostname, t.port) == ("ann", "pc-042.acme.local", 2222)
     assert t.known_hosts_name == "[pc-042.acme.local]:2222"
-    assert t.known_hosts_files == (tmp_path / "known_hosts",)
+    assert t.known_hosts_files == (tmp_path / "known_hosts", tmp_path / "known_hosts2")
+    assert t.plain_known_hosts_name == "pc-042.acme.local"  # ssh's second try off port 22
     t = parse_host("ssh://10.0.0.5", tmp_path)
     assert (t.user, t.port, t.known_hosts_name) == (getpass.getuser(), 22, "10.0.0.5")
     t = parse_host("ssh://[fd00::5]:2200", tmp_path)
@@ -34,7 +35,7 @@ def test_ssh_config_is_honoured(tmp_path):
     t = parse_host("ssh://office-pc", tmp_path)
     assert (t.hostname, t.port, t.user) == ("10.0.0.5", 2200, "ann")
     assert t.identity_files[0].endswith("/keys/office") and t.identities_only
-    assert t.known_hosts_name == "[office]:2200"
+    assert t.known_hosts_name == "office" and not t.plain_known_hosts_name  # as it is
     assert t.known_hosts_files == (tmp_path / "kh1", tmp_path / "kh2")
     t = parse_host("ssh://bob@office-pc:22", tmp_path)  # the URL wins over the config
     assert (t.user, t.port) == ("bob", 22)

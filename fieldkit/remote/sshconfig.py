@@ -1,0 +1,83 @@
+"""The OpenSSH client configuration for one host: ``~/.ssh/config``, then ``/etc/ssh/ssh_config``.
+
+As ``ssh`` reads them: the user's file first, the system's after it, and for each option the
+first value obtained wins (``IdentityFile`` adds up). ``Host`` and ``Match`` blocks are
+paramiko's ``SSHConfig`` (``Match host``, ``originalhost``, ``user``, ``localuser``, ``all``).
+``Include`` is followed (globs, relative paths under ``~/.ssh`` or ``/etc/ssh``, as ssh does) by
+putting the included text in its place; inside a ``Host``/``Match`` block that works only if the
+included file has no blocks of its own, and fieldkit says so rather than guess otherwise.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from pathlib import Path
+
+from fieldkit.errors import RemoteError
+
+SYSTEM_DIR = Path("/etc/ssh")
+_INCLUDE = re.compile(r"\s*include(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+_BLOCK = re.compile(r"\s*(host|match)(?:\s*=\s*|\s+)", re.IGNORECASE)
+
+
+def lookup(alias: str, ssh_dir: Path) -> dict:
+    """The options for ``alias`` (keys lowercased, as paramiko gives them)."""
+    texts = []
+    for path, user in ((ssh_dir / "config", True), (SYSTEM_DIR / "ssh_config", False)):
+        if path.is_file():
+            # each file starts with every option open again, as a fresh read does in ssh
+            texts.append("Host *\n" + _text(path, user, ssh_dir, 0))
+    if not texts:
+        return {}
+    import paramiko
+
+    try:
+        return dict(paramiko.SSHConfig.from_text("\n".join(texts)).lookup(alias))
+    except (paramiko.SSHException, ValueError) as exc:
+        raise RemoteError(f"{ssh_dir / 'config'} or {SYSTEM_DIR / 'ssh_config'} cannot be "
+                          f"read: {exc}", kind="config") from None
+
+
+def _text(path: Path, user: bool, ssh_dir: Path, depth: int) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise RemoteError(f"{path} cannot be read: {exc.strerror or exc}", kind="config") \
+            from None
+    out: list[str] = []
+    header = ""  # the Host/Match line of the block we are in ("" before the first)
+    for line in lines:
+        include = _INCLUDE.match(line)
+        if not include:
+            if _BLOCK.match(line):
+                header = line.strip()
+            out.append(line)
+            continue
+        if depth >= 16:
+            raise RemoteError(f"{path}: Include nested too deeply", kind="config")
+        for pattern in include.group(1).split():
+            included = _included(pattern.strip('"'), user, ssh_dir)
+            for name in included:
+                text = _text(Path(name), user, ssh_dir, depth + 1)
+                has_blocks = any(_BLOCK.match(x) for x in text.splitlines())
+                if has_blocks and header and header.lower() not in ("host *", "match all"):
+                    raise RemoteError(
+                        f"{path}: '{line.strip()}' inside '{header}' includes {name}, which "
+                        "has Host/Match blocks of its own; fieldkit cannot follow that: move "
+                        "the Include out of the block", kind="config")
+                out.append(text)
+                if has_blocks:  # back to the block the Include stood in
+                    out.append(header or "Host *")
+    return "\n".join(out)
+
+
+def _included(pattern: str, user: bool, ssh_dir: Path) -> list[str]:
+    if pattern.startswith("~"):
+        if not user:  # as ssh: a system file may not include from a home directory
+            raise RemoteError(f"{SYSTEM_DIR / 'ssh_config'}: bad include path {pattern}",
+                              kind="config")
+        pattern = str(Path(pattern).expanduser())
+    elif not pattern.startswith("/"):
+        pattern = str((ssh_dir if user else SYSTEM_DIR) / pattern)
+    return sorted(glob.glob(pattern))
