@@ -209,10 +209,13 @@ def parse_key(type_name: str, text: str) -> bytes | None:
     """The key blob of ``TYPE BASE64``, or None where OpenSSH's ``sshkey_read`` fails: bad
     base64, a blob that is not a whole key of its type, or a blob of another type than the
     line names (``ssh-rsa`` in front of an ed25519 key)."""
+    text = re.sub(r"\s", "", text)  # b64_pton skips white space, and nothing else
     try:
         blob = base64.b64decode(text, validate=True)
         fields, rest = _fields(blob)
     except (binascii.Error, ValueError):
+        return None
+    if base64.b64encode(blob).decode() != text:  # extra "=", bits after the end: not OpenSSH's
         return None
     kind = fields[0].decode("ascii", "replace") if fields else ""
     if kind != _TYPE_NAMES.get(type_name, type_name):

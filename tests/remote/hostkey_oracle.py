@@ -9,6 +9,9 @@ Then fieldkit connects (``fieldkit.remote.ssh.connect``, with its own known_host
 real ``ssh -o StrictHostKeyChecking=yes -o BatchMode=yes`` runs ``true``; both log in with the
 authorized key, so "accept" means logged in and "refuse" means a host-key refusal. Anything else
 is reported as an error with its output. Usage: ``hostkey_oracle.py JOB.json``; prints JSON.
+
+``hostkey_oracle.py --etc DIR COMMAND...`` only bind-mounts DIR over ``/etc/ssh`` and runs the
+command there (the ``--trust-new-host`` tests run the fieldkit CLI so).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ SSH_REASONS = (("REMOTE HOST IDENTIFICATION HAS CHANGED", "changed"),
 
 
 def main() -> None:
+    if sys.argv[1] == "--etc":
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+        subprocess.run(["mount", "--bind", sys.argv[2], "/etc/ssh"], check=True)
+        os.execvp(sys.argv[3], sys.argv[3:])
     job = json.loads(Path(sys.argv[1]).read_text())
     me = pwd.getpwuid(os.getuid())
     passwd = Path(job["hosts"]).with_name("passwd")

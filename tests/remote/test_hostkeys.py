@@ -116,3 +116,54 @@ def test_no_auto_accepting_policy_anywhere():
     for forbidden in ("AutoAddPolicy", "WarningPolicy", "save_host_keys",
                       "set_missing_host_key_policy", "load_system_host_keys", "shell=True"):
         assert forbidden not in source, forbidden
+
+
+def test_append_without_fchmod(tmp_path, monkeypatch):
+    """Windows has no os.fchmod: --trust-new-host crashed there; the line is still written."""
+    monkeypatch.delattr(os, "fchmod")
+    path = tmp_path / "home" / "known_hosts"
+    hostkeys.append(path, "pc", blob("ssh-ed25519"))
+    assert [k.line for k in hostkeys.lookup([path], "pc")] == [1]
+
+
+@pytest.mark.parametrize(("text", "valid"), [
+    ("{ed}", True),
+    ("ssh-rsa {ed_b64}", False),  # the type named is not the blob's
+    ("ecdsa-sha2-nistp384 {ec_b64}", False),  # nor the curve
+    ("ssh-ed25519 {ed_b64}=", False),  # junk padding
+    ("ssh-ed25519 " + base64.b64encode(blob("ssh-ed25519") + b"x").decode(), False),  # trailing
+    ("ssh-ed25519 " + base64.b64encode(b"\0\0\0\x0bssh-ed25519\0\0\0\x10" + b"k" * 16).decode(),
+     False),  # a 16-byte ed25519 key
+    ("{rsa}", True),
+    ("rsa-sha2-512 {rsa_b64}", True),  # a name OpenSSH also reads RSA keys under
+])
+def test_key_field_is_parsed_as_sshkey_read(tmp_path, text, valid):
+    ed, ec, rsa = blob("ssh-ed25519"), blob("ecdsa-sha2-nistp256"), blob("ssh-rsa")
+    b64 = {"ed_b64": base64.b64encode(ed).decode(), "ec_b64": base64.b64encode(ec).decode(),
+           "rsa_b64": base64.b64encode(rsa).decode()}
+    fields = {"ed": line("", ed).strip(), "rsa": line("", rsa).strip(), **b64}
+    path = tmp_path / "known_hosts"
+    path.write_text(f"pc {text.format(**fields)}\n")
+    assert bool(hostkeys.lookup([path], "pc")) is valid
+
+
+@pytest.mark.parametrize(("entry", "expected"), [
+    (hashed("pc"), True),
+    (hashed("pc") + ",other", False),  # OpenSSH compares the whole field
+    (hashed("PC"), False),  # the name is lowercased before hashing, not the entry
+    ("|1|c2FsdA==|" + hashed("pc").split("|")[3], False),  # a salt that is not 20 bytes
+    ("|2|" + hashed("pc")[3:], False),
+])
+def test_hashed_entries_are_exact(entry, expected):
+    assert hostkeys.host_matches(entry, "pc") is expected
+
+
+def test_a_new_port_falls_back_to_the_plain_name(tmp_path):
+    ed, other = blob("ssh-ed25519", b"1"), blob("ssh-ed25519", b"2")
+    path = tmp_path / "known_hosts"
+    path.write_text(line("pc", ed))
+    decision = hostkeys.decide([], ed, "[pc]:2222", [path], "pc")
+    assert (decision.verdict, decision.name) == (hostkeys.OK, "pc")
+    decision = hostkeys.decide([], other, "[pc]:2222", [path], "pc")
+    assert decision.verdict == hostkeys.UNKNOWN and decision.conflicts[0].line == 1
+    assert hostkeys.decide([], ed, "[pc]:2222", [path]).verdict == hostkeys.UNKNOWN  # alias

@@ -179,6 +179,7 @@ CASES = [
          user=P + " ecdsa-sha2-nistp256 {other_blob}\n", system=P + " {ed}\n"),
     Case("ecdsa curve mismatch", "refuse", user=P + " ecdsa-sha2-nistp384 {ec_blob}\n"),
     Case("truncated base64", "refuse", user=P + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\n"),
+    Case("base64 with junk padding", "refuse", user=P + " ssh-ed25519 {ed_blob}=\n"),
     Case("unknown marker", "refuse", user="@trusted " + P + " {ed}\n"),
     Case("two markers: a bad line", "accept",
          user="@revoked @cert-authority * {ed}\n" + P + " {ed}\n"),
