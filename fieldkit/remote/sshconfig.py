@@ -2,7 +2,9 @@
 
 As ``ssh`` reads them: the user's file first, the system's after it, and for each option the
 first value obtained wins (``IdentityFile`` adds up). ``Host`` and ``Match`` blocks are
-paramiko's ``SSHConfig`` (``Match host``, ``originalhost``, ``user``, ``localuser``, ``all``).
+paramiko's ``SSHConfig``: ``Match host``, ``originalhost``, ``user``, ``localuser``, ``exec``,
+``canonical``, ``final``, ``all``. paramiko would take any other criterion as matching;
+fieldkit refuses such a file in words instead (``Match localnetwork``, ``tagged`` ...).
 ``Include`` is followed (globs, relative paths under ``~/.ssh`` or ``/etc/ssh``, as ssh does) by
 putting the included text in its place; inside a ``Host``/``Match`` block that works only if the
 included file has no blocks of its own, and fieldkit says so rather than guess otherwise.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import re
+import shlex
 from pathlib import Path
 
 from fieldkit.errors import RemoteError
@@ -19,6 +22,9 @@ from fieldkit.errors import RemoteError
 SYSTEM_DIR = Path("/etc/ssh")
 _INCLUDE = re.compile(r"\s*include(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
 _BLOCK = re.compile(r"\s*(host|match)(?:\s*=\s*|\s+)", re.IGNORECASE)
+_MATCH = re.compile(r"\s*match(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
+_CRITERIA = {"host", "originalhost", "user", "localuser", "exec"}  # each takes an argument
+_FLAGS = {"all", "canonical", "final"}
 
 
 def lookup(alias: str, ssh_dir: Path) -> dict:
@@ -52,6 +58,7 @@ def _text(path: Path, user: bool, ssh_dir: Path, depth: int) -> str:
         if not include:
             if _BLOCK.match(line):
                 header = line.strip()
+                _check_match(path, line)
             out.append(line)
             continue
         if depth >= 16:
@@ -81,3 +88,21 @@ def _included(pattern: str, user: bool, ssh_dir: Path) -> list[str]:
     elif not pattern.startswith("/"):
         pattern = str((ssh_dir if user else SYSTEM_DIR) / pattern)
     return sorted(glob.glob(pattern))
+
+
+def _check_match(path: Path, line: str) -> None:
+    match = _MATCH.match(line)
+    if not match:
+        return
+    try:
+        words = shlex.split(match.group(1))
+    except ValueError:
+        words = ["?"]
+    while words:
+        word = words.pop(0).lower().removeprefix("!")
+        if word in _CRITERIA and words:
+            words.pop(0)
+        elif word not in _FLAGS:
+            raise RemoteError(f"{path}: '{line.strip()}': fieldkit cannot evaluate Match "
+                              f"{word}; it reads host, originalhost, user, localuser, exec, "
+                              "canonical, final and all", kind="config")

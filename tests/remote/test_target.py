@@ -1,6 +1,7 @@
 """``--host`` parsing and ~/.ssh/config, without a server."""
 
 import getpass
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,57 @@ def test_jump_hosts_are_refused(tmp_path):
     (tmp_path / "config").write_text("Host *\n  ProxyCommand nc %h %p\n")
     with pytest.raises(RemoteError, match="jump host"):
         parse_host("ssh://pc", tmp_path)
+
+
+def test_system_config_comes_after_the_users(tmp_path, monkeypatch):
+    """As ssh: ~/.ssh/config first, /etc/ssh/ssh_config after it, the first value wins; an
+    Include is followed (relative to /etc/ssh there)."""
+    from fieldkit.remote import sshconfig
+
+    etc = tmp_path / "etc"
+    (etc / "ssh_config.d").mkdir(parents=True)
+    monkeypatch.setattr(sshconfig, "SYSTEM_DIR", etc)
+    (tmp_path / "config").write_text("Host pc\n  User ann\n")
+    (etc / "ssh_config").write_text("Include ssh_config.d/*.conf\nHost *\n  User root\n"
+                                    "  GlobalKnownHostsFile /site/known\n")
+    (etc / "ssh_config.d" / "10.conf").write_text("Host pc\n  Port 2200\n  HostName 10.0.0.5\n")
+    t = parse_host("ssh://pc", tmp_path)
+    assert (t.user, t.port, t.hostname) == ("ann", 2200, "10.0.0.5")
+    assert t.system_known_hosts_files == (Path("/site/known"),)
+    assert t.known_hosts_name == "[10.0.0.5]:2200" and t.plain_known_hosts_name == "10.0.0.5"
+    assert parse_host("ssh://other", tmp_path).system_known_hosts_files == (Path("/site/known"),)
+
+
+def test_default_system_files(tmp_path, monkeypatch):
+    from fieldkit.remote import sshconfig
+
+    monkeypatch.setattr(sshconfig, "SYSTEM_DIR", tmp_path / "etc")
+    t = parse_host("ssh://PC.Acme.Local", tmp_path)
+    assert t.system_known_hosts_files == (tmp_path / "etc" / "ssh_known_hosts",
+                                          tmp_path / "etc" / "ssh_known_hosts2")
+    assert t.known_hosts_name == "pc.acme.local"  # ssh lowercases the name it looks up
+
+
+@pytest.mark.parametrize(("config", "words"), [
+    ("Match localnetwork 10.0.0.0/8\n  Port 2\n", "cannot evaluate Match localnetwork"),
+    ("Host pc\n  Include inc.conf\n", "move the Include out of the block"),
+])
+def test_config_fieldkit_cannot_follow_is_refused_in_words(tmp_path, monkeypatch, config, words):
+    from fieldkit.remote import sshconfig
+
+    monkeypatch.setattr(sshconfig, "SYSTEM_DIR", tmp_path / "etc")
+    (tmp_path / "config").write_text(config)
+    (tmp_path / "inc.conf").write_text("Host other\n  Port 3\n")
+    with pytest.raises(RemoteError, match=words):
+        parse_host("ssh://pc", tmp_path)
+
+
+def test_include_inside_a_block_without_blocks_is_conditional(tmp_path, monkeypatch):
+    from fieldkit.remote import sshconfig
+
+    monkeypatch.setattr(sshconfig, "SYSTEM_DIR", tmp_path / "etc")
+    (tmp_path / "config").write_text("Host pc\n  Include inc.conf\n  User ann\n")
+    (tmp_path / "inc.conf").write_text("Port 2200\n")
+    assert (parse_host("ssh://pc", tmp_path).port, parse_host("ssh://x", tmp_path).port) == \
+        (2200, 22)
+    assert parse_host("ssh://pc", tmp_path).user == "ann"
