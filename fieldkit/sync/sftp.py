@@ -2,7 +2,7 @@
 
 ``[sync] backend = "sftp"``, ``url = "sftp://user@host:port/path"``: for central systems (or a
 2nd-level team) that take tickets as files. The SSH side is fieldkit's own (``fieldkit.remote``):
-host keys checked against ``~/.ssh/known_hosts`` and fieldkit's file, ``--trust-new-host`` to
+host keys checked as OpenSSH checks them (every known_hosts file), ``--trust-new-host`` to
 accept a new one, never a changed one.
 
 How the backend contract (``backend.py``) maps onto files:
