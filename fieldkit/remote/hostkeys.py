@@ -137,19 +137,21 @@ def decide(known: list[KnownKey], blob: bytes, name: str, files: list[Path],
 
 
 def preferred_algorithms(known: list[KnownKey], available: list[str]) -> list[str]:
-    """``available`` host key algorithms reordered: the types already known for the host first.
+    """``available`` host key algorithms reordered as ssh's ``order_hostkeyalgs`` does: those
+    of a type known for the name first, each group in the client's own order.
 
     A server picks the first algorithm in the client's list that it has. Without this, a host
-    known by its ed25519 key would be asked for ecdsa first if the client happened to prefer it,
-    and then look "unknown".
+    known by its ecdsa key would be asked for ed25519 first and then look changed. The order
+    within the known types matters too: known by ecdsa in one file and by another ed25519 key in
+    another, ssh is offered the ed25519 key, and calls it changed.
     """
-    first: list[str] = []
-    for entry in known:
-        if not entry.revoked:
-            for algorithm in ALGORITHMS.get(entry.key_type, (entry.key_type,)):
-                if algorithm in available and algorithm not in first:
-                    first.append(algorithm)
+    types = {entry.key_type for entry in known if not entry.revoked}
+    first = [a for a in available if _plain_type(a) in types]
     return first + [a for a in available if a not in first]
+
+
+def _plain_type(algorithm: str) -> str:
+    return next((t for t, names in ALGORITHMS.items() if algorithm in names), algorithm)
 
 
 def append(path: Path, name: str, blob: bytes) -> None:
@@ -186,6 +188,11 @@ def _parse(line: str, path: Path, number: int, name: str) -> KnownKey | None:
     marker = ""
     if fields[0].startswith("@"):
         marker, fields = fields[0], fields[1:]
+        # ssh ends a marker at the line's first space, a tab only where there is no space:
+        # "@revoked<tab>host key" is a bad line for it, so it is one here
+        text = line.lstrip(" \t")
+        if "\t" in marker or (" " in text and "\t" in text[:text.index(" ")]):
+            return None
         if marker not in ("@revoked", "@cert-authority") or (fields and fields[0][:1] == "@"):
             return None  # an unknown marker, or two: a bad line
     if not fields or not host_matches(fields[0], name):

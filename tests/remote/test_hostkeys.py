@@ -84,6 +84,10 @@ def test_known_types_are_asked_for_first(tmp_path):
     order = hostkeys.preferred_algorithms(hostkeys.lookup([path], "pc"), available)
     assert order == ["ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256", "ssh-ed25519"]
     assert hostkeys.preferred_algorithms([], available) == available
+    # known by ecdsa, then by an ed25519 key: the client's order among them, as ssh keeps it
+    path.write_text(line("pc", blob("ecdsa-sha2-nistp256")) + line("pc", blob("ssh-ed25519")))
+    order = hostkeys.preferred_algorithms(hostkeys.lookup([path], "pc"), available)
+    assert order == available
 
 
 def test_append_only_adds_a_line(tmp_path):

@@ -124,6 +124,10 @@ CASES = [
     Case("revoked for another host", "accept",
          user="@revoked other.acme.test {ed}\n" + P + " {ed}\n"),
     Case("ecdsa revoked, ed25519 known", "accept", user=P + " {ed}\n@revoked * {ec}\n"),
+    Case("@revoked and a tab: a bad line for ssh", "accept",
+         user="@revoked\t* {ed}\n" + P + " {ed}\n"),
+    Case("@revoked and a tab, no space after", "refuse",
+         user="@revoked\t*\tssh-ed25519\t{ed_blob}\n" + P + " {ed}\n"),
     Case("a bad @revoked line counts for nothing", "accept",
          user="@revoked * ssh-rsa {ed_blob}\n" + P + " {ed}\n"),
     # @cert-authority
@@ -138,6 +142,8 @@ CASES = [
     Case("changed in the system file", "refuse", system=P + " {other}\n"),
     Case("user other, system matches", "accept", user=P + " {other}\n",
          system=P + " {ed}\n"),
+    Case("ecdsa known, another ed25519 in the system file", "refuse", user=P + " {ec}\n",
+         system=P + " {other}\n"),
     Case("user known_hosts2", "accept", user2=P + " {ed}\n"),
     Case("changed in known_hosts2", "refuse", user2=P + " {other}\n"),
     # files named by a config
