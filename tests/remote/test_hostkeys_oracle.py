@@ -179,7 +179,44 @@ CASES = [
     Case("Include relative to ~/.ssh", "accept", config="Include extra.conf\n",
          files={"home/.ssh/extra.conf": "UserKnownHostsFile ~/.ssh/inc\n",
                 "home/.ssh/inc": P + " {ed}\n"}),
+    Case("UserKnownHostsFile with tokens", "accept",
+         config="UserKnownHostsFile %d/.ssh/kh-%h-%p\n",
+         files={"home/.ssh/kh-{addr}-2222": P + " {ed}\n"}),
+    Case("UserKnownHostsFile /dev/null, system file knows", "accept",
+         config="UserKnownHostsFile /dev/null\n", user="@revoked * {ed}\n",
+         system=P + " {ed}\n"),
+    Case("two GlobalKnownHostsFiles, revoked in the second", "refuse",
+         sysconfig="GlobalKnownHostsFile /etc/ssh/g1 /etc/ssh/g2\n",
+         files={"etc/g1": P + " {ed}\n", "etc/g2": "@revoked * {ed}\n"}),
+    Case("config Host negation", "refuse", url="ssh://root@" + NAME + ":2222",
+         config="Host * !" + NAME + "\n  UserKnownHostsFile ~/.ssh/wrong\n"
+                "Host *\n  UserKnownHostsFile ~/.ssh/right\n",
+         files={"home/.ssh/wrong": "[" + NAME + "]:2222 {ed}\n",
+                "home/.ssh/right": "[" + NAME + "]:2222 {other}\n"}),
+    Case("Include inside a Host block", "accept", config="Host {addr}\n  Include inc.conf\n",
+         files={"home/.ssh/inc.conf": "UserKnownHostsFile ~/.ssh/inc\n",
+                "home/.ssh/inc": P + " {ed}\n"}),
+    Case("Include inside a block for another host", "refuse",
+         config="Host other\n  Include inc.conf\n",
+         files={"home/.ssh/inc.conf": "UserKnownHostsFile ~/.ssh/inc\n",
+                "home/.ssh/inc": P + " {ed}\n"}, user=P + " {other}\n"),
+    Case("HostName in capitals", "accept", url="ssh://root@pc",
+         config="Host pc\n  HostName SRV.ACME.TEST\n  Port 2222\n",
+         user="[" + NAME + "]:2222 {ed}\n"),
+    Case("HostKeyAlias on port 22", "accept", url="ssh://root@srvalias",
+         config="Host srvalias\n  HostName {addr}\n  HostKeyAlias myalias\n",
+         user="myalias {ed}\n"),
+    Case("empty pattern in a list", "accept", user="foo,,[{addr}]:2222 {ed}\n"),
+    Case("hashed plain name, new port", "accept", user="{hash_plain} {ed}\n"),
+    Case("revoked under a hashed name", "refuse", user=P + " {ed}\n@revoked {hash_port} {ed}\n"),
+    Case("cert-authority for the plain name, new port", "refuse",
+         user="@cert-authority {addr} {ed}\n"),
+    Case("marker in capitals is a bad line", "accept",
+         user="@REVOKED * {ed}\n" + P + " {ed}\n"),
     # key types and malformed lines
+    Case("rsa-sha2-512 names an RSA key", "refuse", user=P + " rsa-sha2-512 {rsa_blob}\n"),
+    Case("key type in capitals", "refuse", user=P + " SSH-ED25519 {ed_blob}\n"),
+    Case("garbage after the key", "accept", user=P + " {ed} # ! @ | , [x]:1\n"),
     Case("key type does not match the blob", "refuse", user=P + " ssh-rsa {ed_blob}\n"),
     Case("mismatched line is no changed key", "accept",
          user=P + " ecdsa-sha2-nistp256 {other_blob}\n", system=P + " {ed}\n"),
@@ -209,7 +246,8 @@ def keys(sshd, tmp_path_factory) -> dict[str, str]:
     salt = hashlib.sha1(b"fk").digest()
     return {"addr": sshd.address, "alias": "myalias", "ed": ed, "ec": ec, "other": other,
             "rsa": rsa, "ed_blob": ed.split()[1], "ec_blob": ec.split()[1],
-            "other_blob": other.split()[1],
+            "other_blob": other.split()[1], "rsa_blob": rsa.split()[1],
+            "hash_plain": hashed(sshd.address, salt),
             "hash_port": hashed(f"[{sshd.address}]:2222", salt),
             "hash_other": hashed(f"[{sshd.address}]:2223", salt),
             "hash_name": hashed(f"[{NAME}]:2222", salt), "hash_alias": hashed("myalias", salt)}
@@ -225,7 +263,7 @@ def build(case: Case, where: Path, keys: dict[str, str]) -> None:
         (where / folder).mkdir(parents=True, mode=0o700)
     for name, text in texts.items():
         if text:
-            path = where / name
+            path = where / name.format(**keys)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(text.format(**keys).encode())
     (where / "url").write_text(case.url.format(**keys))
