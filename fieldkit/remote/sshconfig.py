@@ -13,13 +13,16 @@ included file has no blocks of its own, and fieldkit says so rather than guess o
 from __future__ import annotations
 
 import glob
+import os
 import re
 import shlex
 from pathlib import Path
 
 from fieldkit.errors import RemoteError
 
-SYSTEM_DIR = Path("/etc/ssh")
+# where ssh keeps ssh_config and ssh_known_hosts; Win32-OpenSSH's is %ProgramData%\ssh
+SYSTEM_DIR = Path(os.environ.get("PROGRAMDATA", "C:/ProgramData")) / "ssh" if os.name == "nt" \
+    else Path("/etc/ssh")
 _INCLUDE = re.compile(r"\s*include(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
 _BLOCK = re.compile(r"\s*(host|match)(?:\s*=\s*|\s+)", re.IGNORECASE)
 _MATCH = re.compile(r"\s*match(?:\s*=\s*|\s+)(.*)$", re.IGNORECASE)
