@@ -213,8 +213,9 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
     if decision.verdict == hostkeys.OK:
         return ""
     if decision.verdict in (hostkeys.CHANGED, hostkeys.REVOKED):
-        raise HostKeyChangedError(target, key_type, print_, decision.verdict,
-                                  list(decision.entries))
+        entries = list(decision.entries)
+        raise HostKeyChangedError(target, key_type, print_, decision.verdict, entries,
+                                  system=entries[0].path in target.system_known_hosts_files)
     if decision.conflicts and options.trust_new_host:
         old = decision.conflicts[0]
         raise RemoteError(
@@ -240,7 +241,7 @@ class HostKeyChangedError(RemoteError):
     """A known host offers a different key: a hard error, and no flag accepts it."""
 
     def __init__(self, target: Target, key_type: str, print_: str, verdict: str,
-                 entries: list[hostkeys.KnownKey]) -> None:
+                 entries: list[hostkeys.KnownKey], *, system: bool = False) -> None:
         old = entries[0]
         if verdict == hostkeys.REVOKED:
             message = (f"{target.url}: the host offers a REVOKED key ({key_type} {print_}, "
@@ -251,8 +252,9 @@ class HostKeyChangedError(RemoteError):
                        f"{old.key_type} {old.fingerprint}, the host now offers {key_type} "
                        f"{print_}. Nothing was sent. Someone may be intercepting the connection, "
                        "or the machine was reinstalled: ask its administrator. Only if the "
-                       f"change is confirmed, delete line {old.line} of {old.path} and connect "
-                       "again")
+                       f"change is confirmed, delete line {old.line} of {old.path}"
+                       f"{' (a system file: an administrator of this PC)' if system else ''} "
+                       "and connect again")
         super().__init__(message, kind=f"hostkey-{verdict}")
         self.warning = "\n".join([
             "@" * 59,

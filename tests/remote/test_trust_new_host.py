@@ -84,6 +84,8 @@ def test_never_saves_over_a_known_or_revoked_key(sshd, keys, home, user_home, tm
     assert refusal in done.stderr and "saved the host key" not in done.stderr
     assert not (home / "known_hosts").exists(), "nothing may be saved"
     assert {p: p.read_bytes() for p in (user_home / ".ssh").iterdir()} == before
+    if refusal == "CHANGED" and "etc/ssh_known_hosts" in files:
+        assert "ssh_known_hosts (a system file: an administrator of this PC)" in done.stderr
 
 
 def test_a_host_no_file_knows_is_saved(sshd, keys, home, user_home, tmp_path):
