@@ -26,6 +26,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import os
 import re
 import struct
@@ -134,6 +135,25 @@ def decide(known: list[KnownKey], blob: bytes, name: str, files: list[Path],
     if plain_verdict in (OK, REVOKED):
         return Decision(plain_verdict, tuple(plain_entries), plain_name)
     return Decision(UNKNOWN, (), name, tuple(plain_entries))
+
+
+def address_conflict(files: list[Path], blob: bytes, hostname: str, address: str, port: int,
+                     via_plain: bool) -> tuple[KnownKey, str] | None:
+    """``CheckHostIP yes``: an entry for the server's address that holds another key (and not
+    this one) makes ssh refuse a host it otherwise accepts. Checked under ``[address]:port``,
+    and under the plain address too when the key was accepted under the plain host name; not
+    for a loopback address or when the host name is that very name, as ssh skips it then.
+    Returns the entry and the name it was found under."""
+    if ipaddress.ip_address(address.split("%")[0]).is_loopback:
+        return None
+    for number in (port, 22) if via_plain else (port,):
+        name = address if number == 22 else f"[{address}]:{number}"
+        if name == hostname:
+            continue
+        verdict, entries = judge(lookup(files, name), blob)
+        if verdict == CHANGED:
+            return entries[0], name
+    return None
 
 
 def preferred_algorithms(known: list[KnownKey], available: list[str]) -> list[str]:

@@ -26,7 +26,7 @@ import paramiko
 
 from fieldkit.errors import RemoteError
 from fieldkit.remote import hostkeys
-from fieldkit.remote.target import Target
+from fieldkit.remote.target import Target, lookup_name
 
 # paramiko logs transport failures with tracebacks; the user gets our one line instead
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
@@ -210,6 +210,8 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
     decision = hostkeys.decide(known, blob, target.known_hosts_name, files,
                                target.plain_known_hosts_name)
     key_type, print_ = hostkeys.blob_type(blob), hostkeys.fingerprint(blob)
+    if decision.verdict in (hostkeys.OK, hostkeys.UNKNOWN) and target.check_host_ip:
+        _check_address(transport, target, files, blob, decision)
     if decision.verdict == hostkeys.OK:
         return ""
     if decision.verdict in (hostkeys.CHANGED, hostkeys.REVOKED):
@@ -235,6 +237,31 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
     hostkeys.append(options.known_hosts, target.known_hosts_name, blob)
     return f"saved the host key of {target.known_hosts_name} ({key_type} {print_}) to " \
            f"{options.known_hosts}"
+
+
+def _check_address(transport: paramiko.Transport, target: Target, files: list[Path],
+                   blob: bytes, decision: hostkeys.Decision) -> None:
+    """CheckHostIP yes: the key known for the server's address must not be another one."""
+    address = transport.getpeername()[0]
+    via_plain = decision.name == target.plain_known_hosts_name != ""
+    found = hostkeys.address_conflict(files, blob, lookup_name(target.hostname), address,
+                                      target.port, via_plain)
+    if found is None:
+        return
+    old, name = found
+    if via_plain and name == address:  # ssh's second try fails quietly: the host stays new
+        raise RemoteError(
+            f"{target.url}: unknown host key: {target.known_hosts_name} is not known; "
+            f"{target.plain_known_hosts_name} is known with this key, but its address {address} "
+            f"with another ({old.key_type} {old.fingerprint}, {old.where}; CheckHostIP yes). "
+            "Nothing was sent; ask the administrator which entry is right",
+            kind="hostkey-unknown")
+    raise RemoteError(
+        f"{target.url}: the host key ({hostkeys.blob_type(blob)} {hostkeys.fingerprint(blob)}) "
+        f"differs from the key known for its address {address} ({old.key_type} "
+        f"{old.fingerprint}, {old.where}; CheckHostIP yes). Nothing was sent: the name may "
+        "point to another machine (DNS spoofing), or the address moved to a new machine; ask "
+        "the administrator which entry is right", kind="hostkey-changed")
 
 
 class HostKeyChangedError(RemoteError):

@@ -33,6 +33,7 @@ class Target:
     host_key_alias: str = ""
     known_hosts_files: tuple[Path, ...] = ()  # the user's, read only
     system_known_hosts_files: tuple[Path, ...] = ()  # GlobalKnownHostsFile, read only
+    check_host_ip: bool = False  # CheckHostIP yes: the address's entries must not contradict
 
     @property
     def known_hosts_name(self) -> str:
@@ -40,14 +41,14 @@ class Target:
         as it is (lowercased), else ``host`` on port 22 and ``[host]:port`` off it."""
         if self.host_key_alias:
             return self.host_key_alias.lower()
-        name = _lookup_name(self.hostname)
+        name = lookup_name(self.hostname)
         return name if self.port == 22 else f"[{name}]:{self.port}"
 
     @property
     def plain_known_hosts_name(self) -> str:
         """The plain ``host`` ssh tries next for a ``[host]:port`` it does not know ("" when it
         does not: on port 22 or with a HostKeyAlias)."""
-        return "" if self.host_key_alias or self.port == 22 else _lookup_name(self.hostname)
+        return "" if self.host_key_alias or self.port == 22 else lookup_name(self.hostname)
 
     @property
     def url(self) -> str:
@@ -91,6 +92,7 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
         identity_files=tuple(str(Path(p).expanduser()) for p in config.get("identityfile", [])),
         identities_only=config.get("identitiesonly", "no").lower() == "yes",
         host_key_alias=config.get("hostkeyalias", ""),
+        check_host_ip=config.get("checkhostip", "no").lower() == "yes",
         known_hosts_files=tuple(p for p in files if str(p) != "/dev/null"),
         system_known_hosts_files=tuple(p for p in system if str(p) != "/dev/null"))
 
@@ -108,7 +110,7 @@ def _files(value: str | None, tokens: dict[str, str]) -> tuple[Path, ...]:
     return tuple(paths)
 
 
-def _lookup_name(hostname: str) -> str:
+def lookup_name(hostname: str) -> str:
     """ssh lowercases a host name (not an address) before it looks it up."""
     try:
         ipaddress.ip_address(hostname)

@@ -10,8 +10,8 @@ real ``ssh -o StrictHostKeyChecking=yes -o BatchMode=yes`` runs ``true``; both l
 authorized key, so "accept" means logged in and "refuse" means a host-key refusal. Anything else
 is reported as an error with its output. Usage: ``hostkey_oracle.py JOB.json``; prints JSON.
 
-``hostkey_oracle.py --etc DIR COMMAND...`` only bind-mounts DIR over ``/etc/ssh`` and runs the
-command there (the ``--trust-new-host`` tests run the fieldkit CLI so).
+``hostkey_oracle.py --etc DIR HOSTS COMMAND...`` only bind-mounts DIR over ``/etc/ssh`` and HOSTS
+over ``/etc/hosts`` and runs the command there (the ``--trust-new-host`` tests run the CLI so).
 """
 
 from __future__ import annotations
@@ -24,14 +24,16 @@ import sys
 from pathlib import Path
 
 SSH_REASONS = (("REMOTE HOST IDENTIFICATION HAS CHANGED", "changed"),
-               ("REVOKED HOST KEY", "revoked"), ("host key is known for", "unknown"))
+               ("REVOKED HOST KEY", "revoked"), ("host key is known for", "unknown"),
+               ("differs from the key for the IP address", "changed"))
 
 
 def main() -> None:
-    if sys.argv[1] == "--etc":
+    if sys.argv[1] == "--etc":  # --etc DIR HOSTS COMMAND...
         subprocess.run(["mount", "--make-rprivate", "/"], check=True)
         subprocess.run(["mount", "--bind", sys.argv[2], "/etc/ssh"], check=True)
-        os.execvp(sys.argv[3], sys.argv[3:])
+        subprocess.run(["mount", "--bind", sys.argv[3], "/etc/hosts"], check=True)
+        os.execvp(sys.argv[4], sys.argv[4:])
     job = json.loads(Path(sys.argv[1]).read_text())
     me = pwd.getpwuid(os.getuid())
     passwd = Path(job["hosts"]).with_name("passwd")

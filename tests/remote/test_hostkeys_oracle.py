@@ -47,6 +47,9 @@ class Case:
 
 
 P = "[{addr}]:2222"  # the sshd on port 2222, by address
+N = "[" + NAME + "]:2222"  # the same, by name
+BY_NAME = "ssh://root@" + NAME + ":2222"
+CHECK_IP = "CheckHostIP yes\n"
 ALIAS = "Host srvalias\n  HostName {addr}\n  Port 2222\n  HostKeyAlias {alias}\n"
 CASES = [
     # the basics
@@ -213,6 +216,23 @@ CASES = [
          user="@cert-authority {addr} {ed}\n"),
     Case("marker in capitals is a bad line", "accept",
          user="@REVOKED * {ed}\n" + P + " {ed}\n"),
+    # CheckHostIP yes: the address's entries count too
+    Case("CheckHostIP: address known with another key", "refuse", url=BY_NAME, config=CHECK_IP,
+         user=N + " {ed}\n" + P + " {other}\n"),
+    Case("CheckHostIP: address known with the same key", "accept", url=BY_NAME,
+         config=CHECK_IP, user=N + " {ed}\n" + P + " {ed}\n"),
+    Case("CheckHostIP: address unknown", "accept", url=BY_NAME, config=CHECK_IP,
+         user=N + " {ed}\n"),
+    Case("CheckHostIP off: the address does not count", "accept", url=BY_NAME,
+         user=N + " {ed}\n" + P + " {other}\n"),
+    Case("CheckHostIP: plain names, plain address conflicts", "refuse", url=BY_NAME,
+         config=CHECK_IP, user=NAME + " {ed}\n{addr} {other}\n"),
+    Case("CheckHostIP: address key revoked", "accept", url=BY_NAME, config=CHECK_IP,
+         user=N + " {ed}\n@revoked " + P + " {ed}\n"),
+    Case("CheckHostIP by address", "accept", config=CHECK_IP, user=P + " {ed}\n"),
+    Case("CheckHostIP with an alias", "refuse", url="ssh://root@srvalias",
+         config="CheckHostIP yes\n" + ALIAS.replace("{addr}", NAME),
+         user="myalias {ed}\n" + P + " {other}\n"),
     # key types and malformed lines
     Case("rsa-sha2-512 names an RSA key", "refuse", user=P + " rsa-sha2-512 {rsa_blob}\n"),
     Case("key type in capitals", "refuse", user=P + " SSH-ED25519 {ed_blob}\n"),

@@ -1,8 +1,9 @@
 """``--trust-new-host`` never saves a key for a host that any known_hosts file knows with
 another key or has revoked: the user's known_hosts and known_hosts2, the system's
-ssh_known_hosts, a GlobalKnownHostsFile from either config, a HostKeyAlias, and the plain
-host name of a [host]:port. The fieldkit CLI runs as a process in a private mount namespace
-whose /etc/ssh holds the case's system files (``hostkey_oracle.py --etc``)."""
+ssh_known_hosts, a GlobalKnownHostsFile from either config, a HostKeyAlias, the plain
+host name of a [host]:port, and (CheckHostIP yes) the server's address. The fieldkit CLI
+runs as a process in a private mount namespace whose /etc/ssh holds the case's system files
+(``hostkey_oracle.py --etc``)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ CASES = [
         "ssh/config": ALIAS, "ssh/known_hosts": "myalias {other}\n"}, "srvalias", "CHANGED"),
     ("plain host name known with another key", {"etc/ssh_known_hosts": "{addr} {other}\n"},
      "", "itself is known with another key"),
+    ("CheckHostIP, the address known with another key", {
+        "ssh/config": "CheckHostIP yes\n", "ssh/known_hosts": P + " {other}\n"},
+     "srv.acme.test:2222", "differs from the key known for its address"),
     ("plain host name, key revoked there", {"etc/ssh_known_hosts": "@revoked {addr} {ed}\n"},
      "", "REVOKED"),
 ]
@@ -65,9 +69,11 @@ def write(files: dict[str, str], keys: dict[str, str], user_home: Path, etc: Pat
 def trust(sshd, home: Path, user_home: Path, host: str, etc: Path
           ) -> subprocess.CompletedProcess:
     url = f"ssh://root@{host}" if host else sshd.url()
+    hosts = etc.parent / "hosts"
+    hosts.write_text(f"127.0.0.1 localhost\n{sshd.address} srv.acme.test\n")
     return subprocess.run(
         ["unshare", "-m", "--propagation", "private", sys.executable, str(ORACLE), "--etc",
-         str(etc), *fieldkit_cmd(), "diag", "--host", url, "-i", str(sshd.user_key),
+         str(etc), str(hosts), *fieldkit_cmd(), "diag", "--host", url, "-i", str(sshd.user_key),
          "--check", "system.os", "--json", "--trust-new-host"],
         capture_output=True, text=True, timeout=120,
         env={**os.environ, "FIELDKIT_HOME": str(home), "HOME": str(user_home)})
