@@ -71,7 +71,8 @@ def _text(path: Path, user: bool, ssh_dir: Path, depth: int) -> str:
             for name in included:
                 text = _text(Path(name), user, ssh_dir, depth + 1)
                 has_blocks = any(_BLOCK.match(x) for x in text.splitlines())
-                if has_blocks and header and header.lower() not in ("host *", "match all"):
+                everyone = " ".join(header.lower().split()) in ("", "host *", "match all")
+                if has_blocks and not everyone:
                     raise RemoteError(
                         f"{path}: '{line.strip()}' inside '{header}' includes {name}, which "
                         "has Host/Match blocks of its own; fieldkit cannot follow that: move "
