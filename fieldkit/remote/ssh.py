@@ -218,7 +218,7 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
         entries = list(decision.entries)
         raise HostKeyChangedError(target, key_type, print_, decision.verdict, entries,
                                   system=entries[0].path in target.system_known_hosts_files)
-    if decision.conflicts and options.trust_new_host:
+    if decision.conflicts:  # not simply new: say so before anyone reaches for the flag
         old = decision.conflicts[0]
         raise RemoteError(
             f"{target.url}: unknown host key on port {target.port}: {key_type} {print_}; but "
