@@ -60,8 +60,8 @@ def _text(path: Path, user: bool, ssh_dir: Path, depth: int) -> str:
         include = _INCLUDE.match(line)
         if not include:
             if _BLOCK.match(line):
+                line = _match_line(path, line)
                 header = line.strip()
-                _check_match(path, line)
             out.append(line)
             continue
         if depth >= 16:
@@ -94,19 +94,27 @@ def _included(pattern: str, user: bool, ssh_dir: Path) -> list[str]:
     return sorted(glob.glob(pattern))
 
 
-def _check_match(path: Path, line: str) -> None:
+def _match_line(path: Path, line: str) -> str:
+    """A ``Match`` line paramiko evaluates as ssh does, or a refusal in words. ``Match final
+    all`` (Fedora's stock ssh_config.d) is ``Match final`` to ssh; paramiko rejects the
+    former, so it gets the latter."""
     match = _MATCH.match(line)
     if not match:
-        return
+        return line
     try:
         words = shlex.split(match.group(1))
     except ValueError:
         words = ["?"]
-    while words:
-        word = words.pop(0).lower().removeprefix("!")
-        if word in _CRITERIA and words:
-            words.pop(0)
+    flags = [w.lower() for w in words if w.lower() in _FLAGS]
+    if "all" in flags and "final" in flags:
+        return "Match " + " ".join(w for w in words if w.lower() != "all")
+    rest = list(words)
+    while rest:
+        word = rest.pop(0).lower().removeprefix("!")
+        if word in _CRITERIA and rest:
+            rest.pop(0)
         elif word not in _FLAGS:
             raise RemoteError(f"{path}: '{line.strip()}': fieldkit cannot evaluate Match "
                               f"{word}; it reads host, originalhost, user, localuser, exec, "
                               "canonical, final and all", kind="config")
+    return line

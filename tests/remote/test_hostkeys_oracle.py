@@ -179,6 +179,11 @@ CASES = [
     Case("Include in ssh_config", "accept", sysconfig="Include /etc/ssh/ssh_config.d/*.conf\n",
          files={"etc/ssh_config.d/10-fk.conf": "GlobalKnownHostsFile /etc/ssh/inc_known\n",
                 "etc/inc_known": P + " {ed}\n"}),
+    Case("Match final all, as Fedora ships it", "accept",
+         sysconfig="Include /etc/ssh/ssh_config.d/*.conf\n",
+         files={"etc/ssh_config.d/50-redhat.conf": "Match final all\n"
+                "  GlobalKnownHostsFile /etc/ssh/extra_known\n",
+                "etc/extra_known": P + " {ed}\n"}),
     Case("Include relative to ~/.ssh", "accept", config="Include extra.conf\n",
          files={"home/.ssh/extra.conf": "UserKnownHostsFile ~/.ssh/inc\n",
                 "home/.ssh/inc": P + " {ed}\n"}),

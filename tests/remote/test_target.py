@@ -100,3 +100,19 @@ def test_include_inside_a_block_without_blocks_is_conditional(tmp_path, monkeypa
     assert (parse_host("ssh://pc", tmp_path).port, parse_host("ssh://x", tmp_path).port) == \
         (2200, 22)
     assert parse_host("ssh://pc", tmp_path).user == "ann"
+
+
+def test_fedora_match_final_all_is_read(tmp_path, monkeypatch):
+    """Fedora's /etc/ssh/ssh_config.d/50-redhat.conf opens with 'Match final all', which
+    paramiko rejects: as ssh, fieldkit reads it as 'Match final' instead of failing."""
+    from fieldkit.remote import sshconfig
+
+    etc = tmp_path / "etc"
+    (etc / "ssh_config.d").mkdir(parents=True)
+    monkeypatch.setattr(sshconfig, "SYSTEM_DIR", etc)
+    (etc / "ssh_config").write_text("Include /etc/nothing/*.conf\n"
+                                    f"Include {etc}/ssh_config.d/*.conf\n")
+    (etc / "ssh_config.d" / "50-redhat.conf").write_text(
+        "Match final all\n\tInclude /etc/crypto-policies/back-ends/openssh.config\n"
+        "\tGSSAPIAuthentication yes\n\tGlobalKnownHostsFile /site/known\n")
+    assert parse_host("ssh://pc", tmp_path).system_known_hosts_files == (Path("/site/known"),)
