@@ -34,7 +34,7 @@ def lookup(alias: str, ssh_dir: Path) -> dict:
     """The options for ``alias`` (keys lowercased, as paramiko gives them)."""
     texts = []
     for path, user in ((ssh_dir / "config", True), (SYSTEM_DIR / "ssh_config", False)):
-        if path.is_file():
+        if path.is_file() and os.access(path, os.R_OK):  # ssh skips one it cannot open
             # each file starts with every option open again, as a fresh read does in ssh
             texts.append("Host *\n" + _text(path, user, ssh_dir, 0))
     if not texts:
