@@ -12,6 +12,7 @@ seven standard ports.
 from __future__ import annotations
 
 import ipaddress
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from fieldkit.diagnostics.mailproto import (
     STEP_WORDS,
     DialogueError,
     Plan,
+    Refused,
     Session,
     converse,
 )
@@ -227,32 +229,75 @@ def _reached(session: Session) -> str:
     return ", ".join(STEP_WORDS.get(s, s) for s in session.steps) or "nothing"
 
 
+# OpenSSL's reasons that say the two sides share no TLS version: evidence, not a guess
+VERSION_REASONS = frozenset({"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL",
+                             "NO_PROTOCOLS_AVAILABLE", "VERSION_TOO_LOW", "VERSION_TOO_HIGH",
+                             "WRONG_SSL_VERSION"})
+# a capability line an SMTP-inspecting firewall overwrote (Cisco: STARTTLS -> XXXXXXXA)
+MASKED = re.compile(r"X{4,}[A-Z]?")
+
+
 def broken(target: MailTarget, probe: Probe, err: DialogueError) -> Finding:
     session, cause = err.session, err.cause
     data = _base_data(target, probe)
     data.update(steps=session.steps, failed_step=session.current, banner=session.banner)
-    step = STEP_WORDS.get(session.current, session.current)
+    # the step under way is the command, not its acceptance ("STARTTLS accepted failed")
+    step = "STARTTLS" if session.current == "starttls" else STEP_WORDS.get(session.current,
+                                                                             session.current)
     reached = _reached(session)
+    after = "after STARTTLS was accepted" if "starttls" in session.steps else "after connect"
+    if session.current == "starttls" and isinstance(cause, Refused):
+        return Finding("mail", target.text, Status.FAIL, f"the server refuses STARTTLS right "
+                       f"now ({cause}; worked: {reached})",
+                       words.TLS_REFUSED_HINT.format(reply=cause), data)
     if session.current == "handshake" and isinstance(cause, TimeoutError):
-        after = "after STARTTLS was accepted" if "starttls" in session.steps else "after connect"
         return Finding("mail", target.text, Status.FAIL, f"TLS handshake stalled {after} "
                        f"(worked: {reached})", words.STALL_HINT.format(reached=reached), data)
-    if isinstance(cause, ssl.SSLError):
-        offered = (session.tls or {}).get("offered_versions", [])
-        detail = cause.reason or str(cause)
+    offered = (session.tls or {}).get("offered_versions", [])
+    detail = _detail(cause)
+    if isinstance(cause, ssl.SSLError) or (session.current == "handshake" and _cut(cause)):
         data["tls"] = {"verify": "error", "verify_detail": detail, "offered_versions": offered}
-        if offered and not set(offered) & set(tls.ACCEPTED_VERSIONS):
-            names = ", ".join(v.replace("TLSv", "TLS ") for v in offered)
-            return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed: the server "
-                           f"offers only {names}, this machine requires TLS 1.2 or newer",
-                           words.OLD_TLS_HINT.format(offered=names), data)
+    if isinstance(cause, ssl.SSLError) and offered and not set(offered) & set(
+            tls.ACCEPTED_VERSIONS):  # evidence: the retries with other versions succeeded
+        names = ", ".join(v.replace("TLSv", "TLS ") for v in offered)
+        return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed: the server "
+                       f"offers only {names}, this machine requires TLS 1.2 or newer",
+                       words.OLD_TLS_HINT.format(offered=names), data)
+    if session.current == "handshake" and _cut(cause):
+        return Finding("mail", target.text, Status.FAIL, f"the connection was cut {after}, "
+                       f"before any TLS answer (worked: {reached})",
+                       words.CUT_HINT.format(after=after, alt=_alt_port(target)), data)
+    if isinstance(cause, ssl.SSLError):
         versions = f"; server offers {', '.join(offered)}" if offered else ""
+        if cause.reason in VERSION_REASONS:  # evidence: the server's protocol_version alert
+            return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed: no TLS "
+                           f"version in common ({detail}{versions})",
+                           words.TLS_VERSION_HINT.format(detail=detail), data)
         return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed ({detail}"
                        f"{versions})", words.TLS_FAIL_HINT.format(detail=detail), data)
     what = "timed out" if isinstance(cause, TimeoutError) else f"failed: {cause}"
     return Finding("mail", target.text, Status.FAIL, f"{step} {what} (worked: {reached})",
                    words.PROTOCOL_HINT.format(port=target.port,
                                               protocol=target.protocol.upper()), data)
+
+
+def _cut(cause: BaseException) -> bool:
+    """The peer hung up without a TLS word (no alert): EOF or reset, nothing to weigh."""
+    if isinstance(cause, ssl.SSLError):
+        return isinstance(cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError)) or \
+            cause.reason == "UNEXPECTED_EOF_WHILE_READING"
+    return isinstance(cause, (ConnectionError, EOFError))
+
+
+def _detail(cause: BaseException) -> str:
+    return getattr(cause, "reason", None) or str(cause) or cause.__class__.__name__
+
+
+def _alt_port(target: MailTarget) -> str:
+    """The TLS port(s) to try instead; never the one just checked."""
+    if target.protocol == "smtp":
+        return {587: "465", 465: "587"}.get(target.port, words.ALT_PORT["smtp"])
+    return words.ALT_PORT[target.protocol]
 
 
 def assess(target: MailTarget, probe: Probe, session: Session, auth_asked: bool,
@@ -267,9 +312,15 @@ def assess(target: MailTarget, probe: Probe, session: Session, auth_asked: bool,
         data["auth"] = session.auth or "skipped: no TLS, fieldkit never sends a password in clear"
     problems: list[tuple[Status, str, str]] = []
     notes: list[str] = []
-    if not target.implicit_tls and not session.starttls:
+    masked = [c for c in session.capabilities if MASKED.fullmatch(c.split(" ")[0])]
+    if masked and not session.starttls and target.protocol == "smtp":
+        data["masked_capabilities"] = masked
+        problems.append((Status.FAIL, f"STARTTLS hidden by a firewall in between (the server's "
+                         f"EHLO arrives as {', '.join(masked)}: SMTP inspection)",
+                         words.MASKED_HINT.format(port=target.port)))
+    elif not target.implicit_tls and not session.starttls:
         problems.append((Status.WARN, "no STARTTLS",
-                         words.NO_STARTTLS_HINT.format(alt=words.ALT_PORT[target.protocol])))
+                         words.NO_STARTTLS_HINT.format(alt=_alt_port(target))))
     if session.plaintext_login:
         problems.append((Status.WARN, "login offered without TLS", words.PLAINTEXT_HINT))
     if session.tls:
