@@ -80,7 +80,9 @@ def _reason(result: BaseException | object) -> str:
 def clock(ctx: CheckContext) -> list[Finding]:
     reading, reasons = outside_time(ctx)
     findings = [assess_clock(datetime.now(UTC), _ntp_synced(), reading, reasons)]
-    return findings + [bad_source(r, reading) for r in (reading.outvoted if reading else [])]
+    if reading is not None:
+        findings += [bad_source(r, reading) for r in reading.outvoted]
+    return findings
 
 
 def bad_source(source: _timesource.Reading, trusted: _timesource.Reading) -> Finding:
