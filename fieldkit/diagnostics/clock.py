@@ -65,8 +65,9 @@ def _ntp(server: str, timeout: float):
 def _date(fetched: _http.Fetched) -> _timesource.Reading:
     if fetched.error or not fetched.date:
         raise ValueError(fetched.error or f"{fetched.url} sent no Date header")
-    return _timesource.from_http_date(f"Date of {fetched.url}", fetched.date, fetched.sent_at,
-                                      fetched.received_at)
+    via = f" (via proxy {fetched.proxy})" if fetched.proxy else ""
+    return _timesource.from_http_date(f"Date of {fetched.url}{via}", fetched.date,
+                                      fetched.sent_at, fetched.received_at)
 
 
 def _reason(result: BaseException | object) -> str:
