@@ -46,6 +46,14 @@ CLOCK_HINT = ("This machine's clock is {offset} ({source}): the certificate is v
 CLOCK_UNKNOWN_HINT = ("Check this machine's date and time first (it says {now}; no outside "
                       "time source could be reached to compare). If the clock is right, the "
                       "server admin must renew the certificate (escalate).")
+CLOCK_UNKNOWN_EARLY_HINT = ("Check this machine's date and time first (it says {now}; no outside "
+                            "time source could be reached to compare). If the clock is right, "
+                            "the certificate's start date is in the future: the server admin "
+                            "installed it too early (escalate).")
+CLOCK_IMPOSSIBLE_HINT = ("This machine's clock says {now}, a date before this version of "
+                         "fieldkit existed: set the correct date and time (check the BIOS/CMOS "
+                         "battery if it resets) and turn on automatic time sync, then check "
+                         "again. Do not ask for a new certificate: it only looks not yet valid.")
 CERT_WORDS = {"self-signed": "self-signed certificate", "expired": "certificate expired",
               "not-yet-valid": "certificate not valid yet",
               "hostname-mismatch": "certificate is for another name",

@@ -14,9 +14,16 @@ import socket
 import struct
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from fieldkit import RELEASE_DATE
+
+# a clock before the day this release was built is certainly wrong: this very code did not
+# exist yet. A constant, not the files' mtimes: a copy or an unpacked wheel keeps or resets
+# those at will; the release date is part of what was released
+EARLIEST = datetime.fromisoformat(RELEASE_DATE).replace(tzinfo=UTC)
 NTP_EPOCH_OFFSET = 2208988800  # 1900-01-01 to 1970-01-01
 NTP_CONFIGS = [Path("/etc/chrony/chrony.conf"), Path("/etc/chrony.conf"), Path("/etc/ntp.conf"),
                Path("/etc/ntpsec/ntp.conf"), Path("/etc/systemd/timesyncd.conf"),

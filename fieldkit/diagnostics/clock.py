@@ -17,14 +17,14 @@ import subprocess
 import time
 from datetime import UTC, datetime
 
+from fieldkit import RELEASE_DATE
 from fieldkit.diagnostics import _http, _timesource
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
 
 WARN_S, FAIL_S = 120.0, 300.0  # Kerberos' default maximum skew is 5 minutes
-# a clock before this date is certainly wrong (fieldkit did not exist); TLS would fail
-CLOCK_EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)
+CLOCK_EARLIEST = _timesource.EARLIEST  # the release date: see there
 FIX_HINT = ("Set the correct date and time and turn on automatic time sync (NTP): logins "
             "(Kerberos allows 5 minutes) and certificates fail while the clock is off.")
 BAD_SOURCE_HINT = ("{source} tells another time than the other sources: if this machine (or "
@@ -108,8 +108,10 @@ def assess_clock(now: datetime, synced: bool | None, reading: _timesource.Readin
     else:
         data["unavailable"] = reasons
     if now < CLOCK_EARLIEST:
-        return Finding("system.clock", "clock", Status.FAIL, f"clock says {now:%Y-%m-%d}",
-                       FIX_HINT, data)
+        data["release_date"] = RELEASE_DATE
+        return Finding("system.clock", "clock", Status.FAIL, f"clock says {now:%Y-%m-%d}, "
+                       f"before this fieldkit release was built ({RELEASE_DATE}): it is "
+                       "certainly wrong; certificates look not yet valid", FIX_HINT, data)
     if reading is not None:
         off = _timesource.describe_offset(reading.offset_s)
         size = abs(reading.offset_s)

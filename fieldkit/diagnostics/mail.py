@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fieldkit import RELEASE_DATE
 from fieldkit.diagnostics import _mailtext as words
 from fieldkit.diagnostics import _timesource, tls
 from fieldkit.diagnostics._reachtext import HINTS, SUMMARIES, hijack_note
@@ -363,9 +364,19 @@ def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, s
     reading, _reasons = clock() if clock else (None, [])
     now = datetime.now(UTC)
     shown = words.CERT_WORDS[info["verify"]]
+    if reading is None and now < _timesource.EARLIEST and info["verify"] == "not-yet-valid":
+        # no source needed: the clock is impossible, and a clock in the past is exactly what
+        # makes a certificate look not yet valid
+        info.update(verify="clock", release_date=RELEASE_DATE)
+        return (Status.FAIL, f"this machine's clock is certainly wrong: it says {now:%Y-%m-%d}, "
+                f"before this fieldkit release was built ({RELEASE_DATE}); the certificate "
+                "only looks not yet valid", words.CLOCK_IMPOSSIBLE_HINT.format(
+                    now=f"{now:%Y-%m-%d}"))
     if reading is None:
+        later = info["verify"] == "not-yet-valid"
         return (Status.FAIL, f"{shown} - or this machine's clock is wrong (no time source to "
-                "compare)", words.CLOCK_UNKNOWN_HINT.format(now=f"{now:%Y-%m-%d %H:%M} UTC"))
+                "compare)", (words.CLOCK_UNKNOWN_EARLY_HINT if later else
+                             words.CLOCK_UNKNOWN_HINT).format(now=f"{now:%Y-%m-%d %H:%M} UTC"))
     real_now = now.timestamp() - reading.offset_s
     start = datetime.fromisoformat(info["not_before"]).timestamp()
     end = datetime.fromisoformat(info["not_after"]).timestamp()

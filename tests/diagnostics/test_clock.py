@@ -4,13 +4,19 @@ The tests keep this machine's clock and move the "outside world": each peer tell
 shifted by its ``--offset``.
 """
 
+import importlib.util
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from fieldkit import RELEASE_DATE
 from fieldkit.diagnostics import _timesource
 from fieldkit.diagnostics._timesource import Reading
+from tests.conftest import need, need_tool
 from tests.diagnostics.test_mail import LOCAL, _start, free_ports
 
 WEBPEER = str(Path(__file__).parents[1] / "peers" / "webpeer.py")
@@ -70,3 +76,73 @@ def test_agreeing_sources_outvote_the_precise_liar():
     best = _timesource.weigh([liar, a, b])
     assert best is a and best.outvoted == [liar]
     assert _timesource.weigh([]) is None
+
+
+def faked(home, *args, when="2019-05-01 12:00:00"):
+    """`fieldkit ARGS` with this process's clock at ``when`` (libfaketime: the real clock and
+    every peer stay right; OpenSSL in fieldkit verifies against the faked date too)."""
+    need_tool("faketime")
+    env = {**os.environ, "FIELDKIT_HOME": str(home), "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    out = subprocess.run(["faketime", when, sys.executable, "-m", "fieldkit", *args, "--json"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout, out.stderr
+    return out.returncode, json.loads(out.stdout)["findings"]
+
+
+def no_time_source(home):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(
+        f'[diag]\nntp_servers = ["{LOCAL}:9"]\nportal_url = "http://{LOCAL}:9/x"\n'
+        'clock_timeout_s = 0.5\n')
+
+
+@pytest.mark.integration
+def test_clock_before_this_release_is_certainly_wrong(home):
+    no_time_source(home)
+    code, (f,) = faked(home, "diag", "-c", "system.clock")
+    assert f["data"]["utc"].startswith("2019-05-01"), f  # the fake reached fieldkit
+    assert f["status"] == "fail" and code == 1
+    assert "before this fieldkit release was built" in f["summary"], f
+    assert f["data"]["release_date"] == RELEASE_DATE and "date and time" in f["hint"]
+
+
+@pytest.fixture(scope="module")
+def smtps(tmp_path_factory):
+    need(importlib.util.find_spec("aiosmtpd") is not None, "needs aiosmtpd (the test extra)")
+    from tests.peers.certs import make_certs
+
+    certs = make_certs(tmp_path_factory.mktemp("clockmail") / "certs", ["localhost", LOCAL])
+    (port,) = free_ports(1)
+    peer = _start([sys.executable, str(Path(__file__).parents[1] / "peers" / "smtp_server.py"),
+                   LOCAL, str(certs), f"{port}:smtps"])
+    yield certs, port
+    peer.terminate()
+    peer.wait(timeout=10)
+
+
+@pytest.mark.integration
+def test_not_yet_valid_certificate_with_an_impossible_clock_blames_the_clock(smtps, home):
+    """Issue 17: the clock in 2019, no time source, a certificate 'not yet valid': not 'renew
+    the certificate' but 'this machine's clock is certainly wrong'."""
+    certs, port = smtps
+    no_time_source(home)
+    _, (f,) = faked(home, "diag", "mail", f"smtps://{LOCAL}:{port}", "--ca-file",
+                    str(certs / "ca.crt"), "--timeout", "3")
+    assert f["status"] == "fail" and f["data"]["tls"]["verify"] == "clock", f
+    assert "clock is certainly wrong" in f["summary"] and "2019-05-01" in f["summary"]
+    assert "not yet valid" in f["summary"] and "renew" not in f["hint"]
+    assert "date and time" in f["hint"]
+    # openssl, at the real date, verifies the same server: the certificate is fine
+    out = subprocess.run(["openssl", "s_client", "-connect", f"{LOCAL}:{port}", "-CAfile",
+                          str(certs / "ca.crt"), "-verify_return_error"], input="",
+                         capture_output=True, text=True, timeout=30)
+    assert "Verify return code: 0 (ok)" in out.stdout
+
+
+def test_not_yet_valid_with_a_possible_clock_and_no_source_does_not_say_renew():
+    from fieldkit.diagnostics import mail
+
+    info = {"verify": "not-yet-valid", "not_before": "2027-01-01T00:00:00+00:00",
+            "not_after": "2028-01-01T00:00:00+00:00"}
+    status, summary, hint = mail._dated(info, lambda: (None, ["ntp x: no answer"]))
+    assert "renew" not in hint and "too early" in hint and "clock" in summary
