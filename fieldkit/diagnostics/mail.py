@@ -44,6 +44,7 @@ SCHEMES = {
     "smtps": ("smtp", 465, True), "imap": ("imap", 143, False), "imaps": ("imap", 993, True),
     "pop3": ("pop3", 110, False), "pop3s": ("pop3", 995, True),
 }
+WRONG_CLOCK_S = 300.0  # as system.clock: beyond this the clock is wrong, not merely imprecise
 ClockAsk = Callable[[], "tuple[_timesource.Reading | None, list[str]]"]
 
 
@@ -388,5 +389,9 @@ def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, s
                 f"{'expired' if reading.offset_s > 0 else 'not yet valid'}",
                 words.CLOCK_HINT.format(offset=offset, source=reading.source,
                                         not_after=info["not_after"]))
-    return (Status.FAIL, f"{shown} ({info.get('version')}; this machine's clock is right)",
+    clock_words = "this machine's clock is right"
+    if abs(reading.offset_s) > WRONG_CLOCK_S:  # both are wrong: say both, fix the clock first
+        clock_words = (f"for the real date too; this machine's clock is also "
+                       f"{_timesource.describe_offset(reading.offset_s)}")
+    return (Status.FAIL, f"{shown} ({info.get('version')}; {clock_words})",
             tls.VERIFY_HINTS[info["verify"]])

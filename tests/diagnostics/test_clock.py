@@ -146,3 +146,18 @@ def test_not_yet_valid_with_a_possible_clock_and_no_source_does_not_say_renew():
             "not_after": "2028-01-01T00:00:00+00:00"}
     status, summary, hint = mail._dated(info, lambda: (None, ["ntp x: no answer"]))
     assert "renew" not in hint and "too early" in hint and "clock" in summary
+
+
+def test_a_wrong_clock_is_not_called_right_when_the_certificate_is_bad_anyway():
+    """Seven years behind (a reading says so) and a certificate not valid at the real date
+    either: both are named, the clock is not 'right'."""
+    from fieldkit.diagnostics import mail
+
+    info = {"verify": "not-yet-valid", "version": "TLSv1.3",
+            "not_before": "2099-01-01T00:00:00+00:00", "not_after": "2100-01-01T00:00:00+00:00"}
+    behind = Reading("ntp a", -7 * 365 * 86400.0, 0.01)
+    _status, summary, _hint = mail._dated(info, lambda: (behind, []))
+    assert "clock is right" not in summary and "days behind" in summary, summary
+    info["verify"] = "not-yet-valid"
+    _status, summary, _hint = mail._dated(info, lambda: (Reading("ntp a", 1.0, 0.01), []))
+    assert "clock is right" in summary
