@@ -23,10 +23,13 @@ PEERS = Path(__file__).parents[1] / "peers"
 
 
 @pytest.fixture(scope="module")
-def proxied():
+def proxied(tmp_path_factory):
     need_root()
     need_tool("ip")
+    from tests.peers.certs import make_certs
     from tests.peers.netns import Netns, veth
+
+    certs = make_certs(tmp_path_factory.mktemp("proxy") / "certs", ["www.connect.test"])
 
     client, proxy, web = Netns("fkpxc"), Netns("fkpxp"), Netns("fkpxw")
     try:
@@ -34,6 +37,8 @@ def proxied():
         veth(proxy, f"{PROXY_OUT}/24", web, f"{WEB}/24")
         web.start(sys.executable, str(PEERS / "webpeer.py"), WEB, "80", "ok",
                   "Microsoft Connect Test", "--ntp", "123", ready="ready")
+        web.start(sys.executable, str(PEERS / "webpeer.py"), WEB, "443", "ok", "RT",
+                  "--tls", str(certs / "server.crt"), str(certs / "server.key"), ready="ready")
         proxy.start(sys.executable, str(PEERS / "webproxy.py"), PROXY_IN, "3128",
                     f"www.connect.test={WEB}", ready="ready")
         client.resolv_conf("# no resolver: only the proxy resolves\n")
@@ -43,10 +48,10 @@ def proxied():
             ns.close()
 
 
-def diag(client, home, env, *args):
+def diag(client, home, env, *args, url=URL, extra=""):
     home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text(f'[diag]\nportal_url = "{URL}"\nntp_servers = ["{WEB}"]\n'
-                                      'clock_timeout_s = 1.0\nportal_timeout_s = 3.0\n')
+    (home / "config.toml").write_text(f'[diag]\nportal_url = "{url}"\nntp_servers = ["{WEB}"]\n'
+                                      'clock_timeout_s = 1.0\nportal_timeout_s = 3.0\n' + extra)
     clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     out = client.run(sys.executable, "-m", "fieldkit", "diag", *args, "--json", check=False,
                      env={**clean, "FIELDKIT_HOME": str(home), **env})
@@ -90,6 +95,20 @@ def test_no_proxy_exempts_the_host(proxied, home):
     found = diag(client, home, {"http_proxy": PROXY, "no_proxy": "localhost,.connect.test"},
                  "-c", "portal")
     assert found[URL]["status"] == "warn" and found[URL]["data"]["proxy"] is None
+
+
+@pytest.mark.integration
+def test_https_sync_server_date_through_connect(proxied, home):
+    """The sync server's Date over https goes through the proxy's CONNECT tunnel (the
+    connectivity URL, exempted by no_proxy, has no way out here)."""
+    client, proxy = proxied
+    sync = "https://www.connect.test/"
+    found = diag(client, home, {"https_proxy": PROXY, "no_proxy": WEB}, "-c", "system.clock",
+                 url=f"http://{WEB}/connecttest.txt", extra=f'[sync]\nurl = "{sync}"\n')
+    clock = found["clock"]
+    assert clock["status"] == "ok" and clock["data"]["source"] == \
+        f"Date of {sync} (via proxy {PROXY})", clock
+    assert "CONNECT www.connect.test:443" in proxy.output(proxy.processes[0])
 
 
 def test_proxy_settings_read_like_curl(monkeypatch):
