@@ -6,3 +6,6 @@ plain-Python core; ``fieldkit.cli`` is the only place that knows about the termi
 """
 
 __version__ = "0.1.0"
+# the day this release was built: update with __version__. A clock before it is certainly
+# wrong (system.clock and mail say so instead of blaming a "not yet valid" certificate)
+RELEASE_DATE = "2026-12-01"

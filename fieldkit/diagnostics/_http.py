@@ -4,6 +4,11 @@ Operating systems detect captive portals the same way (Windows fetches Microsoft
 Android a 204 page): a known URL with a known answer. A portal answers with a redirect to its
 login page or with a page of its own. ``http.client`` is enough and imports in a millisecond;
 following redirects would hide exactly what we look for.
+
+Where the environment names a proxy (``http_proxy``/``https_proxy``, upper case too, minus
+``no_proxy``; on Windows and macOS the system's proxy settings, as urllib reads them) the
+request goes through it, as curl and browsers do: on a network whose only way out is a proxy
+a direct request proves nothing. The proxy used is part of the evidence (``Fetched.proxy``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,44 @@ class Fetched:
     sent_at: float = 0.0  # time.time() around the exchange, for the clock check
     received_at: float = 0.0
     error: str = ""  # set when no HTTP answer came at all
+    proxy: str = ""  # the proxy the request went through (without credentials), or ""
+
+
+@dataclass(frozen=True)
+class Proxy:
+    host: str
+    port: int
+    shown: str  # http://host:port, never the credentials
+    authorization: str = ""  # a Proxy-Authorization value from user:password@ in the URL
+
+
+def proxy_for(url: str) -> Proxy | None:
+    """The proxy this machine's settings name for ``url``, or None (none set, or no_proxy).
+    Only plain http:// proxies are spoken; another kind is a ValueError naming it."""
+    import urllib.request
+
+    parts = urlsplit(url)
+    value = urllib.request.getproxies().get(parts.scheme, "")
+    if not value or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    proxy = urlsplit(value if "://" in value else f"http://{value}")  # curl takes host:port
+    if proxy.scheme != "http" or not proxy.hostname:
+        raise ValueError(f"the {parts.scheme} proxy {proxy.scheme}://{proxy.hostname} is not "
+                         "an http:// proxy (not supported by this check)")
+    port = proxy.port or 80
+    authorization = ""
+    if proxy.username:
+        import base64
+        from urllib.parse import unquote
+
+        pair = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}".encode()
+        authorization = "Basic " + base64.b64encode(pair).decode()
+    return Proxy(proxy.hostname, port, f"http://{_hostport(proxy.hostname, port)}",
+                 authorization)
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def check_url(url: str, key: str = "portal_url") -> tuple[str, int, str]:
@@ -66,8 +109,20 @@ def date_of(url: str, timeout_s: float) -> Fetched:
     from fieldkit.diagnostics.tls import inspection_context
 
     result = Fetched(url)
-    connection = http.client.HTTPSConnection(parts.hostname or "", parts.port or 443,
-                                             timeout=timeout_s, context=inspection_context())
+    try:
+        proxy = proxy_for(url)
+    except ValueError as exc:
+        result.error = str(exc)
+        return result
+    host, port = parts.hostname or "", parts.port or 443
+    if proxy:  # CONNECT through it: the Date still comes from the server itself
+        result.proxy = proxy.shown
+        connection = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=timeout_s,
+                                                 context=inspection_context())
+        connection.set_tunnel(host, port, _proxy_headers(proxy))
+    else:
+        connection = http.client.HTTPSConnection(host, port, timeout=timeout_s,
+                                                 context=inspection_context())
     try:
         result.sent_at = time.time()
         connection.request("HEAD", parts.path or "/")
@@ -84,11 +139,21 @@ def date_of(url: str, timeout_s: float) -> Fetched:
 def fetch(url: str, timeout_s: float) -> Fetched:
     host, port, path = check_url(url)
     result = Fetched(url)
-    connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    headers = {"User-Agent": "fieldkit connectivity check", "Cache-Control": "no-cache"}
+    try:
+        proxy = proxy_for(url)
+    except ValueError as exc:
+        result.error = str(exc)
+        return result
+    if proxy:  # the absolute URL to the proxy, which resolves and connects (RFC 9112 3.2.2)
+        result.proxy = proxy.shown
+        connection = http.client.HTTPConnection(proxy.host, proxy.port, timeout=timeout_s)
+        path, headers = url, {**headers, **_proxy_headers(proxy)}
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
     try:
         result.sent_at = time.time()
-        connection.request("GET", path, headers={"User-Agent": "fieldkit connectivity check",
-                                                 "Cache-Control": "no-cache"})
+        connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         result.received_at = time.time()
         result.status = response.status
@@ -100,6 +165,10 @@ def fetch(url: str, timeout_s: float) -> Fetched:
     finally:
         connection.close()
     return result
+
+
+def _proxy_headers(proxy: Proxy) -> dict[str, str]:
+    return {"Proxy-Authorization": proxy.authorization} if proxy.authorization else {}
 
 
 def _why(exc: BaseException) -> str:

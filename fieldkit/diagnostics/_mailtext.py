@@ -14,8 +14,24 @@ NO_AUTH_HINT = ("The server offers no login this client can use on this port ({d
                 "the submission port (587) or the TLS port, or ask the mail admin.")
 PROTOCOL_HINT = ("Port {port} answers, but not as a {protocol} server should: wrong port for "
                  "this service, or something in between (proxy, firewall) interferes. Escalate.")
-TLS_FAIL_HINT = ("The encrypted connection could not be set up ({detail}): the server or this "
-                 "client may only support old/new TLS versions. Escalate to the mail admin.")
+TLS_FAIL_HINT = ("The encrypted connection could not be set up ({detail}). Escalate to the mail "
+                 "admin with this finding.")
+TLS_VERSION_HINT = ("The server and this machine share no TLS version ({detail}): one side only "
+                    "speaks versions the other has switched off. The mail admin must enable "
+                    "TLS 1.2/1.3 (escalate); do not lower the client's security settings.")
+TLS_REFUSED_HINT = ("The server offers STARTTLS but refuses it when asked ({reply}): a TLS "
+                    "problem on the server itself (certificate or key not loaded, TLS switched "
+                    "off), not this machine, the port or the network. Escalate to the mail "
+                    "admin; until then clients cannot send securely here.")
+CUT_HINT = ("The server hung up {after} without a word of TLS: its TLS setup is broken (no "
+            "certificate or key loaded, a crashing TLS service) or something in between cuts "
+            "encrypted connections. Escalate to the mail admin with this finding; the TLS port "
+            "({alt}) may still work.")
+MASKED_HINT = ("A firewall or router between here and the server rewrites the SMTP dialogue "
+               "(Cisco ASA/PIX 'ESMTP inspection' or a similar mail guard) and hides STARTTLS: "
+               "clients set to STARTTLS cannot send, others send unencrypted. Another port "
+               "behind the same firewall fares no better than {port}: ask the network team to "
+               "turn off SMTP/ESMTP inspection for this server (escalate).")
 OLD_TLS_HINT = ("The mail server only speaks outdated TLS ({offered}); this machine (like every "
                 "current mail client) requires TLS 1.2 or newer. The mail admin must enable "
                 "TLS 1.2/1.3 (escalate). Do not lower the client's security settings.")
@@ -30,6 +46,14 @@ CLOCK_HINT = ("This machine's clock is {offset} ({source}): the certificate is v
 CLOCK_UNKNOWN_HINT = ("Check this machine's date and time first (it says {now}; no outside "
                       "time source could be reached to compare). If the clock is right, the "
                       "server admin must renew the certificate (escalate).")
+CLOCK_UNKNOWN_EARLY_HINT = ("Check this machine's date and time first (it says {now}; no outside "
+                            "time source could be reached to compare). If the clock is right, "
+                            "the certificate's start date is in the future: the server admin "
+                            "installed it too early (escalate).")
+CLOCK_IMPOSSIBLE_HINT = ("This machine's clock says {now}, a date before this version of "
+                         "fieldkit existed: set the correct date and time (check the BIOS/CMOS "
+                         "battery if it resets) and turn on automatic time sync, then check "
+                         "again. Do not ask for a new certificate: it only looks not yet valid.")
 CERT_WORDS = {"self-signed": "self-signed certificate", "expired": "certificate expired",
               "not-yet-valid": "certificate not valid yet",
               "hostname-mismatch": "certificate is for another name",

@@ -13,10 +13,17 @@ import re
 import socket
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from fieldkit import RELEASE_DATE
+
+# a clock before the day this release was built is certainly wrong: this very code did not
+# exist yet. A constant, not the files' mtimes: a copy or an unpacked wheel keeps or resets
+# those at will; the release date is part of what was released
+EARLIEST = datetime.fromisoformat(RELEASE_DATE).replace(tzinfo=UTC)
 NTP_EPOCH_OFFSET = 2208988800  # 1900-01-01 to 1970-01-01
 NTP_CONFIGS = [Path("/etc/chrony/chrony.conf"), Path("/etc/chrony.conf"), Path("/etc/ntp.conf"),
                Path("/etc/ntpsec/ntp.conf"), Path("/etc/systemd/timesyncd.conf"),
@@ -30,6 +37,31 @@ class Reading:
     source: str
     offset_s: float
     resolution_s: float
+    # sources that disagreed with this one and were outvoted (see weigh): bad time sources
+    outvoted: list[Reading] = field(default_factory=list)
+
+
+AGREE_S = 30.0  # two sources agree within this: far above NTP/Date error, below a warned skew
+
+
+def _agree(a: Reading, b: Reading) -> bool:
+    return abs(a.offset_s - b.offset_s) <= AGREE_S + a.resolution_s + b.resolution_s
+
+
+def weigh(readings: list[Reading]) -> Reading | None:
+    """The reading to trust. One source can be wrong (a misconfigured NTP server, a proxy's
+    stale Date): when more sources agree with each other than with it, the most precise of the
+    agreeing ones is trusted and the others are named in ``outvoted``. Without a majority
+    (one against one) nothing can be weighed: the most precise reading stands, as alone."""
+    if not readings:
+        return None
+    groups = [[o for o in readings if _agree(r, o)] for r in readings]
+    group = max(groups, key=lambda g: (len(g), -min(o.resolution_s for o in g)))
+    if 2 * len(group) <= len(readings):
+        return min(readings, key=lambda r: r.resolution_s)
+    best = min(group, key=lambda r: r.resolution_s)
+    best.outvoted = [r for r in readings if r not in group]
+    return best
 
 
 def sntp(server: str, timeout_s: float, port: int = 123) -> Reading:
@@ -107,5 +139,6 @@ def describe_offset(offset_s: float) -> str:
     if size >= 2 * 3600:
         return f"{size / 3600:.1f} hours {way}"
     if size >= 120:
-        return f"{int(size // 60)} min {int(size % 60)} s {way}"
+        seconds = round(size)  # 149.99 s is "2 min 30 s", not "2 min 29 s"
+        return f"{seconds // 60} min {seconds % 60} s {way}"
     return f"{size:.1f} s {way}"

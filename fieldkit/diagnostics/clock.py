@@ -17,16 +17,19 @@ import subprocess
 import time
 from datetime import UTC, datetime
 
+from fieldkit import RELEASE_DATE
 from fieldkit.diagnostics import _http, _timesource
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
 
 WARN_S, FAIL_S = 120.0, 300.0  # Kerberos' default maximum skew is 5 minutes
-# a clock before this date is certainly wrong (fieldkit did not exist); TLS would fail
-CLOCK_EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)
+CLOCK_EARLIEST = _timesource.EARLIEST  # the release date: see there
 FIX_HINT = ("Set the correct date and time and turn on automatic time sync (NTP): logins "
             "(Kerberos allows 5 minutes) and certificates fail while the clock is off.")
+BAD_SOURCE_HINT = ("{source} tells another time than the other sources: if this machine (or "
+                   "the network) syncs from it, remove it from the NTP configuration, or tell "
+                   "whoever runs it (escalate). This machine's clock is judged without it.")
 NO_SYNC_HINT = ("Enable automatic time sync (NTP); a drifting clock breaks logins (Kerberos "
                 "allows 5 minutes) and certificates.")
 
@@ -52,8 +55,7 @@ def _ask_sources(ctx: CheckContext) -> tuple[_timesource.Reading | None, list[st
                if not isinstance(r, _timesource.Reading)]
     if not servers:
         reasons.insert(0, "no NTP server configured")
-    best = min(readings, key=lambda r: r.resolution_s, default=None)
-    return best, reasons
+    return _timesource.weigh(readings), reasons
 
 
 def _ntp(server: str, timeout: float):
@@ -63,8 +65,9 @@ def _ntp(server: str, timeout: float):
 def _date(fetched: _http.Fetched) -> _timesource.Reading:
     if fetched.error or not fetched.date:
         raise ValueError(fetched.error or f"{fetched.url} sent no Date header")
-    return _timesource.from_http_date(f"Date of {fetched.url}", fetched.date, fetched.sent_at,
-                                      fetched.received_at)
+    via = f" (via proxy {fetched.proxy})" if fetched.proxy else ""
+    return _timesource.from_http_date(f"Date of {fetched.url}{via}", fetched.date,
+                                      fetched.sent_at, fetched.received_at)
 
 
 def _reason(result: BaseException | object) -> str:
@@ -77,7 +80,21 @@ def _reason(result: BaseException | object) -> str:
        "(NTP, HTTP Date), time sync", timeout_s=20.0)
 def clock(ctx: CheckContext) -> list[Finding]:
     reading, reasons = outside_time(ctx)
-    return [assess_clock(datetime.now(UTC), _ntp_synced(), reading, reasons)]
+    findings = [assess_clock(datetime.now(UTC), _ntp_synced(), reading, reasons)]
+    if reading is not None:
+        findings += [bad_source(r, reading) for r in reading.outvoted]
+    return findings
+
+
+def bad_source(source: _timesource.Reading, trusted: _timesource.Reading) -> Finding:
+    """A source the others outvoted: the clock is judged without it, the source is named."""
+    off = _timesource.describe_offset(trusted.offset_s - source.offset_s)
+    return Finding("system.clock", source.source, Status.WARN, f"bad time source: "
+                   f"{source.source} is {off} of the other time sources, which agree with "
+                   f"each other (the clock is judged by them)",
+                   BAD_SOURCE_HINT.format(source=source.source),
+                   {"source": source.source, "offset_s": round(source.offset_s, 3),
+                    "trusted": trusted.source, "trusted_offset_s": round(trusted.offset_s, 3)})
 
 
 def assess_clock(now: datetime, synced: bool | None, reading: _timesource.Reading | None,
@@ -86,11 +103,15 @@ def assess_clock(now: datetime, synced: bool | None, reading: _timesource.Readin
                                "timezone": time.strftime("%Z"), "synchronized": synced}
     if reading is not None:
         data.update(source=reading.source, offset_s=round(reading.offset_s, 3))
+        if reading.outvoted:
+            data["outvoted"] = [r.source for r in reading.outvoted]
     else:
         data["unavailable"] = reasons
     if now < CLOCK_EARLIEST:
-        return Finding("system.clock", "clock", Status.FAIL, f"clock says {now:%Y-%m-%d}",
-                       FIX_HINT, data)
+        data["release_date"] = RELEASE_DATE
+        return Finding("system.clock", "clock", Status.FAIL, f"clock says {now:%Y-%m-%d}, "
+                       f"before this fieldkit release was built ({RELEASE_DATE}): it is "
+                       "certainly wrong; certificates look not yet valid", FIX_HINT, data)
     if reading is not None:
         off = _timesource.describe_offset(reading.offset_s)
         size = abs(reading.offset_s)

@@ -12,12 +12,14 @@ seven standard ports.
 from __future__ import annotations
 
 import ipaddress
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from fieldkit import RELEASE_DATE
 from fieldkit.diagnostics import _mailtext as words
 from fieldkit.diagnostics import _timesource, tls
 from fieldkit.diagnostics._reachtext import HINTS, SUMMARIES, hijack_note
@@ -27,6 +29,7 @@ from fieldkit.diagnostics.mailproto import (
     STEP_WORDS,
     DialogueError,
     Plan,
+    Refused,
     Session,
     converse,
 )
@@ -41,6 +44,7 @@ SCHEMES = {
     "smtps": ("smtp", 465, True), "imap": ("imap", 143, False), "imaps": ("imap", 993, True),
     "pop3": ("pop3", 110, False), "pop3s": ("pop3", 995, True),
 }
+WRONG_CLOCK_S = 300.0  # as system.clock: beyond this the clock is wrong, not merely imprecise
 ClockAsk = Callable[[], "tuple[_timesource.Reading | None, list[str]]"]
 
 
@@ -227,32 +231,75 @@ def _reached(session: Session) -> str:
     return ", ".join(STEP_WORDS.get(s, s) for s in session.steps) or "nothing"
 
 
+# OpenSSL's reasons that say the two sides share no TLS version: evidence, not a guess
+VERSION_REASONS = frozenset({"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL",
+                             "NO_PROTOCOLS_AVAILABLE", "VERSION_TOO_LOW", "VERSION_TOO_HIGH",
+                             "WRONG_SSL_VERSION"})
+# a capability line an SMTP-inspecting firewall overwrote (Cisco: STARTTLS -> XXXXXXXA)
+MASKED = re.compile(r"X{4,}[A-Z]?")
+
+
 def broken(target: MailTarget, probe: Probe, err: DialogueError) -> Finding:
     session, cause = err.session, err.cause
     data = _base_data(target, probe)
     data.update(steps=session.steps, failed_step=session.current, banner=session.banner)
-    step = STEP_WORDS.get(session.current, session.current)
+    # the step under way is the command, not its acceptance ("STARTTLS accepted failed")
+    step = "STARTTLS" if session.current == "starttls" else STEP_WORDS.get(session.current,
+                                                                             session.current)
     reached = _reached(session)
+    after = "after STARTTLS was accepted" if "starttls" in session.steps else "after connect"
+    if session.current == "starttls" and isinstance(cause, Refused):
+        return Finding("mail", target.text, Status.FAIL, f"the server refuses STARTTLS right "
+                       f"now ({cause}; worked: {reached})",
+                       words.TLS_REFUSED_HINT.format(reply=cause), data)
     if session.current == "handshake" and isinstance(cause, TimeoutError):
-        after = "after STARTTLS was accepted" if "starttls" in session.steps else "after connect"
         return Finding("mail", target.text, Status.FAIL, f"TLS handshake stalled {after} "
                        f"(worked: {reached})", words.STALL_HINT.format(reached=reached), data)
-    if isinstance(cause, ssl.SSLError):
-        offered = (session.tls or {}).get("offered_versions", [])
-        detail = cause.reason or str(cause)
+    offered = (session.tls or {}).get("offered_versions", [])
+    detail = _detail(cause)
+    if isinstance(cause, ssl.SSLError) or (session.current == "handshake" and _cut(cause)):
         data["tls"] = {"verify": "error", "verify_detail": detail, "offered_versions": offered}
-        if offered and not set(offered) & set(tls.ACCEPTED_VERSIONS):
-            names = ", ".join(v.replace("TLSv", "TLS ") for v in offered)
-            return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed: the server "
-                           f"offers only {names}, this machine requires TLS 1.2 or newer",
-                           words.OLD_TLS_HINT.format(offered=names), data)
+    if isinstance(cause, ssl.SSLError) and offered and not set(offered) & set(
+            tls.ACCEPTED_VERSIONS):  # evidence: the retries with other versions succeeded
+        names = ", ".join(v.replace("TLSv", "TLS ") for v in offered)
+        return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed: the server "
+                       f"offers only {names}, this machine requires TLS 1.2 or newer",
+                       words.OLD_TLS_HINT.format(offered=names), data)
+    if session.current == "handshake" and _cut(cause):
+        return Finding("mail", target.text, Status.FAIL, f"the connection was cut {after}, "
+                       f"before any TLS answer (worked: {reached})",
+                       words.CUT_HINT.format(after=after, alt=_alt_port(target)), data)
+    if isinstance(cause, ssl.SSLError):
         versions = f"; server offers {', '.join(offered)}" if offered else ""
+        if cause.reason in VERSION_REASONS:  # evidence: the server's protocol_version alert
+            return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed: no TLS "
+                           f"version in common ({detail}{versions})",
+                           words.TLS_VERSION_HINT.format(detail=detail), data)
         return Finding("mail", target.text, Status.FAIL, f"TLS handshake failed ({detail}"
                        f"{versions})", words.TLS_FAIL_HINT.format(detail=detail), data)
     what = "timed out" if isinstance(cause, TimeoutError) else f"failed: {cause}"
     return Finding("mail", target.text, Status.FAIL, f"{step} {what} (worked: {reached})",
                    words.PROTOCOL_HINT.format(port=target.port,
                                               protocol=target.protocol.upper()), data)
+
+
+def _cut(cause: BaseException) -> bool:
+    """The peer hung up without a TLS word (no alert): EOF or reset, nothing to weigh."""
+    if isinstance(cause, ssl.SSLError):
+        return isinstance(cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError)) or \
+            cause.reason == "UNEXPECTED_EOF_WHILE_READING"
+    return isinstance(cause, (ConnectionError, EOFError))
+
+
+def _detail(cause: BaseException) -> str:
+    return getattr(cause, "reason", None) or str(cause) or cause.__class__.__name__
+
+
+def _alt_port(target: MailTarget) -> str:
+    """The TLS port(s) to try instead; never the one just checked."""
+    if target.protocol == "smtp":
+        return {587: "465", 465: "587"}.get(target.port, words.ALT_PORT["smtp"])
+    return words.ALT_PORT[target.protocol]
 
 
 def assess(target: MailTarget, probe: Probe, session: Session, auth_asked: bool,
@@ -267,9 +314,15 @@ def assess(target: MailTarget, probe: Probe, session: Session, auth_asked: bool,
         data["auth"] = session.auth or "skipped: no TLS, fieldkit never sends a password in clear"
     problems: list[tuple[Status, str, str]] = []
     notes: list[str] = []
-    if not target.implicit_tls and not session.starttls:
+    masked = [c for c in session.capabilities if MASKED.fullmatch(c.split(" ")[0])]
+    if masked and not session.starttls and target.protocol == "smtp":
+        data["masked_capabilities"] = masked
+        problems.append((Status.FAIL, f"STARTTLS hidden by a firewall in between (the server's "
+                         f"EHLO arrives as {', '.join(masked)}: SMTP inspection)",
+                         words.MASKED_HINT.format(port=target.port)))
+    elif not target.implicit_tls and not session.starttls:
         problems.append((Status.WARN, "no STARTTLS",
-                         words.NO_STARTTLS_HINT.format(alt=words.ALT_PORT[target.protocol])))
+                         words.NO_STARTTLS_HINT.format(alt=_alt_port(target))))
     if session.plaintext_login:
         problems.append((Status.WARN, "login offered without TLS", words.PLAINTEXT_HINT))
     if session.tls:
@@ -312,9 +365,19 @@ def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, s
     reading, _reasons = clock() if clock else (None, [])
     now = datetime.now(UTC)
     shown = words.CERT_WORDS[info["verify"]]
+    if reading is None and now < _timesource.EARLIEST and info["verify"] == "not-yet-valid":
+        # no source needed: the clock is impossible, and a clock in the past is exactly what
+        # makes a certificate look not yet valid
+        info.update(verify="clock", release_date=RELEASE_DATE)
+        return (Status.FAIL, f"this machine's clock is certainly wrong: it says {now:%Y-%m-%d}, "
+                f"before this fieldkit release was built ({RELEASE_DATE}); the certificate "
+                "only looks not yet valid", words.CLOCK_IMPOSSIBLE_HINT.format(
+                    now=f"{now:%Y-%m-%d}"))
     if reading is None:
+        later = info["verify"] == "not-yet-valid"
         return (Status.FAIL, f"{shown} - or this machine's clock is wrong (no time source to "
-                "compare)", words.CLOCK_UNKNOWN_HINT.format(now=f"{now:%Y-%m-%d %H:%M} UTC"))
+                "compare)", (words.CLOCK_UNKNOWN_EARLY_HINT if later else
+                             words.CLOCK_UNKNOWN_HINT).format(now=f"{now:%Y-%m-%d %H:%M} UTC"))
     real_now = now.timestamp() - reading.offset_s
     start = datetime.fromisoformat(info["not_before"]).timestamp()
     end = datetime.fromisoformat(info["not_after"]).timestamp()
@@ -326,5 +389,9 @@ def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, s
                 f"{'expired' if reading.offset_s > 0 else 'not yet valid'}",
                 words.CLOCK_HINT.format(offset=offset, source=reading.source,
                                         not_after=info["not_after"]))
-    return (Status.FAIL, f"{shown} ({info.get('version')}; this machine's clock is right)",
+    clock_words = "this machine's clock is right"
+    if abs(reading.offset_s) > WRONG_CLOCK_S:  # both are wrong: say both, fix the clock first
+        clock_words = (f"for the real date too; this machine's clock is also "
+                       f"{_timesource.describe_offset(reading.offset_s)}")
+    return (Status.FAIL, f"{shown} ({info.get('version')}; {clock_words})",
             tls.VERIFY_HINTS[info["verify"]])

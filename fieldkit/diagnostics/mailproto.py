@@ -33,6 +33,11 @@ class ProtocolError(Exception):
     """The server answered, but not the way a mail server of that kind should."""
 
 
+class Refused(ProtocolError):
+    """The server understood the command and said no (SMTP 4xx/5xx, IMAP NO/BAD, POP3 -ERR):
+    at STARTTLS that is the server's own TLS trouble, not a wrong port."""
+
+
 @dataclass
 class Plan:
     protocol: str  # smtp, imap, pop3
@@ -96,7 +101,16 @@ def converse(address: str, port: int, plan: Plan, timeout_s: float) -> Session:
         return session
     except ssl.SSLCertVerificationError:
         raise  # mail.py looks again without verification, to say why
-    except (smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto) as exc:
+    except (smtplib.SMTPResponseException, poplib.error_proto) as exc:
+        text = _text(exc)  # poplib says "-ERR EOF" for a connection closed mid-reply
+        refused = isinstance(exc, smtplib.SMTPResponseException) or (
+            text.startswith("-ERR") and text != "-ERR EOF")
+        raise DialogueError(session, (Refused if refused else ProtocolError)(text)) from exc
+    except imaplib.IMAP4.abort as exc:  # the connection broke, nothing was refused
+        raise DialogueError(session, ProtocolError(_text(exc))) from exc
+    except imaplib.IMAP4.error as exc:
+        raise DialogueError(session, Refused(_text(exc))) from exc
+    except smtplib.SMTPException as exc:
         raise DialogueError(session, ProtocolError(_text(exc))) from exc
     except (OSError, ProtocolError, EOFError) as exc:
         raise DialogueError(session, exc) from exc
@@ -117,6 +131,8 @@ def _leave(say_goodbye: Any, hang_up: Any) -> None:
 def _text(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+    if len(exc.args) == 1 and isinstance(exc.args[0], bytes):  # poplib hands over the reply
+        return _decode(exc.args[0])
     return str(exc) or exc.__class__.__name__
 
 

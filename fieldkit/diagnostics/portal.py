@@ -21,6 +21,10 @@ LOGIN_HINT = ("Captive portal: open a browser and log in (or accept the terms) o
 REWRITE_HINT = ("Captive portal or a proxy that rewrites web pages: open a browser and log in "
                 "to the network; on a company network, ask whether a web filter intercepts "
                 "plain HTTP.")
+PROXY_HINT = ("The web proxy this machine is set to use ({proxy}, from http_proxy/https_proxy or "
+              "the system's proxy settings) does not get the request through: check the proxy "
+              "address and, if it asks for a login, the credentials; ask the network team "
+              "whether it is up.")
 NO_WEB_HINT = ("No Internet web access from here: see the gateway and dns findings; on a "
                "network that reaches the Internet only through a proxy this is expected.")
 
@@ -54,17 +58,26 @@ def assess_canary(result: _resolve.Resolution) -> Finding:
 
 def assess_connectivity(result: _http.Fetched, expect: str) -> Finding:
     data = {"url": result.url, "status": result.status, "location": result.location,
-            "expected": expect, "body": result.body[:200], "error": result.error}
+            "expected": expect, "body": result.body[:200], "error": result.error,
+            "proxy": result.proxy or None}
+    via = f" through the proxy {result.proxy}" if result.proxy else ""
     if result.error:
-        return Finding("portal", result.url, Status.WARN, f"connectivity check failed: "
-                       f"{result.url}: {result.error}", NO_WEB_HINT, data)
+        return Finding("portal", result.url, Status.WARN, f"connectivity check failed{via}: "
+                       f"{result.url}: {result.error}",
+                       PROXY_HINT.format(proxy=result.proxy) if result.proxy else NO_WEB_HINT,
+                       data)
+    if result.proxy and result.status in (407, 502, 503, 504):
+        what = "asks for a login" if result.status == 407 else "could not fetch it"
+        return Finding("portal", result.url, Status.WARN, f"connectivity check failed: the "
+                       f"proxy {result.proxy} {what} ({result.status})",
+                       PROXY_HINT.format(proxy=result.proxy), data)
     if 300 <= result.status < 400:
         return Finding("portal", result.url, Status.FAIL, f"captive portal: {result.url} "
-                       f"redirects ({result.status}) to {result.location or 'another page'}",
+                       f"redirects ({result.status}) to {result.location or 'another page'}{via}",
                        LOGIN_HINT, data)
     if result.status != 200 or expect not in result.body:
         return Finding("portal", result.url, Status.FAIL, f"captive portal or a rewriting "
                        f"proxy: {result.url} answered {result.status} with another page than "
-                       "expected", REWRITE_HINT, data)
-    return Finding("portal", result.url, Status.OK, "Internet web access confirmed (the "
+                       f"expected{via}", REWRITE_HINT, data)
+    return Finding("portal", result.url, Status.OK, f"Internet web access confirmed{via} (the "
                    "connectivity check came back unchanged)", data=data)

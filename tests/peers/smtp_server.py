@@ -3,8 +3,10 @@
 
 usage: smtp_server.py HOST CERTDIR PORT:KIND[:CERT] ...
   KIND plain | submission | smtps | login (submission offering AUTH LOGIN only) | tls10 (smtps
-  speaking TLS 1.0 only); CERT names CERTDIR/CERT.crt + .key (default "server"); the server
-  sends only that one certificate (no intermediate)
+  speaking TLS 1.0 only) | notls (offers STARTTLS, answers it "454 4.7.0 TLS not available due
+  to local problem", as Postfix does when its certificate cannot be loaded); CERT names
+  CERTDIR/CERT.crt + .key (default "server"); the server sends only that one certificate (no
+  intermediate)
 Credentials: fieldkit / s3cret. Prints "ready"; prints "DATA" for every delivered message (the
 tests assert that never happens: fieldkit must not send mail).
 """
@@ -16,7 +18,7 @@ import time
 import warnings
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 warnings.simplefilter("ignore", DeprecationWarning)  # TLSVersion.TLSv1 on purpose
 
@@ -57,13 +59,23 @@ class OldTLSController(Controller):
                 tls.recv(1024)
 
 
+class NoTLS(SMTP):
+    async def smtp_STARTTLS(self, arg):
+        await self.push("454 4.7.0 TLS not available due to local problem")
+
+
+class NoTLSController(Controller):
+    def factory(self):
+        return NoTLS(self.handler, **self.SMTP_kwargs)
+
+
 controllers = []
 for spec in specs:
     port, kind, *cert = spec.split(":")
     kwargs = {"hostname": host, "port": int(port), "server_hostname": "mail.fieldkit.test",
               "server_kwargs": {"ident": f"FieldKit-Test-{kind}"}}
     name = cert[0] if cert else "server"
-    if kind in ("submission", "login"):
+    if kind in ("submission", "login", "notls"):
         kwargs.update(tls_context=tls_context(name), require_starttls=True,
                       authenticator=authenticator, auth_require_tls=True)
         if kind == "login":
@@ -71,7 +83,8 @@ for spec in specs:
     elif kind in ("smtps", "tls10"):
         kwargs.update(ssl_context=tls_context(name, old=kind == "tls10"),
                       authenticator=authenticator, auth_require_tls=False)
-    controllers.append((OldTLSController if kind == "tls10" else Controller)(Handler(), **kwargs))
+    kinds = {"tls10": OldTLSController, "notls": NoTLSController}
+    controllers.append(kinds.get(kind, Controller)(Handler(), **kwargs))
 for controller in controllers:
     controller.start()
 print("ready", flush=True)

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """An HTTP peer (connectivity check / captive portal) with an SNTP server beside it (stdlib).
 
-usage: webpeer.py ADDR HTTP_PORT MODE ARG [--offset SECONDS] [--ntp PORT]
+usage: webpeer.py ADDR HTTP_PORT MODE ARG [--offset SECONDS] [--ntp PORT] [--tls CERT KEY]
   MODE ok BODY          200 with BODY (a healthy connectivity check)
   MODE redirect URL     302 to URL (a captive portal's login page)
   MODE rewrite BODY     200 with another BODY (a portal or proxy that rewrites pages)
 --offset shifts the time this peer tells (HTTP Date, NTP) by SECONDS: the tests keep this
-machine's clock and move the "outside world" instead. Prints "ready"; "GET PATH" per request.
+machine's clock and move the "outside world" instead. --tls serves HTTPS on HTTP_PORT instead
+(a sync server's Date). Prints "ready"; "GET PATH" per request.
 """
 
 import argparse
@@ -24,6 +25,7 @@ parser.add_argument("mode", choices=["ok", "redirect", "rewrite"])
 parser.add_argument("arg")
 parser.add_argument("--offset", type=float, default=0.0)
 parser.add_argument("--ntp", type=int, default=0)
+parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
 args = parser.parse_args()
 NTP_EPOCH = 2208988800
 
@@ -71,5 +73,11 @@ class Server(http.server.ThreadingHTTPServer):
 if args.ntp:
     threading.Thread(target=ntp_server, daemon=True).start()
 server = Server((args.addr, args.port), Handler)
+if args.tls:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*args.tls)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print("ready", flush=True)
 server.serve_forever()

@@ -1,0 +1,131 @@
+"""A network whose only way out is a web proxy: fieldkit uses it as curl and browsers do.
+
+Topology: client (10.227.0.2, no default route, no resolver) -- veth -- proxy (10.227.0.1;
+10.227.1.1, webproxy.py on 3128, resolving www.connect.test itself) -- veth -- "internet"
+(10.227.1.2: webpeer.py on 80 with an SNTP server on 123). Only the proxy reaches the
+internet; the client's NTP goes nowhere.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from fieldkit.diagnostics import _http
+from tests.conftest import need_root, need_tool
+
+CLIENT, PROXY_IN, PROXY_OUT, WEB = "10.227.0.2", "10.227.0.1", "10.227.1.1", "10.227.1.2"
+URL = "http://www.connect.test/connecttest.txt"
+PROXY = f"http://{PROXY_IN}:3128"
+PEERS = Path(__file__).parents[1] / "peers"
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory):
+    need_root()
+    need_tool("ip")
+    from tests.peers.certs import make_certs
+    from tests.peers.netns import Netns, veth
+
+    certs = make_certs(tmp_path_factory.mktemp("proxy") / "certs", ["www.connect.test"])
+
+    client, proxy, web = Netns("fkpxc"), Netns("fkpxp"), Netns("fkpxw")
+    try:
+        veth(proxy, f"{PROXY_IN}/24", client, f"{CLIENT}/24")
+        veth(proxy, f"{PROXY_OUT}/24", web, f"{WEB}/24")
+        web.start(sys.executable, str(PEERS / "webpeer.py"), WEB, "80", "ok",
+                  "Microsoft Connect Test", "--ntp", "123", ready="ready")
+        web.start(sys.executable, str(PEERS / "webpeer.py"), WEB, "443", "ok", "RT",
+                  "--tls", str(certs / "server.crt"), str(certs / "server.key"), ready="ready")
+        proxy.start(sys.executable, str(PEERS / "webproxy.py"), PROXY_IN, "3128",
+                    f"www.connect.test={WEB}", ready="ready")
+        client.resolv_conf("# no resolver: only the proxy resolves\n")
+        yield client, proxy
+    finally:
+        for ns in (client, proxy, web):
+            ns.close()
+
+
+def diag(client, home, env, *args, url=URL, extra=""):
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text(f'[diag]\nportal_url = "{url}"\nntp_servers = ["{WEB}"]\n'
+                                      'clock_timeout_s = 1.0\nportal_timeout_s = 3.0\n' + extra)
+    clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    out = client.run(sys.executable, "-m", "fieldkit", "diag", *args, "--json", check=False,
+                     env={**clean, "FIELDKIT_HOME": str(home), **env})
+    assert out.stdout, out.stderr
+    return {f["subject"]: f for f in json.loads(out.stdout)["findings"]}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("variable", ["http_proxy", "HTTP_PROXY"])
+def test_portal_and_clock_go_through_the_proxy(proxied, home, variable):
+    client, proxy = proxied
+    env = {variable: PROXY}
+    # the reference: curl gets through the same proxy (curl reads only the lower-case
+    # http_proxy, against httpoxy; fieldkit, like Python, Go and most tools, reads both)
+    curl = client.run("curl", "-s", "-m", "5", URL, check=False,
+                      env={**os.environ, "http_proxy": PROXY})
+    assert curl.stdout == "Microsoft Connect Test"
+    found = diag(client, home, env, "-c", "portal", "-c", "system.clock")
+    web = found[URL]
+    assert web["status"] == "ok" and web["data"]["proxy"] == PROXY, web
+    assert f"through the proxy {PROXY}" in web["summary"]
+    clock = found["clock"]
+    assert clock["status"] == "ok", clock
+    assert clock["data"]["source"] == f"Date of {URL} (via proxy {PROXY})"
+    assert f"GET {URL}" in proxy.output(proxy.processes[0])
+
+
+@pytest.mark.integration
+def test_no_proxy_set_means_no_web_access_here(proxied, home):
+    client, _ = proxied
+    assert client.run("curl", "-s", "-m", "3", "--noproxy", "*", URL, check=False).returncode
+    found = diag(client, home, {}, "-c", "portal", "-c", "system.clock")
+    assert found[URL]["status"] == "warn" and found[URL]["data"]["proxy"] is None
+    assert found["clock"]["status"] in ("skip", "ok", "warn")
+    assert "source" not in found["clock"]["data"]
+
+
+@pytest.mark.integration
+def test_no_proxy_exempts_the_host(proxied, home):
+    client, _ = proxied
+    found = diag(client, home, {"http_proxy": PROXY, "no_proxy": "localhost,.connect.test"},
+                 "-c", "portal")
+    assert found[URL]["status"] == "warn" and found[URL]["data"]["proxy"] is None
+
+
+@pytest.mark.integration
+def test_https_sync_server_date_through_connect(proxied, home):
+    """The sync server's Date over https goes through the proxy's CONNECT tunnel (the
+    connectivity URL, exempted by no_proxy, has no way out here)."""
+    client, proxy = proxied
+    sync = "https://www.connect.test/"
+    found = diag(client, home, {"https_proxy": PROXY, "no_proxy": WEB}, "-c", "system.clock",
+                 url=f"http://{WEB}/connecttest.txt", extra=f'[sync]\nurl = "{sync}"\n')
+    clock = found["clock"]
+    assert clock["status"] == "ok" and clock["data"]["source"] == \
+        f"Date of {sync} (via proxy {PROXY})", clock
+    assert "CONNECT www.connect.test:443" in proxy.output(proxy.processes[0])
+
+
+def test_proxy_settings_read_like_curl(monkeypatch):
+    for key in list(os.environ):
+        if "proxy" in key.lower():
+            monkeypatch.delenv(key)
+    assert _http.proxy_for(URL) is None
+    monkeypatch.setenv("HTTPS_PROXY", "proxy.example:8080")
+    assert _http.proxy_for(URL) is None  # https_proxy is for https:// only
+    assert _http.proxy_for("https://rt.example/").shown == "http://proxy.example:8080"
+    monkeypatch.setenv("http_proxy", "http://user:p%40ss@10.0.0.1:3128/")
+    proxy = _http.proxy_for(URL)
+    assert (proxy.host, proxy.port, proxy.shown) == ("10.0.0.1", 3128, "http://10.0.0.1:3128")
+    assert proxy.authorization == "Basic dXNlcjpwQHNz"  # user:p@ss
+    monkeypatch.setenv("NO_PROXY", "connect.test")
+    assert _http.proxy_for(URL) is None
+    monkeypatch.setenv("http_proxy", "socks5://10.0.0.1:1080")
+    monkeypatch.delenv("NO_PROXY")
+    with pytest.raises(ValueError, match="not an http:// proxy"):
+        _http.proxy_for(URL)
