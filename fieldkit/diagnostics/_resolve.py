@@ -74,7 +74,8 @@ def explain_try_again(host: str, config: _dnswire.ResolverConfig, ms: float) -> 
     """
     if not config.servers or ms >= 0.8 * config.budget_s() * 1000:
         return "no-answer"
-    outcomes = [_dnswire.query(server, host, 1.0).outcome for server in config.servers[:3]
+    outcomes = [_dnswire.query(server, host, 1.0, tcp=config.tcp).outcome
+                for server in config.servers[:3]
                 if _sendable(host)]
     for wanted, verdict in (("SERVFAIL", "SERVFAIL"), ("REFUSED", "REFUSED"),
                             ("refused", "dns-port-closed"), ("unreachable", "dns-unreachable")):

@@ -7,6 +7,10 @@ silent, slow or answering with an error, then asks the system resolver the way a
 do - with the system's own patience (resolv.conf timeout x attempts), so a lookup that succeeds
 after 5 s via the secondary resolver is reported as slow, not as a failure. A dead resolver
 next to a working one is ``warn`` (every lookup waits for it first), not a DNS outage.
+
+Each resolver is asked over the transport the system resolver uses (UDP, or TCP only with
+``options use-vc``). When that transport gets no answer the other one is tried once: a resolver
+that answers over TCP while UDP port 53 is dropped is a firewall fault, not a dead server.
 """
 
 from __future__ import annotations
@@ -42,13 +46,26 @@ NXDOMAIN_HINT = ("The name {name} does not exist according to DNS: check the spe
                  "name is right, the DNS server may be filtering it (escalate).")
 SYSTEM_SLOW_HINT = ("Name lookups work but take {s:.1f} s{why}: every new connection waits "
                     "that long. See the resolver findings above.")
+TCP_ONLY_HINT = ("Something between here and {server} blocks DNS over UDP (port 53) but lets TCP "
+                 "through, and applications ask over UDP: ask whoever runs the firewall or "
+                 "router to allow UDP port 53 to {server} (escalate). Stopgap: 'options use-vc' "
+                 "in resolv.conf makes this machine ask over TCP.")
+UDP_ONLY_HINT = ("This machine asks DNS over TCP only ('options use-vc' in resolv.conf or "
+                 "RES_OPTIONS) but {server} answers only over UDP: remove use-vc, or have TCP "
+                 "port 53 allowed to and served by {server} (escalate).")
 # resolver outcome -> (summary, hint); anything else is a failing resolver (SERVFAIL, REFUSED...)
 RESOLVER_VERDICTS = {
     "nxdomain": ("{server}: {name} does not exist (NXDOMAIN)", NXDOMAIN_HINT),
     "timeout": ("{server} is not answering (timeout after {wait:.0f} s)", TIMEOUT_HINT),
     "unreachable": ("{server} cannot be reached (no route)", UNREACHABLE_HINT),
     "refused": ("{server}: no DNS service (port closed)", REFUSED_HINT),
+    "tcp-only": ("{server} answers over TCP ({ms:.0f} ms) but not over UDP ({failed}): UDP is "
+                 "blocked", TCP_ONLY_HINT),
+    "udp-only": ("{server} answers over UDP ({ms:.0f} ms) but not over TCP ({failed}), which "
+                 "this machine uses (use-vc)", UDP_ONLY_HINT),
 }
+# how the transport the system uses failed, for "tcp-only" / "udp-only"
+TRANSPORT_FAILURES = {"timeout": "no answer", "refused": "port closed"}
 RESOLVER_FAILING = ("{server} fails to resolve: it answered {outcome} in {ms:.0f} ms",
                     SERVFAIL_HINT)
 # what the system lookup's failure was, by the resolution outcome (see _resolve)
@@ -84,8 +101,8 @@ def dns(ctx: CheckContext) -> list[Finding]:
     if not ctx.probe:
         return findings
     wait = timeout * config.attempts
-    tasks = [(server, _asker(server, name, timeout, config.attempts), wait + 1)
-             for server in servers or []]
+    tasks = [(server, _asker(server, name, timeout, config.attempts, config.tcp),
+              wait + timeout + 1) for server in servers or []]
     tasks.append(("system", lambda: _resolve.lookup(name, config), _resolve.deadline_s(config)))
     results = run_concurrently(tasks)
     answers = {s: _as_answer(results[s], wait) for s in servers or []}
@@ -93,12 +110,27 @@ def dns(ctx: CheckContext) -> list[Finding]:
     for server in servers or []:
         findings.append(assess_resolver(server, name, answers[server], slow, working, wait))
     failing = [s for s in servers or [] if s not in working]
-    findings.append(assess_system(name, results["system"], slow, failing))
+    transport = {answers[s].outcome for s in failing}
+    findings.append(assess_system(name, results["system"], slow, failing,
+                                  transport.pop() if len(transport) == 1 else ""))
     return findings
 
 
-def _asker(server: str, name: str, timeout: float, attempts: int):
-    return lambda: _dnswire.query(server, name, timeout, attempts)
+def _asker(server: str, name: str, timeout: float, attempts: int, tcp: bool):
+    return lambda: ask(server, name, timeout, attempts, tcp)
+
+
+def ask(server: str, name: str, timeout: float, attempts: int, tcp: bool) -> Answer:
+    """Ask the way the system does; if that transport fails, learn whether the other works."""
+    answer = _dnswire.query(server, name, timeout, attempts, tcp=tcp)
+    if answer.outcome not in TRANSPORT_FAILURES:
+        return answer
+    other = _dnswire.query(server, name, timeout, 1, tcp=not tcp)
+    if other.outcome in ("timeout", "refused", "unreachable") or other.outcome.startswith(
+            "error"):
+        return answer
+    return Answer("udp-only" if tcp else "tcp-only", other.addresses, other.ms, other.tcp,
+                  failed=answer.outcome)
 
 
 def _as_answer(result: object, wait: float) -> Answer:
@@ -116,6 +148,8 @@ def assess_resolver(server: str, name: str, result: Answer, slow_s: float = SLOW
     subject = f"resolver {server}"
     if result.outcome == "answer":
         found = ', '.join(result.addresses) or 'no IPv4 address'
+        if result.tcp:
+            found += " over TCP"
         if result.ms > slow_s * 1000:
             return Finding("dns", subject, Status.WARN, f"{server} resolves {name} -> {found}, "
                            f"but slowly ({result.ms / 1000:.1f} s)",
@@ -124,7 +158,9 @@ def assess_resolver(server: str, name: str, result: Answer, slow_s: float = SLOW
                        f"({result.ms:.0f} ms)", data=data)
     summary, hint = RESOLVER_VERDICTS.get(result.outcome, RESOLVER_FAILING)
     fill = {"server": server, "name": name, "outcome": result.outcome, "rcode": result.outcome,
-            "ms": result.ms, "wait": wait_s}
+            "ms": result.ms, "wait": wait_s, "failed": TRANSPORT_FAILURES.get(result.failed, "")}
+    if result.failed:
+        data["failed"] = result.failed
     others = [s for s in working or [] if s != server]
     if result.outcome != "nxdomain" and others:
         return Finding("dns", subject, Status.WARN, summary.format(**fill) + f"; {others[0]} "
@@ -133,7 +169,8 @@ def assess_resolver(server: str, name: str, result: Answer, slow_s: float = SLOW
 
 
 def assess_system(name: str, result: object, slow_s: float = SLOW_S,
-                  failing: list[str] | None = None) -> Finding:
+                  failing: list[str] | None = None, why: str = "") -> Finding:
+    """``why``: the one outcome every failing resolver had (``tcp-only`` names the transport)."""
     if not isinstance(result, _resolve.Resolution):
         result = _resolve.Resolution(name, "no-answer")
     outcome = "timeout" if result.outcome == "no-answer" else result.outcome
@@ -150,6 +187,12 @@ def assess_system(name: str, result: object, slow_s: float = SLOW_S,
     if result.outcome == "nxdomain":
         return Finding("dns", name, Status.FAIL, f"{name} does not exist (name not found)",
                        NXDOMAIN_HINT.format(name=name), data)
+    if result.outcome in ("no-answer", "dns-port-closed") and failing and why in (
+            "tcp-only", "udp-only"):
+        over = "UDP" if why == "tcp-only" else "TCP (use-vc)"
+        return Finding("dns", name, Status.FAIL, f"looking up {name} failed: the DNS server "
+                       f"does not answer over {over}, which this machine uses",
+                       RESOLVER_VERDICTS[why][1].format(server=failing[0]), data)
     if result.outcome in SYSTEM_FAILURES:
         summary, hint = SYSTEM_FAILURES[result.outcome]
         server = (failing or ["the DNS server"])[0]

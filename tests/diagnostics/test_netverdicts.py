@@ -1,0 +1,132 @@
+"""Issue 17, item 3 (network): verdicts that were wrong or misleading, each against real peers.
+
+Topology per test: client (10.231.0.2) -- veth -- router (10.231.0.1, dnsmasq). Tests add what
+their fault needs (nft rules, a second router, a far site) and compare fieldkit's verdict with an
+independent tool's answer where one exists (dig, nmap, ``ip neigh``).
+"""
+
+import json
+import os
+import shutil
+import sys
+
+import pytest
+
+from tests.conftest import need, need_root, need_tool
+
+ROUTER, CLIENT = "10.231.0.1", "10.231.0.2"
+RECORDS = {"ok.site.test": "10.231.0.80", "invalid": None}
+CONFIG = '[diag]\ndns_name = "ok.site.test"\ndns_timeout_s = 1.0\ngateway_timeout_s = 1.5\n'
+
+
+@pytest.fixture
+def lan(home):
+    need_root()
+    need_tool("ip", "nft", "dnsmasq")
+    from tests.peers.netns import Netns, veth
+
+    router, client = Netns("fkvr"), Netns("fkvc")
+    try:
+        router.veth_name, client.veth_name = veth(router, f"{ROUTER}/24", client, f"{CLIENT}/24")
+        router.nft("table inet fk {\n chain input {\n type filter hook input priority 0;\n }\n}\n")
+        router.dnsmasq(ROUTER, RECORDS)
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "config.toml").write_text(CONFIG)
+        yield router, client
+    finally:
+        client.close()
+        router.close()
+
+
+def diag(client, home, *args):
+    out = client.run(sys.executable, "-m", "fieldkit", "diag", *args, "--json", check=False,
+                     env={**os.environ, "FIELDKIT_HOME": str(home)}, timeout=120)
+    assert out.stdout, out.stderr
+    return out.returncode, json.loads(out.stdout)["findings"]
+
+
+def by_subject(findings, check):
+    return {f["subject"]: f for f in findings if f["check"] == check}
+
+
+def dig(ns, *args):
+    """The independent answer: dig's status line (or "timeout")."""
+    need(shutil.which("dig") is not None, "needs dig (bind9-dnsutils)")
+    out = ns.run("dig", "+tries=1", "+time=1", *args, check=False).stdout
+    if "timed out" in out or "no servers could be reached" in out:
+        return "timeout"
+    return out.split("status: ", 1)[1].split(",", 1)[0] if "status: " in out else out
+
+
+# a. DNS reachable over TCP only -------------------------------------------------------------
+
+def _drop_udp_dns(router):
+    router.nft(f"add rule inet fk input ip daddr {ROUTER} udp dport 53 drop\n")
+
+
+@pytest.mark.integration
+def test_tcp_only_dns_with_use_vc_is_ok(lan, home):
+    """UDP/53 dropped, resolv.conf `options use-vc`: glibc asks over TCP and every lookup works,
+    so the resolver is asked over TCP too (dig +tcp agrees, dig over UDP times out)."""
+    router, client = lan
+    _drop_udp_dns(router)
+    client.resolv_conf(f"nameserver {ROUTER}\noptions use-vc timeout:1 attempts:1\n")
+    assert dig(client, "+tcp", f"@{ROUTER}", "ok.site.test") == "NOERROR"
+    assert dig(client, "+notcp", f"@{ROUTER}", "ok.site.test") == "timeout"
+    code, findings = diag(client, home, "-c", "dns")
+    dns = by_subject(findings, "dns")
+    resolver = dns[f"resolver {ROUTER}"]
+    assert resolver["status"] == "ok" and "over TCP" in resolver["summary"], resolver
+    assert dns["ok.site.test"]["status"] == "ok"
+    assert code == 0
+
+
+@pytest.mark.integration
+def test_tcp_only_dns_without_use_vc_says_udp_is_blocked(lan, home):
+    """UDP/53 dropped, no use-vc: lookups fail; the verdict says UDP is blocked and TCP answers,
+    not "not answering, check it is up"."""
+    router, client = lan
+    _drop_udp_dns(router)
+    client.resolv_conf(f"nameserver {ROUTER}\noptions timeout:1 attempts:1\n")
+    assert dig(client, "+tcp", f"@{ROUTER}", "ok.site.test") == "NOERROR"
+    assert dig(client, "+notcp", f"@{ROUTER}", "ok.site.test") == "timeout"
+    code, findings = diag(client, home, "-c", "dns")
+    dns = by_subject(findings, "dns")
+    resolver = dns[f"resolver {ROUTER}"]
+    assert resolver["status"] == "fail" and resolver["data"]["outcome"] == "tcp-only", resolver
+    assert "answers over TCP" in resolver["summary"] and "UDP is blocked" in resolver["summary"]
+    assert "blocks DNS over UDP" in resolver["hint"] and "check it is up" not in resolver["hint"]
+    system = dns["ok.site.test"]
+    assert system["status"] == "fail" and "over UDP" in system["summary"], system
+    assert "blocks DNS over UDP" in system["hint"]
+    assert code == 1
+
+
+@pytest.mark.integration
+def test_use_vc_against_a_udp_only_resolver_names_use_vc(lan, home):
+    """The mirror case: use-vc, but TCP/53 is rejected (dig +tcp: refused) and UDP answers."""
+    router, client = lan
+    router.nft(f"add rule inet fk input ip daddr {ROUTER} tcp dport 53 reject with tcp reset\n")
+    client.resolv_conf(f"nameserver {ROUTER}\noptions use-vc timeout:1 attempts:1\n")
+    assert dig(client, "+notcp", f"@{ROUTER}", "ok.site.test") == "NOERROR"
+    assert dig(client, "+tcp", f"@{ROUTER}", "ok.site.test") != "NOERROR"
+    code, findings = diag(client, home, "-c", "dns")
+    dns = by_subject(findings, "dns")
+    resolver = dns[f"resolver {ROUTER}"]
+    assert resolver["data"]["outcome"] == "udp-only" and "use-vc" in resolver["summary"]
+    assert "remove use-vc" in resolver["hint"]
+    assert "use-vc" in dns["ok.site.test"]["summary"], dns["ok.site.test"]
+    assert code == 1
+
+
+def test_use_vc_is_read_from_resolv_conf_and_res_options(tmp_path, monkeypatch):
+    from fieldkit.diagnostics._dnswire import resolver_config
+
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 192.0.2.1\noptions timeout:2 use-vc\n")
+    monkeypatch.delenv("RES_OPTIONS", raising=False)
+    assert resolver_config(conf).tcp and resolver_config(conf).timeout_s == 2
+    conf.write_text("nameserver 192.0.2.1\noptions usevc\n")  # not a glibc option
+    assert not resolver_config(conf).tcp
+    monkeypatch.setenv("RES_OPTIONS", "use-vc attempts:3")
+    assert resolver_config(conf).tcp and resolver_config(conf).attempts == 3
