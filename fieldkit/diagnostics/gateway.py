@@ -8,8 +8,10 @@ ping; one that answers neither is the fault.
 
 Every default route is looked at, in the kernel's order of preference (metric): a dead preferred
 gateway next to a live backup route is still the fault (traffic keeps going to the preferred
-one), and the finding names the backup. Without probing, the neighbour table's memory is the
-only evidence: a FAILED entry means the gateway did not answer the last time this machine tried.
+one), and the finding names the backup. A dead *backup* next to a live preferred gateway is only
+a warning: traffic flows via the preferred one, which the finding names. Without probing, the
+neighbour table's memory is the only evidence: a FAILED entry means the gateway did not answer
+the last time this machine tried.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ UNVERIFIED_HINT = ("The gateway {gw} did not answer ping and its link state is u
 BACKUP_HINT = (" A backup route via {backup} ({iface}) answers, but traffic keeps going to the "
                "preferred gateway {gw} while its route exists: fix {gw} or take that connection "
                "down so the backup is used.")
+DEAD_BACKUP_HINT = ("Traffic goes via the preferred gateway {live} ({live_iface}), which works: "
+                    "nothing is down now. The backup route via {gw} ({iface}) would not work if "
+                    "{live} failed: fix that connection or remove the route (escalate to the "
+                    "network team, not urgent).")
 REMEMBERED_HINT = ("The last time this machine tried, the gateway {gw} did not answer (neighbour "
                    "state {state}): check the cable/Wi-Fi and the router; run without --no-probe "
                    "to test it now.")
@@ -92,10 +98,23 @@ def gateway(ctx: CheckContext) -> list[Finding]:
 
 
 def name_backups(gateways: list[dict[str, Any]], findings: list[Finding]) -> list[Finding]:
-    """A failed preferred gateway's finding names a live backup route of the same family."""
-    out = []
+    """A failed preferred gateway's finding names a live backup route of the same family; a
+    failed backup behind a live preferred gateway is a warning naming the live route."""
+    out: list[Finding] = []
     for i, (gw, finding) in enumerate(zip(gateways, findings, strict=True)):
         preferred = all(g["family"] != gw["family"] for g in gateways[:i])
+        live = next((g for g, f in zip(gateways[:i], findings[:i], strict=True)
+                     if g["family"] == gw["family"]), None) if not preferred else None
+        if live is not None and finding.status == Status.FAIL and \
+                out[gateways.index(live)].status == Status.OK:
+            finding.data["live"] = live["address"]
+            out.append(Finding(finding.check, finding.subject, Status.WARN,
+                               f"backup gateway {gw['address']} does not answer on "
+                               f"{gw['interface']}; traffic goes via {live['address']} "
+                               f"({live['interface']}), which answers", DEAD_BACKUP_HINT.format(
+                                   gw=gw["address"], iface=gw["interface"], live=live["address"],
+                                   live_iface=live["interface"]), finding.data))
+            continue
         backup = next((g for g, f in zip(gateways[i + 1:], findings[i + 1:], strict=True)
                        if g["family"] == gw["family"] and f.status == Status.OK), None)
         if preferred and backup and finding.status in (Status.FAIL, Status.WARN):

@@ -130,3 +130,29 @@ def test_use_vc_is_read_from_resolv_conf_and_res_options(tmp_path, monkeypatch):
     assert not resolver_config(conf).tcp
     monkeypatch.setenv("RES_OPTIONS", "use-vc attempts:3")
     assert resolver_config(conf).tcp and resolver_config(conf).attempts == 3
+
+
+# b. a dead backup gateway --------------------------------------------------------------------
+
+def neigh_state(ns, address):
+    """The independent answer: `ip neigh` as the kernel keeps it."""
+    out = ns.run("ip", "-j", "neigh", "show", "to", address).stdout
+    entries = json.loads(out or "[]")
+    return entries[0]["state"][0] if entries and entries[0].get("state") else None
+
+
+@pytest.mark.integration
+def test_dead_backup_gateway_is_a_warning_naming_the_live_route(lan, home):
+    router, client = lan
+    client.ip("route", "add", "default", "via", ROUTER, "metric", "100")
+    client.ip("route", "add", "default", "via", "10.231.0.99", "metric", "200")
+    code, findings = diag(client, home, "-c", "gateway")
+    preferred, backup = findings
+    assert neigh_state(client, ROUTER) in ("REACHABLE", "STALE", "DELAY")
+    assert neigh_state(client, "10.231.0.99") in ("FAILED", "INCOMPLETE")
+    assert preferred["status"] == "ok" and preferred["data"]["address"] == ROUTER
+    assert backup["status"] == "warn", backup
+    assert "backup gateway 10.231.0.99 does not answer" in backup["summary"]
+    assert f"traffic goes via {ROUTER}" in backup["summary"] and backup["data"]["live"] == ROUTER
+    assert "network outage" not in backup["hint"] and "not urgent" in backup["hint"]
+    assert code == 0
