@@ -39,6 +39,14 @@ HINTS = {
     ("unreachable", "net-unreach"):
         "This machine has no route to {host}'s network: check the network connection, the "
         "default gateway and the VPN.",
+    ("unreachable", "gateway-down"):
+        "The gateway this machine sends the traffic to does not answer, so nothing beyond it is "
+        "reached: neither {host} nor a firewall is the cause. Check the cable/Wi-Fi and the "
+        "router; run 'fieldkit diag -c gateway'.",
+    ("unreachable", "gateway-no-route"):
+        "The preferred gateway is up but gets nothing to {host}, while a backup route does: not "
+        "a firewall at {host}. Check that router and its uplink (escalate), or take its "
+        "connection down so traffic uses the backup.",
     ("unresolved", "nxdomain"):
         "The name {host} does not exist in DNS: check the spelling, or whether the name changed.",
     ("unresolved", "dns-timeout"):
@@ -73,6 +81,28 @@ FILTERED_BY_REASON = {"admin-prohibited": "port {port} on {host} is filtered (re
                                           "{icmp_from}: administratively prohibited)",
                       "local-firewall": "port {port} on {host} is blocked by this machine's "
                                         "firewall"}
+
+# reach names the hop (``Probe.route``: gateway, dev, neighbour, backup, backup_dev, backup_state)
+ROUTE_SUMMARIES = {
+    "gateway-down": "{host} is unreachable: the gateway {gateway} on {dev} does not answer "
+                    "(neighbour {neighbour})",
+    "gateway-no-route": "port {port} on {host} gets no answer via the preferred gateway "
+                        "{gateway} ({dev}), but is {backup_state} via the backup route {backup} "
+                        "({backup_dev})",
+}
+ROUTE_HINTS = {
+    "gateway-down": "This machine sends the traffic for {host} to the gateway {gateway} ({dev}), "
+                    "which does not answer ARP/ND (neighbour {neighbour}): the packets never "
+                    "leave, so neither {host} nor a firewall is the cause. Check the cable/Wi-Fi "
+                    "and that router; run 'fieldkit diag -c gateway'; escalate if colleagues are "
+                    "affected too.",
+    "gateway-no-route": "The preferred gateway {gateway} ({dev}) is up but gets nothing to "
+                        "{host}, while the backup route via {backup} ({backup_dev}) does: not a "
+                        "firewall at {host}. Check that router and its uplink (escalate), or "
+                        "take {dev}'s connection down so traffic uses {backup_dev}.",
+}
+BACKUP_NOTE = (" The backup route via {backup} ({backup_dev}) does reach {host}: take {dev}'s "
+               "connection down so traffic uses it.")
 
 
 def hijack_note(host: str, addresses: list[str]) -> tuple[str, str]:

@@ -156,3 +156,78 @@ def test_dead_backup_gateway_is_a_warning_naming_the_live_route(lan, home):
     assert f"traffic goes via {ROUTER}" in backup["summary"] and backup["data"]["live"] == ROUTER
     assert "network outage" not in backup["hint"] and "not urgent" in backup["hint"]
     assert code == 0
+
+
+# c. the gateway, not the target, is the cause --------------------------------------------------
+
+FAR = "10.232.0.5"  # beyond the gateway
+
+
+def nmap_state(ns, address, port, *args):
+    """The independent answer: nmap's connect-scan state for one port."""
+    need_tool("nmap")
+    out = ns.run("nmap", "-sT", "-Pn", "-n", "--max-retries", "0", "--host-timeout", "20s",
+                 *args, "-p", str(port), address, check=False).stdout
+    line = next((x for x in out.splitlines() if x.startswith(f"{port}/tcp")), "")
+    return line.split()[1] if line else out
+
+
+def reach(client, home, *args):
+    code, findings = diag(client, home, "reach", *args)
+    return code, findings[0]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("timeout", ["2", "5"])  # before / after the kernel gives up on ARP
+def test_reach_through_a_gateway_that_does_not_answer_arp_names_it(lan, home, timeout):
+    _, client = lan
+    client.ip("route", "add", "default", "via", "10.231.0.99")
+    code, finding = reach(client, home, f"{FAR}:80", "--timeout", timeout)
+    assert neigh_state(client, "10.231.0.99") in ("INCOMPLETE", "FAILED")
+    data = finding["data"]
+    assert (data["state"], data["reason"]) == ("unreachable", "gateway-down"), finding
+    assert data["route"]["gateway"] == "10.231.0.99"
+    assert "the gateway 10.231.0.99" in finding["summary"], finding
+    assert "firewall drops" not in finding["hint"] and "switched off" not in finding["hint"]
+    assert "10.231.0.99" in finding["hint"] and code == 1
+
+
+@pytest.fixture
+def backup_lan(lan):
+    """A second router on a second interface: the backup default route (metric 200) reaches FAR
+    (an address of router 2), the preferred router (metric 100) answers ping, forwards nothing."""
+    from tests.peers.netns import Netns, veth
+
+    router, client = lan
+    router2 = Netns("fkvb")
+    try:
+        router2.veth_name, client.backup_if = veth(router2, "10.233.0.1/24", client,
+                                                   "10.233.0.2/24")
+        router2.ip("addr", "add", f"{FAR}/32", "dev", "lo")
+        router2.listen(FAR, 80)
+        client.ip("route", "add", "default", "via", ROUTER, "metric", "100")
+        client.ip("route", "add", "default", "via", "10.233.0.1", "metric", "200")
+        client.run("sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647")
+        router.run("sysctl", "-q", "-w", "net.ipv4.ip_forward=0")
+        yield router, client
+    finally:
+        router2.close()
+
+
+@pytest.mark.integration
+def test_preferred_gateway_that_routes_nothing_is_named_with_the_backup(backup_lan, home):
+    _, client = backup_lan
+    assert nmap_state(client, FAR, 80) == "filtered"
+    assert nmap_state(client, FAR, 80, "-e", client.backup_if) == "open"
+    _, findings = diag(client, home, "-c", "gateway")
+    assert [f["status"] for f in findings] == ["ok", "ok"], findings
+    assert findings[0]["data"]["ping"] == "reply"
+    code, finding = reach(client, home, f"{FAR}:80", "--timeout", "2")
+    data = finding["data"]
+    assert (data["state"], data["reason"]) == ("unreachable", "gateway-no-route"), finding
+    assert data["route"]["gateway"] == ROUTER and data["route"]["backup"] == "10.233.0.1"
+    assert data["route"]["backup_state"] == "open"
+    assert f"via the preferred gateway {ROUTER}" in finding["summary"]
+    assert "open via the backup route 10.233.0.1" in finding["summary"]
+    assert "firewall drops" not in finding["hint"] and client.backup_if in finding["hint"]
+    assert code == 1
