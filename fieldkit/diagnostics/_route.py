@@ -120,8 +120,10 @@ def _reprobe(items: list[tuple[str, int, str]], timeout_s: float) -> dict[tuple,
         while active and (left := deadline - time.monotonic()) > 0:
             for key, _ in selector.select(left):
                 sock = key.fileobj  # type: ignore[assignment]
-                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                found[active.pop(sock)] = _connect.classify(sock, code)[0]
+                result, icmp = _connect.settled(sock)
+                if result is None:
+                    continue
+                found[active.pop(sock)] = _connect.classify(sock, result, icmp)[0]
                 selector.unregister(sock)
                 sock.close()
     finally:

@@ -104,10 +104,12 @@ class _Sweep:
 
     def finish(self, selector: selectors.BaseSelector, sock: socket.socket,
                verdict: tuple[str, str, str] | None = None) -> None:
-        i, j, address, started = self.active.pop(sock)
         if verdict is None:
-            verdict = _connect.classify(sock, sock.getsockopt(socket.SOL_SOCKET,
-                                                              socket.SO_ERROR))
+            code, icmp = _connect.settled(sock)
+            if code is None:
+                return  # woken, but still connecting
+            verdict = _connect.classify(sock, code, icmp)
+        i, j, address, started = self.active.pop(sock)
         self.record(i, j, address, started, verdict)
         if verdict[1] == "no-response":
             self.per_address[i][j]["latency_ms"] = round(self.timeout_s * 1000, 1)
