@@ -25,6 +25,7 @@ RESOLV_CONF = Path("/etc/resolv.conf")
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 # glibc's defaults and limits (resolv.h: RES_TIMEOUT, RES_DFLRETRY, RES_MAXRETRANS, MAXNS)
 DEFAULT_TIMEOUT_S, DEFAULT_ATTEMPTS, MAX_TIMEOUT_S, MAX_ATTEMPTS, MAX_SERVERS = 5, 2, 30, 5, 3
+ICMP_INTERVAL_S = 1.0  # Linux's net.ipv4.icmp_ratelimit default: one ICMP error per second
 
 
 @dataclass
@@ -117,6 +118,36 @@ def query(server: str, name: str, timeout: float, attempts: int = 1, tcp: bool =
     if rcode != 0:
         return Answer(RCODES.get(rcode, f"rcode {rcode}"), ms=ms, tcp=tcp)
     return Answer("answer", a_records(reply), ms, tcp)
+
+
+def probe(server: str, name: str, timeout: float, attempts: int = 1, tcp: bool = False
+          ) -> Answer:
+    """:func:`query` over the system's transport, and what to make of a failure.
+
+    If that transport gets no answer, the other is asked once: an answer there is ``tcp-only``
+    (UDP port 53 blocked) or ``udp-only`` (``use-vc`` but no DNS over TCP). UDP silence from a
+    host that resets TCP port 53 may be a closed port whose ICMP answers the server's kernel
+    rate-limits (after a burst of 6, one per second and client): asked again once the limit
+    has let another one through, a closed port says so.
+    """
+    import time
+
+    t0 = time.monotonic()
+    answer = query(server, name, timeout, attempts, tcp=tcp)
+    if answer.outcome not in ("timeout", "refused"):
+        return answer
+    other = query(server, name, timeout, 1, tcp=not tcp)
+    if other.outcome not in ("timeout", "refused", "unreachable") and not other.outcome.startswith(
+            "error"):
+        return Answer("udp-only" if tcp else "tcp-only", other.addresses, other.ms, other.tcp,
+                      failed=answer.outcome)
+    if tcp or answer.outcome != "timeout" or other.outcome != "refused":
+        return answer
+    time.sleep(max(0.0, t0 + ICMP_INTERVAL_S * 1.1 - time.monotonic()))
+    again = query(server, name, min(timeout, ICMP_INTERVAL_S))
+    if again.outcome == "refused":
+        return Answer("refused", ms=answer.ms, failed="timeout")
+    return answer
 
 
 def _ask(sock: socket.socket, packet: bytes, qid: int, timeout: float, attempts: int) -> bytes:

@@ -15,7 +15,8 @@ PORTAL_HINT = ("Captive portal or DNS hijack: open a browser and log in to the n
 # resolution outcome (see _resolve.Resolution) -> reach reason
 UNRESOLVED = {"nxdomain": "nxdomain", "no-answer": "dns-timeout", "SERVFAIL": "dns-servfail",
               "REFUSED": "dns-refused", "dns-port-closed": "dns-port-closed",
-              "dns-unreachable": "dns-unreachable", "dns-error": "dns-error"}
+              "dns-unreachable": "dns-unreachable", "dns-udp-blocked": "dns-udp-blocked",
+              "dns-tcp-blocked": "dns-tcp-blocked", "dns-error": "dns-error"}
 
 HINTS = {
     ("closed", "conn-refused"):
@@ -65,6 +66,13 @@ HINTS = {
     ("unresolved", "dns-unreachable"):
         "The configured DNS server cannot be reached (no route): fix the connection first (run "
         "'fieldkit diag -c network').",
+    ("unresolved", "dns-udp-blocked"):
+        "The DNS server answers over TCP but not over UDP, which lookups use: something between "
+        "here and it blocks UDP port 53. Ask whoever runs the firewall to allow it (escalate); "
+        "run 'fieldkit diag -c dns'.",
+    ("unresolved", "dns-tcp-blocked"):
+        "This machine asks DNS over TCP only ('options use-vc') but the DNS server answers only "
+        "over UDP: remove use-vc, or have TCP port 53 allowed and served (escalate).",
     ("unresolved", "dns-error"):
         "The name {host} could not be resolved: run 'fieldkit diag -c dns'.",
 }

@@ -236,6 +236,8 @@ UNRESOLVED_WORDS = {"nxdomain": "NXDOMAIN", "dns-timeout": "no answer from DNS",
                     "dns-servfail": "the DNS server answered SERVFAIL",
                     "dns-refused": "the DNS server answered REFUSED",
                     "dns-port-closed": "DNS port closed", "dns-unreachable": "no route to DNS",
+                    "dns-udp-blocked": "DNS over UDP blocked, TCP answers",
+                    "dns-tcp-blocked": "DNS answers over UDP only, use-vc asks over TCP",
                     "dns-error": "lookup failed"}
 
 

@@ -100,6 +100,9 @@ def test_tcp_only_dns_without_use_vc_says_udp_is_blocked(lan, home):
     assert system["status"] == "fail" and "over UDP" in system["summary"], system
     assert "blocks DNS over UDP" in system["hint"]
     assert code == 1
+    code, finding = reach(client, home, "ok.site.test:80")
+    assert finding["data"]["reason"] == "dns-udp-blocked", finding
+    assert "DNS over UDP blocked" in finding["summary"] and "blocks UDP port 53" in finding["hint"]
 
 
 @pytest.mark.integration
@@ -230,4 +233,64 @@ def test_preferred_gateway_that_routes_nothing_is_named_with_the_backup(backup_l
     assert f"via the preferred gateway {ROUTER}" in finding["summary"]
     assert "open via the backup route 10.233.0.1" in finding["summary"]
     assert "firewall drops" not in finding["hint"] and client.backup_if in finding["hint"]
+    assert code == 1
+
+
+# d. each resolver by what it did; a closed DNS port despite ICMP rate limits ---------------------
+
+SERVFAIL, CLOSED = "10.231.0.3", "10.231.0.4"
+PEERS = os.path.join(os.path.dirname(__file__), "..", "peers")
+
+
+def spend_icmp_burst(client, address, count=12):
+    """Spend the server kernel's ICMP burst towards us (6, then one per second and peer): the
+    next datagrams to its closed port get no "port unreachable" for a while."""
+    client.run(sys.executable, "-c", "import socket\ns = socket.socket(socket.AF_INET, "
+               f"socket.SOCK_DGRAM)\nfor _ in range({count}): s.sendto(b'x' * 12, "
+               f"('{address}', 53))\n")
+
+
+@pytest.mark.integration
+def test_each_resolver_is_worded_by_what_it_did(lan, home):
+    """SERVFAIL + port closed (its ICMP answers rate-limited, so lookups wait on it) + a good
+    one: dig and nmap name each; so must every finding, the slow lookup's too."""
+    router, client = lan
+    for address in (SERVFAIL, CLOSED):
+        router.ip("addr", "add", f"{address}/24", "dev", router.veth_name)
+    router.start(sys.executable, os.path.join(PEERS, "dnspeer.py"), SERVFAIL, "rcode", "2",
+                 ready="ready")
+    client.resolv_conf(f"nameserver {SERVFAIL}\nnameserver {CLOSED}\nnameserver {ROUTER}\n"
+                       "options timeout:1 attempts:1\n")
+    (home / "config.toml").write_text(CONFIG + "dns_slow_s = 0.5\n")
+    assert dig(client, f"@{SERVFAIL}", "ok.site.test") == "SERVFAIL"
+    assert dig(client, f"@{ROUTER}", "ok.site.test") == "NOERROR"
+    assert nmap_state(client, CLOSED, 53, "-sU") == "closed"
+    spend_icmp_burst(client, CLOSED)
+    code, findings = diag(client, home, "-c", "dns")
+    dns = by_subject(findings, "dns")
+    servfail, closed = dns[f"resolver {SERVFAIL}"], dns[f"resolver {CLOSED}"]
+    assert servfail["status"] == "warn" and "SERVFAIL" in servfail["summary"], servfail
+    assert "answers SERVFAIL" in servfail["hint"] and "waits" not in servfail["hint"]
+    assert closed["data"]["outcome"] == "refused" and "port closed" in closed["summary"], closed
+    system = dns["ok.site.test"]
+    assert system["status"] == "warn", system
+    assert f"{SERVFAIL} answers SERVFAIL" in system["hint"]
+    assert f"{CLOSED} has its DNS port closed" in system["hint"]
+    assert "does not answer" not in system["hint"] and code == 0
+
+
+@pytest.mark.integration
+def test_reach_after_the_dns_check_still_sees_the_closed_dns_port(lan, home):
+    """The dns check (and the lookups before) spent the server's ICMP burst: glibc's lookup
+    meets silence, yet the port is closed (nmap -sU says so), and reach must say so too."""
+    router, client = lan
+    router.ip("addr", "add", f"{CLOSED}/24", "dev", router.veth_name)
+    client.resolv_conf(f"nameserver {CLOSED}\noptions timeout:1 attempts:1\n")
+    assert nmap_state(client, CLOSED, 53, "-sU") == "closed"
+    diag(client, home, "-c", "dns")
+    spend_icmp_burst(client, CLOSED)
+    code, finding = reach(client, home, "ok.site.test:80")
+    data = finding["data"]
+    assert (data["state"], data["reason"]) == ("unresolved", "dns-port-closed"), finding
+    assert "DNS port closed" in finding["summary"] and "no answer" not in finding["summary"]
     assert code == 1
