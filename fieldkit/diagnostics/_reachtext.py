@@ -44,6 +44,9 @@ HINTS = {
         "The gateway this machine sends the traffic to does not answer, so nothing beyond it is "
         "reached: neither {host} nor a firewall is the cause. Check the cable/Wi-Fi and the "
         "router; run 'fieldkit diag -c gateway'.",
+    ("unreachable", "family-missing"):
+        "This network has no route for the kind of address {host} has (IPv4 vs IPv6): ask the "
+        "network team, or the service owner for an address of the other kind.",
     ("unreachable", "gateway-no-route"):
         "The preferred gateway is up but gets nothing to {host}, while a backup route does: not "
         "a firewall at {host}. Check that router and its uplink (escalate), or take its "
@@ -91,14 +94,27 @@ FILTERED_BY_REASON = {"admin-prohibited": "port {port} on {host} is filtered (re
                                         "firewall"}
 
 # reach names the hop (``Probe.route``: gateway, dev, neighbour, backup, backup_dev, backup_state)
-ROUTE_SUMMARIES = {
+ROUTE_SUMMARIES: dict[str | tuple[str, bool], str] = {
+    ("family-missing", False): "{host} has only {missing} addresses, and this network only "
+                               "{present}",
+    ("family-missing", True): "{host} is an {missing} address, and this network has only "
+                              "{present}",
     "gateway-down": "{host} is unreachable: the gateway {gateway} on {dev} does not answer "
                     "(neighbour {neighbour})",
     "gateway-no-route": "port {port} on {host} gets no answer via the preferred gateway "
                         "{gateway} ({dev}), but is {backup_state} via the backup route {backup} "
                         "({backup_dev})",
 }
-ROUTE_HINTS = {
+ROUTE_HINTS: dict[str | tuple[str, str], str] = {
+    ("family-missing", "IPv4"):
+        "This network offers only IPv6 and {host} has no IPv6 address, and nothing on the "
+        "network translates (no DNS64/NAT64): not {host}'s fault and not a firewall. Ask the "
+        "network team for DNS64/NAT64 or IPv4, or the service owner for IPv6 (an AAAA record); "
+        "a VPN with IPv4 works around it.",
+    ("family-missing", "IPv6"):
+        "This network offers only IPv4 and {host} has only IPv6: ask the network team for IPv6, "
+        "or the service owner for an IPv4 address (an A record); a VPN with IPv6 works around "
+        "it.",
     "gateway-down": "This machine sends the traffic for {host} to the gateway {gateway} ({dev}), "
                     "which does not answer ARP/ND (neighbour {neighbour}): the packets never "
                     "leave, so neither {host} nor a firewall is the cause. Check the cable/Wi-Fi "

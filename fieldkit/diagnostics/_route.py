@@ -6,7 +6,8 @@ does not answer ARP/ND (neighbour entry INCOMPLETE or FAILED). And with two defa
 preferred gateway that answers ping but forwards nothing looks exactly like a firewall at the
 target; the same connect bound to the backup route's interface (``SO_BINDTODEVICE``, allowed
 without privileges since Linux 5.7) tells the two apart. Linux only (``ip route get``); where
-the route cannot be learnt, verdicts stay as the connect left them.
+the route cannot be learnt, verdicts stay as the connect left them. "No route" to an address of a
+family this network has no default route for at all (IPv6-only, no NAT64) is said so.
 """
 
 from __future__ import annotations
@@ -81,6 +82,24 @@ def explain(verdicts: list[dict[str, Any]], ports: list[int], timeout_s: float) 
             verdicts[k].update(state="unreachable", reason="gateway-down", route=info)
         elif "backup" in info:
             verdicts[k].update(state="unreachable", reason="gateway-no-route", route=info)
+
+
+def family_gap(verdicts: list[dict[str, Any]]) -> None:
+    """No route to an address because this network has none of its family (an IPv4-only name on
+    an IPv6-only network without DNS64/NAT64, or the reverse): say so, in place."""
+    todo = [v for v in verdicts if (v["state"], v["reason"]) == ("unreachable", "net-unreach")]
+    if not todo:
+        return
+    families = {g["family"] for g in default_gateways()}
+    for verdict in todo:
+        family = "ipv6" if ":" in verdict["address"] else "ipv4"
+        other = "ipv4" if family == "ipv6" else "ipv6"
+        if family not in families and other in families:
+            verdict.update(reason="family-missing", route={"missing": _FAMILY_WORDS[family],
+                                                           "present": _FAMILY_WORDS[other]})
+
+
+_FAMILY_WORDS = {"ipv4": "IPv4", "ipv6": "IPv6"}
 
 
 def _backup_for(route: dict[str, str], gateways: list[dict[str, Any]]) -> dict[str, Any] | None:

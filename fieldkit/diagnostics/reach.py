@@ -166,6 +166,7 @@ def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
     flat = [(v, targets[i].port) for i in state.per_address
             for v in state.per_address[i].values()]
     _route.explain([v for v, _p in flat], [p for _v, p in flat], timeout_s)
+    _route.family_gap([v for v, _p in flat])
     trap = resolved.get(bait) if bait else None
     trapped = {a for _f, a in trap.addresses} if trap is not None and trap.ok else set()
     return [_probe(t, resolved[t.host], state.per_address.get(i, {}), trapped)
@@ -202,7 +203,9 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
         template = FILTERED_BY_REASON.get(probe.reason, template)
     if probe.route:
         words.update(probe.route)
-        template = ROUTE_SUMMARIES.get(probe.reason, template)
+        literal = probe.dns is not None and probe.dns.outcome == "literal"
+        template = ROUTE_SUMMARIES.get((probe.reason, literal),
+                                       ROUTE_SUMMARIES.get(probe.reason, template))
     summary = template.format(**words)
     if probe.state == "unresolved" and probe.dns:
         summary += f" ({UNRESOLVED_WORDS.get(probe.reason, probe.reason)}, {words['dns_s']} s)"
@@ -210,7 +213,9 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
         summary += f" ({probe.latency_ms:.0f} ms)"
     hint = HINTS.get((probe.state, probe.reason),
                      "Unexpected network error ({reason}); escalate with this finding.")
-    if probe.route and probe.reason in ROUTE_HINTS:
+    if probe.route and probe.reason == "family-missing":
+        hint = ROUTE_HINTS[(probe.reason, probe.route["missing"])]
+    elif probe.route and probe.reason in ROUTE_HINTS:
         hint = ROUTE_HINTS[probe.reason] + (
             BACKUP_NOTE if probe.reason == "gateway-down" and "backup" in probe.route else "")
     hint = "" if status == Status.OK else hint.format(**words)

@@ -294,3 +294,55 @@ def test_reach_after_the_dns_check_still_sees_the_closed_dns_port(lan, home):
     assert (data["state"], data["reason"]) == ("unresolved", "dns-port-closed"), finding
     assert "DNS port closed" in finding["summary"] and "no answer" not in finding["summary"]
     assert code == 1
+
+
+# e. IPv6-only network, no DNS64/NAT64 ---------------------------------------------------------
+
+ROUTER6, CLIENT6 = "2001:db8:231::1", "2001:db8:231::2"
+
+
+@pytest.fixture
+def v6_only(home):
+    """client -- router over IPv6 only; the router's dnsmasq knows v4only.site.test (A only)."""
+    need_root()
+    need_tool("ip", "dnsmasq")
+    from tests.peers.netns import Netns, veth
+
+    router, client = Netns("fkv6r"), Netns("fkv6c")
+    try:
+        router_if, client_if = veth(router, f"{ROUTER6}/64", client, "")
+        client.ip("addr", "add", f"{CLIENT6}/64", "dev", client_if, "nodad")
+        router.ip("addr", "change", f"{ROUTER6}/64", "dev", router_if, "nodad")
+        client.ip("-6", "route", "add", "default", "via", ROUTER6)
+        router.start(shutil.which("dnsmasq") or "dnsmasq", "--keep-in-foreground", "--no-resolv",
+                     "--no-hosts", "--log-facility=-", "--bind-interfaces",
+                     f"--listen-address={ROUTER6}", "--port=53", "--pid-file=",
+                     f"--address=/v4only.site.test/{FAR}", "--address=/invalid/",
+                     ready="started")
+        client.resolv_conf(f"nameserver {ROUTER6}\noptions timeout:1 attempts:1\n")
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "config.toml").write_text('[diag]\ndns_name = "v4only.site.test"\n')
+        yield router, client
+    finally:
+        client.close()
+        router.close()
+
+
+@pytest.mark.integration
+def test_ipv4_only_name_on_an_ipv6_only_network_is_said_so(v6_only, home):
+    _, client = v6_only
+    for _ in range(50):  # dnsmasq binds once the address is usable
+        if dig(client, f"@{ROUTER6}", "A", "v4only.site.test") == "NOERROR":
+            break
+    out = client.run("dig", "+short", f"@{ROUTER6}", "A", "v4only.site.test").stdout.split()
+    assert out == [FAR]
+    assert client.run("dig", "+short", f"@{ROUTER6}", "AAAA", "v4only.site.test").stdout == ""
+    code, finding = reach(client, home, "v4only.site.test:443")
+    data = finding["data"]
+    assert (data["state"], data["reason"]) == ("unreachable", "family-missing"), finding
+    assert finding["summary"].startswith("v4only.site.test has only IPv4 addresses, and this "
+                                         "network only IPv6"), finding
+    assert "DNS64/NAT64" in finding["hint"] and "default gateway" not in finding["hint"]
+    code, finding = reach(client, home, f"{FAR}:443")
+    assert finding["data"]["reason"] == "family-missing"
+    assert f"{FAR} is an IPv4 address, and this network has only IPv6" in finding["summary"]
