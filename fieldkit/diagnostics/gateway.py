@@ -16,6 +16,7 @@ the last time this machine tried.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -34,8 +35,9 @@ NO_GATEWAY_HINT = ("Without a default gateway nothing outside the local network 
 DEAD_GATEWAY_HINT = ("The router {gw} does not answer: check the cable/Wi-Fi, whether the router "
                      "is powered on, and whether colleagues are affected too (then escalate: "
                      "network outage).")
-UNVERIFIED_HINT = ("The gateway {gw} did not answer ping and its link state is unknown: test a "
-                   "target with 'fieldkit diag reach', or escalate if nothing works.")
+UNVERIFIED_HINT = ("The gateway {gw} gave no answer to ping (or ping could not be sent) and its "
+                   "link state is unknown: test a target with 'fieldkit diag reach', or "
+                   "escalate if nothing works.")
 BACKUP_HINT = (" A backup route via {backup} ({iface}) answers, but traffic keeps going to the "
                "preferred gateway {gw} while its route exists: fix {gw} or take that connection "
                "down so the backup is used.")
@@ -147,16 +149,27 @@ def assess(gw: dict[str, Any], timeout: float, probe: bool) -> Finding:
         return Finding("gateway", subject, Status.OK,
                        f"gateway {address} answers ping ({data['ping_ms']:.0f} ms)", data=data)
     data["neighbour"] = nudge_and_watch(address, timeout)
+    pinged = ping_words(data["ping"])
     if data["neighbour"] in RESOLVED_STATES:
         return Finding("gateway", subject, Status.OK,
-                       f"gateway {address} is present on {iface} (answers ARP/ND, ignores ping)",
+                       f"gateway {address} is present on {iface} (answers ARP/ND, {pinged})",
                        data=data)
     if data["neighbour"] in FAILED_STATES:
         return Finding("gateway", subject, Status.FAIL,
                        f"gateway {address} does not answer on {iface}",
                        DEAD_GATEWAY_HINT.format(gw=address), data)
-    return Finding("gateway", subject, Status.WARN, f"gateway {address}: no answer to ping, "
-                   "link state unknown", UNVERIFIED_HINT.format(gw=address), data)
+    return Finding("gateway", subject, Status.WARN, f"gateway {address}: {pinged}, link state "
+                   "unknown", UNVERIFIED_HINT.format(gw=address), data)
+
+
+def ping_words(outcome: str) -> str:
+    """What the ping told, in words: a ping never sent says nothing about the gateway."""
+    if outcome == "no reply":
+        return "ignores ping"
+    if outcome.startswith("not permitted") or outcome in (
+            f"error: {os.strerror(errno.EPERM)}", f"error: {os.strerror(errno.EACCES)}"):
+        return "ping could not be sent: not permitted here"
+    return f"ping failed ({outcome.removeprefix('error: ')})"
 
 
 def ping(address: str, timeout: float) -> tuple[float | None, str]:
@@ -166,7 +179,7 @@ def ping(address: str, timeout: float) -> tuple[float | None, str]:
     proto = socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP
     try:
         sock = socket.socket(family, socket.SOCK_DGRAM, proto)
-    except OSError:
+    except OSError:  # EACCES: this user's group is outside net.ipv4.ping_group_range
         return None, "not permitted (needs root or ping_group_range)"
     with sock:
         sock.settimeout(timeout)

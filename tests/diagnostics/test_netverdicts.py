@@ -346,3 +346,30 @@ def test_ipv4_only_name_on_an_ipv6_only_network_is_said_so(v6_only, home):
     code, finding = reach(client, home, f"{FAR}:443")
     assert finding["data"]["reason"] == "family-missing"
     assert f"{FAR} is an IPv4 address, and this network has only IPv6" in finding["summary"]
+
+
+# f. words that were not true ------------------------------------------------------------------
+
+@pytest.mark.integration
+@pytest.mark.parametrize("how", ["ping_group_range", "nft output reject", "router drops echo"])
+def test_gateway_says_ping_could_not_be_sent_when_it_could_not(lan, home, how):
+    """Ping not permitted at all (the user's group outside net.ipv4.ping_group_range, or the
+    local firewall refusing to send) is not the gateway ignoring ping; a router that drops
+    echo requests is."""
+    router, client = lan
+    client.ip("route", "add", "default", "via", ROUTER)
+    if how != "ping_group_range":
+        client.run("sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647")
+    if how == "nft output reject":
+        client.nft("table inet fkout {\n chain out {\n type filter hook output priority 0;\n"
+                   " icmp type echo-request reject\n }\n}\n")
+    if how == "router drops echo":
+        router.nft("add rule inet fk input icmp type echo-request drop\n")
+    code, (finding,) = diag(client, home, "-c", "gateway")
+    assert neigh_state(client, ROUTER) in ("REACHABLE", "STALE", "DELAY")
+    assert finding["status"] == "ok" and "answers ARP/ND" in finding["summary"], finding
+    if how == "router drops echo":
+        assert finding["data"]["ping"] == "no reply" and "ignores ping" in finding["summary"]
+    else:
+        assert "ping could not be sent" in finding["summary"], finding
+        assert "ignores ping" not in finding["summary"]
