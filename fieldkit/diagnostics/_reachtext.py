@@ -140,10 +140,23 @@ def dead_note(host: str, verdicts: list[dict[str, Any]]) -> tuple[str, str]:
     first = verdicts[0]
     if first["state"] != "open":
         wait = first["latency_ms"] / 1000
+        v6 = ":" in first["address"]
+        other = next((v["address"] for v in verdicts if v["state"] == "open" and
+                      (":" in v["address"]) != v6), "")
+        if other:  # Happy Eyeballs (RFC 8305) races the other family after ~0.25 s
+            clients = (f"A client that tries one address at a time waits {wait:.1f} s (or its "
+                       f"own longer timeout) on {first['address']} before it falls back; "
+                       f"browsers and other Happy Eyeballs clients start {other} after about "
+                       "0.25 s, so the web may look fine while mail clients and scripts hang")
+        else:
+            clients = (f"Every client tries {first['address']} first, and one that tries one "
+                       f"address at a time waits {wait:.1f} s (or its own longer timeout) "
+                       "before it falls back; most browsers' Happy Eyeballs (about 0.25 s) "
+                       f"only races IPv6 against IPv4, and {host} has no working address of "
+                       "the other family")
         return (f"but {first['address']}, which clients try first, is {first['state']} "
-                f"({words})", f"Every client tries {first['address']} first and waits "
-                f"{wait:.1f} s (or its own longer timeout) before it falls back: remove the dead "
-                f"address from {host}'s DNS records, or fix that server (escalate).")
+                f"({words})", f"{clients}: remove the dead address from {host}'s DNS records, "
+                "or fix that server (escalate).")
     return (f"but some addresses are dead ({words})",
             f"Clients that pick a dead address of {host} hang or fail: remove it from DNS or fix "
             "that server (escalate).")

@@ -15,7 +15,9 @@ import pytest
 from tests.conftest import need, need_root, need_tool
 
 ROUTER, CLIENT = "10.231.0.1", "10.231.0.2"
-RECORDS = {"ok.site.test": "10.231.0.80", "invalid": None}
+ROUTER6, CLIENT6 = "2001:db8:231::1", "2001:db8:231::2"
+DEAD6, WEB = "2001:db8:231::80", "10.231.0.20"  # dual.site.test: a dead AAAA, a working A
+RECORDS = {"ok.site.test": "10.231.0.80", "invalid": None, "dual.site.test": [DEAD6, WEB]}
 CONFIG = '[diag]\ndns_name = "ok.site.test"\ndns_timeout_s = 1.0\ngateway_timeout_s = 1.5\n'
 
 
@@ -298,8 +300,6 @@ def test_reach_after_the_dns_check_still_sees_the_closed_dns_port(lan, home):
 
 # e. IPv6-only network, no DNS64/NAT64 ---------------------------------------------------------
 
-ROUTER6, CLIENT6 = "2001:db8:231::1", "2001:db8:231::2"
-
 
 @pytest.fixture
 def v6_only(home):
@@ -373,3 +373,30 @@ def test_gateway_says_ping_could_not_be_sent_when_it_could_not(lan, home, how):
     else:
         assert "ping could not be sent" in finding["summary"], finding
         assert "ignores ping" not in finding["summary"]
+
+
+@pytest.mark.integration
+def test_dead_first_address_hint_is_true_about_happy_eyeballs(lan, home):
+    """dual.site.test: its AAAA (which clients try first: getent ahosts) is dropped, its A is
+    open (nmap agrees). Browsers start the IPv4 address after ~0.25 s; one-at-a-time clients
+    wait the timeout. The hint must not claim every client waits."""
+    router, client = lan
+    router.ip("addr", "add", f"{ROUTER6}/64", "dev", router.veth_name, "nodad")
+    client.ip("addr", "add", f"{CLIENT6}/64", "dev", client.veth_name, "nodad")
+    for address in (f"{DEAD6}/64", f"{WEB}/24"):
+        router.ip("addr", "add", address, "dev", router.veth_name, *(
+            ["nodad"] if ":" in address else []))
+    router.nft(f"add rule inet fk input ip6 daddr {DEAD6} tcp dport 443 drop\n")
+    router.listen(WEB, 443)
+    router.listen(DEAD6, 443)
+    client.resolv_conf(f"nameserver {ROUTER}\noptions timeout:1 attempts:1\n")
+    order = client.run("getent", "ahosts", "dual.site.test").stdout.split()
+    assert order[0] == DEAD6 and WEB in order, order
+    assert nmap_state(client, DEAD6, 443, "-6") == "filtered"
+    assert nmap_state(client, WEB, 443) == "open"
+    code, finding = reach(client, home, "dual.site.test:443", "--timeout", "2")
+    assert finding["status"] == "warn" and finding["data"]["state"] == "open", finding
+    assert f"but {DEAD6}, which clients try first, is filtered" in finding["summary"]
+    assert "Every client" not in finding["hint"], finding
+    assert f"start {WEB} after about 0.25 s" in finding["hint"]
+    assert "waits 2.0 s" in finding["hint"] and code == 0
