@@ -111,9 +111,10 @@ def dns(ctx: CheckContext) -> list[Finding]:
             return [Finding("dns", "resolv.conf", Status.FAIL, "no DNS resolver configured",
                             NO_RESOLVER_HINT, {"resolvers": []})]
         findings.append(Finding("dns", "resolv.conf", Status.OK,
-                                f"resolvers: {', '.join(servers)}", data={
-                                    "resolvers": servers, "timeout_s": config.timeout_s,
-                                    "attempts": config.attempts}))
+                                f"resolvers: {', '.join(servers)}" + (
+                                    " (asked over TCP only: use-vc)" if config.tcp else ""),
+                                data={"resolvers": servers, "timeout_s": config.timeout_s,
+                                      "attempts": config.attempts, "use_vc": config.tcp}))
     if not ctx.probe:
         return findings
     wait = timeout * config.attempts

@@ -80,6 +80,7 @@ def test_tcp_only_dns_with_use_vc_is_ok(lan, home):
     resolver = dns[f"resolver {ROUTER}"]
     assert resolver["status"] == "ok" and "over TCP" in resolver["summary"], resolver
     assert dns["ok.site.test"]["status"] == "ok"
+    assert dns["resolv.conf"]["data"]["use_vc"] and "use-vc" in dns["resolv.conf"]["summary"]
     assert code == 0
 
 
