@@ -18,6 +18,7 @@ import random
 import socket
 import struct
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,14 +78,17 @@ def _options(config: ResolverConfig, options: list[str]) -> None:
 class Answer:
     """What one resolver said: ``outcome`` is answer, nxdomain, timeout, refused, unreachable,
     an rcode name (SERVFAIL, REFUSED, ...) or ``error: ...``; ``tcp`` says how it was asked.
-    The ``dns`` check adds ``tcp-only``/``udp-only``: the system's transport ``failed`` (timeout
-    or refused), the other one answered (``addresses``, ``ms`` and ``tcp`` are its)."""
+    :func:`probe` adds ``tcp-only``/``udp-only``: the system's transport failed, the other one
+    answered (``addresses``, ``ms`` and ``tcp`` are its). ``failed``: how the first question
+    failed (timeout or refused) when the verdict comes from a later one; ``other``: what the
+    other transport got when it was asked too and did not help (timeout, refused ...)."""
 
     outcome: str
     addresses: list[str] = field(default_factory=list)
     ms: float = 0.0
     tcp: bool = False
     failed: str = ""
+    other: str = ""
 
 
 def query(server: str, name: str, timeout: float, attempts: int = 1, tcp: bool = False
@@ -141,13 +145,27 @@ def probe(server: str, name: str, timeout: float, attempts: int = 1, tcp: bool =
             "error"):
         return Answer("udp-only" if tcp else "tcp-only", other.addresses, other.ms, other.tcp,
                       failed=answer.outcome)
+    answer.other = other.outcome
     if tcp or answer.outcome != "timeout" or other.outcome != "refused":
         return answer
-    time.sleep(max(0.0, t0 + ICMP_INTERVAL_S * 1.1 - time.monotonic()))
+    time.sleep(max(0.0, _icmp_slot(server, t0 + ICMP_INTERVAL_S * 1.1) - time.monotonic()))
     again = query(server, name, min(timeout, ICMP_INTERVAL_S))
     if again.outcome == "refused":
         return Answer("refused", ms=answer.ms, failed="timeout")
     return answer
+
+
+_slots: dict[str, float] = {}
+_slots_lock = threading.Lock()
+
+
+def _icmp_slot(server: str, earliest: float) -> float:
+    """When to ask ``server`` again so that this retry, not a concurrent one (a name and the
+    canary at once), gets the next ICMP answer its kernel lets through."""
+    with _slots_lock:
+        slot = max(earliest, _slots.get(server, 0.0) + ICMP_INTERVAL_S * 1.1)
+        _slots[server] = slot
+        return slot
 
 
 def _ask(sock: socket.socket, packet: bytes, qid: int, timeout: float, attempts: int) -> bytes:

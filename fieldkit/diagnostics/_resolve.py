@@ -84,8 +84,9 @@ def explain_try_again(host: str, config: _dnswire.ResolverConfig, ms: float) -> 
     servers = config.servers[:_dnswire.MAX_SERVERS]
     results = run_concurrently([(server, _asker(server, host, config.tcp), 5.0)
                                 for server in servers])
-    outcomes = [r.outcome if isinstance(r, _dnswire.Answer) else "timeout"
-                for r in results.values()]
+    answers = [r if isinstance(r, _dnswire.Answer) else _dnswire.Answer("timeout")
+               for r in results.values()]
+    outcomes = [a.outcome for a in answers]
     if ms >= 0.8 * config.budget_s() * 1000:
         for wanted, verdict in (("refused", "dns-port-closed"), ("unreachable",
                                 "dns-unreachable"), ("tcp-only", "dns-udp-blocked"),
@@ -98,6 +99,10 @@ def explain_try_again(host: str, config: _dnswire.ResolverConfig, ms: float) -> 
                             ("tcp-only", "dns-udp-blocked"), ("udp-only", "dns-tcp-blocked")):
         if wanted in outcomes:
             return verdict
+    if any(a.outcome == "timeout" and a.other == "refused" and not a.tcp for a in answers):
+        # glibc failed fast, so something answered; silent over UDP now (its ICMP answers
+        # rate-limited), the host resets TCP port 53: it was "port unreachable"
+        return "dns-port-closed"
     return "no-answer" if all(o == "timeout" for o in outcomes) and outcomes else "dns-error"
 
 

@@ -119,7 +119,7 @@ def dns(ctx: CheckContext) -> list[Finding]:
         return findings
     wait = timeout * config.attempts
     tasks = [(server, _asker(server, name, timeout, config.attempts, config.tcp),
-              wait + timeout + 1) for server in servers or []]
+              wait + timeout + 2) for server in servers or []]
     tasks.append(("system", lambda: _resolve.lookup(name, config), _resolve.deadline_s(config)))
     results = run_concurrently(tasks)
     answers = {s: _as_answer(results[s], wait) for s in servers or []}
@@ -140,19 +140,6 @@ def did(outcome: str) -> str:
 
 def _asker(server: str, name: str, timeout: float, attempts: int, tcp: bool):
     return lambda: _dnswire.probe(server, name, timeout, attempts, tcp)
-
-
-def ask(server: str, name: str, timeout: float, attempts: int, tcp: bool) -> Answer:
-    """Ask the way the system does; if that transport fails, learn whether the other works."""
-    answer = _dnswire.query(server, name, timeout, attempts, tcp=tcp)
-    if answer.outcome not in TRANSPORT_FAILURES:
-        return answer
-    other = _dnswire.query(server, name, timeout, 1, tcp=not tcp)
-    if other.outcome in ("timeout", "refused", "unreachable") or other.outcome.startswith(
-            "error"):
-        return answer
-    return Answer("udp-only" if tcp else "tcp-only", other.addresses, other.ms, other.tcp,
-                  failed=answer.outcome)
 
 
 def _as_answer(result: object, wait: float) -> Answer:
