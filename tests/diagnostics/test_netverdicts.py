@@ -401,3 +401,46 @@ def test_dead_first_address_hint_is_true_about_happy_eyeballs(lan, home):
     assert "Every client" not in finding["hint"], finding
     assert f"start {WEB} after about 0.25 s" in finding["hint"]
     assert "waits 2.0 s" in finding["hint"] and code == 0
+
+
+# the pure parts, edge cases ----------------------------------------------------------------------
+
+def test_words_for_what_was_done():
+    from fieldkit.diagnostics.dns import did
+    from fieldkit.diagnostics.gateway import ping_words
+
+    assert did("SERVFAIL") == "answers SERVFAIL" and did("refused") == "has its DNS port closed"
+    assert did("timeout") == "does not answer" and did("error: boom") == "fails (boom)"
+    assert ping_words("no reply") == "ignores ping"
+    assert "could not be sent" in ping_words("not permitted (needs root or ping_group_range)")
+    assert "could not be sent" in ping_words("error: Operation not permitted")
+    assert ping_words("error: No route to host") == "ping failed (No route to host)"
+
+
+def test_backup_only_for_the_preferred_route_on_another_interface():
+    from fieldkit.diagnostics._route import _backup_for
+
+    gws = [{"family": "ipv4", "address": "10.0.0.1", "interface": "eth0"},
+           {"family": "ipv4", "address": "10.0.0.254", "interface": "eth0"},
+           {"family": "ipv4", "address": "10.9.0.1", "interface": "wlan0"}]
+    assert _backup_for({"gateway": "10.0.0.1", "dev": "eth0"}, gws)["interface"] == "wlan0"
+    assert _backup_for({"gateway": "10.9.0.1", "dev": "wlan0"}, gws) is None  # not preferred
+    assert _backup_for({"gateway": "10.0.0.1", "dev": "eth0"}, gws[:2]) is None
+
+
+def test_family_gap_needs_the_other_family_present(monkeypatch):
+    from fieldkit.diagnostics import _route
+
+    def unreachable(address):
+        return {"address": address, "state": "unreachable", "reason": "net-unreach"}
+
+    monkeypatch.setattr(_route, "default_gateways", lambda: [
+        {"family": "ipv6", "address": "fe80::1", "interface": "eth0"}])
+    v4, v6 = unreachable("192.0.2.1"), unreachable("2001:db8::1")
+    _route.family_gap([v4, v6])
+    assert v4["reason"] == "family-missing" and v4["route"]["missing"] == "IPv4"
+    assert v6["reason"] == "net-unreach"  # IPv6 has a route: a different fault
+    monkeypatch.setattr(_route, "default_gateways", lambda: [])
+    v4 = unreachable("192.0.2.1")
+    _route.family_gap([v4])
+    assert v4["reason"] == "net-unreach"  # no route at all: not a family question
