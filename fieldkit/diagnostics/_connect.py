@@ -31,6 +31,7 @@ class IcmpError:
     icmp_type: int
     code: int
     sender: str
+    errno: int = 0  # what the kernel made of it (EHOSTUNREACH, ECONNREFUSED ...)
 
 
 def open_file_budget() -> int:
@@ -83,7 +84,7 @@ def icmp_error(sock: socket.socket) -> IcmpError | None:
     for _level, _type, raw in ancillary:
         if len(raw) < 16 + 8:
             continue
-        _errno, origin, icmp_type, code, _pad, _info, _data2 = struct.unpack("IBBBBII", raw[:16])
+        err, origin, icmp_type, code, _pad, _info, _data2 = struct.unpack("IBBBBII", raw[:16])
         if origin not in (SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6):
             continue
         offender = raw[16:]
@@ -94,8 +95,29 @@ def icmp_error(sock: socket.socket) -> IcmpError | None:
             sender = socket.inet_ntop(socket.AF_INET6, offender[8:24])
         else:
             continue
-        return IcmpError(origin, icmp_type, code, sender)
+        return IcmpError(origin, icmp_type, code, sender, err)
     return None
+
+
+def settled(sock: socket.socket) -> tuple[int | None, IcmpError | None]:
+    """A connect's result once the selector says its socket is ready: (errno, 0 = connected;
+    the ICMP message behind it), or (None, None) while it is still trying.
+
+    With ``IP_RECVERR`` an ICMP error that did not end the connect (it arrived while the kernel
+    held the socket: a "soft" error, the SYN is retried) still wakes the selector, and SO_ERROR
+    says 0 - not "connected". The queued message is taken (so the selector stops waking) and
+    stands for the result, as it would have had it ended the connect.
+    """
+    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        return code, None
+    try:
+        sock.getpeername()
+        return 0, None
+    except OSError:
+        pass
+    icmp = icmp_error(sock)
+    return (icmp.errno, icmp) if icmp is not None and icmp.errno else (None, None)
 
 
 def _is_own_address(sock: socket.socket, address: str) -> bool:
@@ -113,14 +135,17 @@ def _is_own_address(sock: socket.socket, address: str) -> bool:
         return False
 
 
-def classify(sock: socket.socket, code: int) -> tuple[str, str, str]:
-    """(state, reason, ICMP sender or "") for a finished connect that returned ``code``."""
+def classify(sock: socket.socket, code: int, icmp: IcmpError | None = None
+             ) -> tuple[str, str, str]:
+    """(state, reason, ICMP sender or "") for a finished connect that returned ``code``
+    (``icmp``: the message already taken from the error queue, see :func:`settled`)."""
     if code == 0:
         return "open", "syn-ack", ""
     if code == errno.EPERM:
         return "filtered", "local-firewall", ""
-    icmp = icmp_error(sock) if code in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.EACCES,
-                                        errno.ENETUNREACH) else None
+    if icmp is None and code in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.EACCES,
+                                 errno.ENETUNREACH):
+        icmp = icmp_error(sock)
     own = icmp is not None and _is_own_address(sock, icmp.sender)
     sender = icmp.sender if icmp else ""
     if icmp is not None and (sock.family, icmp.code) in _ADMIN_PROHIBITED and icmp.icmp_type in (

@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from fieldkit.diagnostics import _dnswire
 
 MAX_RESOLVER_THREADS = 256
-DEADLINE_MARGIN_S = 1.0
+DEADLINE_MARGIN_S = 2.5  # a failed lookup then asks the servers directly (see explain_try_again)
+EXPLAIN_TIMEOUT_S = 0.5  # their wait for each direct question
 MAX_DEADLINE_S = 65.0
 
 
 @dataclass
 class Resolution:
     """``outcome``: answer, literal, nxdomain, no-answer, SERVFAIL, REFUSED, dns-port-closed,
-    dns-unreachable or dns-error."""
+    dns-unreachable, dns-udp-blocked (the server answers over TCP only), dns-tcp-blocked (only
+    over UDP, but ``use-vc`` asks over TCP) or dns-error."""
 
     host: str
     outcome: str
@@ -69,18 +71,43 @@ def lookup(host: str, config: _dnswire.ResolverConfig) -> Resolution:
 def explain_try_again(host: str, config: _dnswire.ResolverConfig, ms: float) -> str:
     """getaddrinfo's EAI_AGAIN covers silence, SERVFAIL, REFUSED and a closed DNS port alike.
 
-    A failure well before the resolver's own deadline was an answer: ask the servers directly
-    (one query each, they answered fast before) to learn which.
+    Ask the servers directly (at once, one query each, see :func:`_dnswire.probe`) to learn
+    which. A failure well before the resolver's own deadline was an answer. One at the deadline
+    is silence - unless the servers now say "port closed" or "no route": a closed port's ICMP
+    answers are rate-limited by the server's kernel, so a lookup right after others (the dns
+    check, a sweep) can time out on a port that is simply closed.
     """
-    if not config.servers or ms >= 0.8 * config.budget_s() * 1000:
+    if not config.servers or not _sendable(host):
         return "no-answer"
-    outcomes = [_dnswire.query(server, host, 1.0).outcome for server in config.servers[:3]
-                if _sendable(host)]
+    from fieldkit.diagnostics.runner import run_concurrently
+
+    servers = config.servers[:_dnswire.MAX_SERVERS]
+    results = run_concurrently([(server, _asker(server, host, config.tcp), 5.0)
+                                for server in servers])
+    answers = [r if isinstance(r, _dnswire.Answer) else _dnswire.Answer("timeout")
+               for r in results.values()]
+    outcomes = [a.outcome for a in answers]
+    if ms >= 0.8 * config.budget_s() * 1000:
+        for wanted, verdict in (("refused", "dns-port-closed"), ("unreachable",
+                                "dns-unreachable"), ("tcp-only", "dns-udp-blocked"),
+                                ("udp-only", "dns-tcp-blocked")):
+            if outcomes and all(o == wanted for o in outcomes):
+                return verdict
+        return "no-answer"
     for wanted, verdict in (("SERVFAIL", "SERVFAIL"), ("REFUSED", "REFUSED"),
-                            ("refused", "dns-port-closed"), ("unreachable", "dns-unreachable")):
+                            ("refused", "dns-port-closed"), ("unreachable", "dns-unreachable"),
+                            ("tcp-only", "dns-udp-blocked"), ("udp-only", "dns-tcp-blocked")):
         if wanted in outcomes:
             return verdict
+    if any(a.outcome == "timeout" and a.other == "refused" and not a.tcp for a in answers):
+        # glibc failed fast, so something answered; silent over UDP now (its ICMP answers
+        # rate-limited), the host resets TCP port 53: it was "port unreachable"
+        return "dns-port-closed"
     return "no-answer" if all(o == "timeout" for o in outcomes) and outcomes else "dns-error"
+
+
+def _asker(server: str, host: str, tcp: bool):
+    return lambda: _dnswire.probe(server, host, EXPLAIN_TIMEOUT_S, tcp=tcp)
 
 
 def _sendable(host: str) -> bool:

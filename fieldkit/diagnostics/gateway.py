@@ -8,12 +8,15 @@ ping; one that answers neither is the fault.
 
 Every default route is looked at, in the kernel's order of preference (metric): a dead preferred
 gateway next to a live backup route is still the fault (traffic keeps going to the preferred
-one), and the finding names the backup. Without probing, the neighbour table's memory is the
-only evidence: a FAILED entry means the gateway did not answer the last time this machine tried.
+one), and the finding names the backup. A dead *backup* next to a live preferred gateway is only
+a warning: traffic flows via the preferred one, which the finding names. Without probing, the
+neighbour table's memory is the only evidence: a FAILED entry means the gateway did not answer
+the last time this machine tried.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -32,11 +35,16 @@ NO_GATEWAY_HINT = ("Without a default gateway nothing outside the local network 
 DEAD_GATEWAY_HINT = ("The router {gw} does not answer: check the cable/Wi-Fi, whether the router "
                      "is powered on, and whether colleagues are affected too (then escalate: "
                      "network outage).")
-UNVERIFIED_HINT = ("The gateway {gw} did not answer ping and its link state is unknown: test a "
-                   "target with 'fieldkit diag reach', or escalate if nothing works.")
+UNVERIFIED_HINT = ("The gateway {gw} gave no answer to ping (or ping could not be sent) and its "
+                   "link state is unknown: test a target with 'fieldkit diag reach', or "
+                   "escalate if nothing works.")
 BACKUP_HINT = (" A backup route via {backup} ({iface}) answers, but traffic keeps going to the "
                "preferred gateway {gw} while its route exists: fix {gw} or take that connection "
                "down so the backup is used.")
+DEAD_BACKUP_HINT = ("Traffic goes via the preferred gateway {live} ({live_iface}), which works: "
+                    "nothing is down now. The backup route via {gw} ({iface}) would not work if "
+                    "{live} failed: fix that connection or remove the route (escalate to the "
+                    "network team, not urgent).")
 REMEMBERED_HINT = ("The last time this machine tried, the gateway {gw} did not answer (neighbour "
                    "state {state}): check the cable/Wi-Fi and the router; run without --no-probe "
                    "to test it now.")
@@ -92,10 +100,23 @@ def gateway(ctx: CheckContext) -> list[Finding]:
 
 
 def name_backups(gateways: list[dict[str, Any]], findings: list[Finding]) -> list[Finding]:
-    """A failed preferred gateway's finding names a live backup route of the same family."""
-    out = []
+    """A failed preferred gateway's finding names a live backup route of the same family; a
+    failed backup behind a live preferred gateway is a warning naming the live route."""
+    out: list[Finding] = []
     for i, (gw, finding) in enumerate(zip(gateways, findings, strict=True)):
         preferred = all(g["family"] != gw["family"] for g in gateways[:i])
+        live = next((g for g, f in zip(gateways[:i], findings[:i], strict=True)
+                     if g["family"] == gw["family"]), None) if not preferred else None
+        if live is not None and finding.status == Status.FAIL and \
+                out[gateways.index(live)].status == Status.OK:
+            finding.data["live"] = live["address"]
+            out.append(Finding(finding.check, finding.subject, Status.WARN,
+                               f"backup gateway {gw['address']} does not answer on "
+                               f"{gw['interface']}; traffic goes via {live['address']} "
+                               f"({live['interface']}), which answers", DEAD_BACKUP_HINT.format(
+                                   gw=gw["address"], iface=gw["interface"], live=live["address"],
+                                   live_iface=live["interface"]), finding.data))
+            continue
         backup = next((g for g, f in zip(gateways[i + 1:], findings[i + 1:], strict=True)
                        if g["family"] == gw["family"] and f.status == Status.OK), None)
         if preferred and backup and finding.status in (Status.FAIL, Status.WARN):
@@ -128,16 +149,27 @@ def assess(gw: dict[str, Any], timeout: float, probe: bool) -> Finding:
         return Finding("gateway", subject, Status.OK,
                        f"gateway {address} answers ping ({data['ping_ms']:.0f} ms)", data=data)
     data["neighbour"] = nudge_and_watch(address, timeout)
+    pinged = ping_words(data["ping"])
     if data["neighbour"] in RESOLVED_STATES:
         return Finding("gateway", subject, Status.OK,
-                       f"gateway {address} is present on {iface} (answers ARP/ND, ignores ping)",
+                       f"gateway {address} is present on {iface} (answers ARP/ND, {pinged})",
                        data=data)
     if data["neighbour"] in FAILED_STATES:
         return Finding("gateway", subject, Status.FAIL,
                        f"gateway {address} does not answer on {iface}",
                        DEAD_GATEWAY_HINT.format(gw=address), data)
-    return Finding("gateway", subject, Status.WARN, f"gateway {address}: no answer to ping, "
-                   "link state unknown", UNVERIFIED_HINT.format(gw=address), data)
+    return Finding("gateway", subject, Status.WARN, f"gateway {address}: {pinged}, link state "
+                   "unknown", UNVERIFIED_HINT.format(gw=address), data)
+
+
+def ping_words(outcome: str) -> str:
+    """What the ping told, in words: a ping never sent says nothing about the gateway."""
+    if outcome == "no reply":
+        return "ignores ping"
+    if outcome.startswith("not permitted") or outcome in (
+            f"error: {os.strerror(errno.EPERM)}", f"error: {os.strerror(errno.EACCES)}"):
+        return "ping could not be sent: not permitted here"
+    return f"ping failed ({outcome.removeprefix('error: ')})"
 
 
 def ping(address: str, timeout: float) -> tuple[float | None, str]:
@@ -147,7 +179,7 @@ def ping(address: str, timeout: float) -> tuple[float | None, str]:
     proto = socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP
     try:
         sock = socket.socket(family, socket.SOCK_DGRAM, proto)
-    except OSError:
+    except OSError:  # EACCES: this user's group is outside net.ipv4.ping_group_range
         return None, "not permitted (needs root or ping_group_range)"
     with sock:
         sock.settimeout(timeout)

@@ -24,10 +24,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from fieldkit.diagnostics import _connect, _dnswire, _resolve
+from fieldkit.diagnostics import _connect, _dnswire, _resolve, _route
 from fieldkit.diagnostics._reachtext import (
+    BACKUP_NOTE,
     FILTERED_BY_REASON,
     HINTS,
+    ROUTE_HINTS,
+    ROUTE_SUMMARIES,
     SUMMARIES,
     UNRESOLVED,
     dead_note,
@@ -57,6 +60,7 @@ class Probe:
     dns: _resolve.Resolution | None = None
     hijacked: list[str] = field(default_factory=list)  # addresses a made-up name also got
     icmp_from: str = ""
+    route: dict[str, Any] = field(default_factory=dict)  # the hop blamed (see _route)
 
 
 @dataclass
@@ -100,10 +104,12 @@ class _Sweep:
 
     def finish(self, selector: selectors.BaseSelector, sock: socket.socket,
                verdict: tuple[str, str, str] | None = None) -> None:
-        i, j, address, started = self.active.pop(sock)
         if verdict is None:
-            verdict = _connect.classify(sock, sock.getsockopt(socket.SOL_SOCKET,
-                                                              socket.SO_ERROR))
+            code, icmp = _connect.settled(sock)
+            if code is None:
+                return  # woken, but still connecting
+            verdict = _connect.classify(sock, code, icmp)
+        i, j, address, started = self.active.pop(sock)
         self.record(i, j, address, started, verdict)
         if verdict[1] == "no-response":
             self.per_address[i][j]["latency_ms"] = round(self.timeout_s * 1000, 1)
@@ -157,6 +163,10 @@ def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
         for sock in list(state.active):
             sock.close()
         selector.close()
+    flat = [(v, targets[i].port) for i in state.per_address
+            for v in state.per_address[i].values()]
+    _route.explain([v for v, _p in flat], [p for _v, p in flat], timeout_s)
+    _route.family_gap([v for v, _p in flat])
     trap = resolved.get(bait) if bait else None
     trapped = {a for _f, a in trap.addresses} if trap is not None and trap.ok else set()
     return [_probe(t, resolved[t.host], state.per_address.get(i, {}), trapped)
@@ -178,7 +188,7 @@ def _probe(target: Target, resolution: _resolve.Resolution, per_address: dict[in
     hijacked = sorted(trapped & {v["address"] for v in verdicts})
     return Probe(target, best["state"], best["reason"], best["latency_ms"], best["address"],
                  verdicts if len(verdicts) > 1 else [], resolution, hijacked,
-                 best.get("icmp_from", ""))
+                 best.get("icmp_from", ""), best.get("route", {}))
 
 
 def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
@@ -191,6 +201,11 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
     template = SUMMARIES[probe.state]
     if probe.state == "filtered":
         template = FILTERED_BY_REASON.get(probe.reason, template)
+    if probe.route:
+        words.update(probe.route)
+        literal = probe.dns is not None and probe.dns.outcome == "literal"
+        template = ROUTE_SUMMARIES.get((probe.reason, literal),
+                                       ROUTE_SUMMARIES.get(probe.reason, template))
     summary = template.format(**words)
     if probe.state == "unresolved" and probe.dns:
         summary += f" ({UNRESOLVED_WORDS.get(probe.reason, probe.reason)}, {words['dns_s']} s)"
@@ -198,6 +213,11 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
         summary += f" ({probe.latency_ms:.0f} ms)"
     hint = HINTS.get((probe.state, probe.reason),
                      "Unexpected network error ({reason}); escalate with this finding.")
+    if probe.route and probe.reason == "family-missing":
+        hint = ROUTE_HINTS[(probe.reason, probe.route["missing"])]
+    elif probe.route and probe.reason in ROUTE_HINTS:
+        hint = ROUTE_HINTS[probe.reason] + (
+            BACKUP_NOTE if probe.reason == "gateway-down" and "backup" in probe.route else "")
     hint = "" if status == Status.OK else hint.format(**words)
     notes: list[tuple[str, str]] = []
     if probe.hijacked:
@@ -221,6 +241,8 @@ UNRESOLVED_WORDS = {"nxdomain": "NXDOMAIN", "dns-timeout": "no answer from DNS",
                     "dns-servfail": "the DNS server answered SERVFAIL",
                     "dns-refused": "the DNS server answered REFUSED",
                     "dns-port-closed": "DNS port closed", "dns-unreachable": "no route to DNS",
+                    "dns-udp-blocked": "DNS over UDP blocked, TCP answers",
+                    "dns-tcp-blocked": "DNS answers over UDP only, use-vc asks over TCP",
                     "dns-error": "lookup failed"}
 
 
@@ -233,6 +255,8 @@ def _data(probe: Probe) -> dict[str, Any]:
         data["addresses"] = probe.addresses
     if probe.icmp_from:
         data["icmp_from"] = probe.icmp_from
+    if probe.route:
+        data["route"] = probe.route
     if probe.dns is not None and probe.dns.outcome != "literal":
         data["dns"] = {"outcome": probe.dns.outcome, "ms": round(probe.dns.ms, 1),
                        "addresses": [a for _f, a in probe.dns.addresses]}
