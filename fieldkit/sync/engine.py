@@ -10,7 +10,8 @@ tickets there are:
 3. **post** (``post.py``): notes, escalation reasons, solutions, detail changes and diagnostic
    runs, each stamped attempted before sending and done only once the server confirmed it.
 4. **merge** (``merge.py``): re-read every linked ticket; push field updates and local status
-   changes, pull remote status and owner, each confirmed by a re-read.
+   changes, pull remote status and owner, each confirmed by a re-read. Solutions wait for
+   their ticket's status change and are posted after it, unless it ended in a conflict.
 
 The phases share this run's bookkeeping through the engine: :meth:`SyncEngine.fail` fails one
 ticket (or, when fatal, the run), :meth:`SyncEngine.settle` writes progress to the store.
@@ -31,7 +32,7 @@ from typing import Any
 from fieldkit.sync.backend import Backend, RemoteTicket, SyncError
 from fieldkit.sync.create import create_tickets
 from fieldkit.sync.merge import merge_tickets
-from fieldkit.sync.post import check_attempted, post_notes
+from fieldkit.sync.post import check_attempted, post_notes, post_solutions
 from fieldkit.sync.state import load_state, save_state, sync_lock
 from fieldkit.tickets.model import Ticket
 from fieldkit.tickets.store import Settlement, TicketStore
@@ -124,8 +125,9 @@ class SyncEngine:
         self._total = sum(len(w.entries) for w in work.values())
         create_tickets(self, [w for w in work.values() if not w.remote_id], work)
         check_attempted(self, work)
-        post_notes(self, work)
+        waiting = post_notes(self, work)
         merge_tickets(self, work)
+        post_solutions(self, waiting)  # once their status is through, not in a conflict
 
     def _finish(self) -> None:
         if self.failures:

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fieldkit.sync.backend import CheckItem, Post, RemoteTicket, SyncError, Update
+from fieldkit.sync import rtstatus
+from fieldkit.sync.backend import (
+    CheckItem,
+    Post,
+    RemoteTicket,
+    StatusConflict,
+    SyncError,
+    Update,
+)
 from fieldkit.sync.rthttp import RTClient
 from fieldkit.tickets.model import Ticket
 
@@ -191,18 +199,31 @@ class RTBackend:
         bodies = [self._update_body(u) for u in updates]
         said: dict[str, list[str]] = {}
         sent = [body for body in bodies if len(body) > 1]
+        guarded = [u for u, body in zip(updates, bodies, strict=True)
+                   if "Status" in body and u.expect is not None]
+        since = rtstatus.mark(self.http, [u.remote_id for u in guarded]) if guarded else 0
         for chunk in _chunks(sent):
             answer = self.http.call("PUT", "/tickets/bulk", "updating tickets", json=chunk)
             for item in answer if isinstance(answer, list) else []:
                 if isinstance(item, list) and item:
                     said[str(item[0])] = [str(m) for m in item[1:]]
         now = self.get_many([u.remote_id for u in updates]) if sent else {}
+        races = rtstatus.races(self.http, guarded, {k: r.status for k, r in now.items()},
+                               since) if guarded else {}
+        restored = self._put_back(races)
         outcomes: list[SyncError | None] = []
         for update, body in zip(updates, bodies, strict=True):
             remote = now.get(update.remote_id)
+            race = races.get(update.remote_id)
             wrong = _mismatches(body, remote) if len(body) > 1 else []
             if remote is None and len(body) > 1:
                 wrong = ["the ticket is not visible any more"]
+            if race is not None and wrong in ([], ["Status"]):  # someone else's change
+                back = update.remote_id in restored
+                outcomes.append(StatusConflict(rtstatus.restore_text(race, update, back),
+                                               remote=race.restore if back and race.restore
+                                               else race.now))
+                continue
             if wrong:
                 messages = "; ".join(said.get(update.remote_id, [])) or "no reason given"
                 outcomes.append(SyncError(f"RT did not apply {', '.join(wrong)} to ticket "
@@ -210,6 +231,17 @@ class RTBackend:
             else:
                 outcomes.append(None)
         return outcomes
+
+    def _put_back(self, races: dict[str, rtstatus.Race]) -> set[str]:
+        """Undo fieldkit's status writes that overwrote someone else's; the ids it worked for."""
+        back = {rid: race.restore for rid, race in races.items() if race.restore}
+        if not back:
+            return set()
+        self.http.call("PUT", "/tickets/bulk", "putting back a status changed in RT",
+                       json=[{"id": rid, "Status": status} for rid, status in back.items()])
+        now = self.get_many(list(back))
+        return {rid for rid, status in back.items()
+                if rid in now and now[rid].status == status}
 
     def posted_event_ids(self, remote_id: str) -> set[str]:
         seen: set[str] = set()

@@ -35,7 +35,14 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from fieldkit.sync import bundle
-from fieldkit.sync.backend import CheckItem, Post, RemoteTicket, SyncError, Update
+from fieldkit.sync.backend import (
+    CheckItem,
+    Post,
+    RemoteTicket,
+    StatusConflict,
+    SyncError,
+    Update,
+)
 from fieldkit.sync.sftpdrop import Drop
 from fieldkit.tickets.model import STATUSES, Ticket
 
@@ -260,6 +267,10 @@ class SftpBackend:
         current = self._ticket_json(rid, raw)
         if current is None:
             return SyncError(f"bundle {rid} is not in {self.where} any more", kind="denied")
+        if update.status and update.expect is not None and current.get("status") != update.expect:
+            return StatusConflict(f"ticket.json of {rid} says {current.get('status')} now, "
+                                  f"not {update.expect}: changed while this sync ran",
+                                  remote=str(current.get("status") or ""))
         status = update.status or str(current.get("status") or "")
         doc = bundle.ticket_doc(update.ticket, status)
         data = bundle.encode(doc)
