@@ -99,6 +99,7 @@ class SyncEngine:
         self.sleep = sleep
         self.report = SyncReport()
         self.failures: dict[str, str] = {}
+        self.problems: dict[str, str] = {}  # an entry failed; the ticket's others went on
         self.created: set[str] = set()
         self.updated: set[str] = set()
         self.verified_queues: set[str] = set()
@@ -130,9 +131,9 @@ class SyncEngine:
         post_solutions(self, waiting)  # once their status is through, not in a conflict
 
     def _finish(self) -> None:
-        if self.failures:
-            self.store.settle_many({ref: Settlement(error=message)
-                                    for ref, message in self.failures.items()})
+        if self.failures or self.problems:
+            self.store.settle_many({ref: Settlement(error=message) for ref, message in
+                                    {**self.problems, **self.failures}.items()})
         self.report.created = len(self.created)
         self.report.updated = len(self.updated - self.created)
         self.report.failed = len(self.failures)
@@ -148,6 +149,14 @@ class SyncEngine:
         if ref not in self.failures:
             self.failures[ref] = str(exc)
             self.report.errors.append({"ref": ref, "kind": exc.kind, "message": str(exc)})
+
+    def fail_entry(self, ref: str, exc: SyncError) -> None:
+        """One entry failed (a file RT refused): it stays pending, named in the report, and the
+        ticket's other entries (later notes, the queue move) go on."""
+        if exc.fatal:
+            raise exc
+        self.problems.setdefault(ref, str(exc))
+        self.report.errors.append({"ref": ref, "kind": exc.kind, "message": str(exc)})
 
     @property
     def quiet_s(self) -> float:

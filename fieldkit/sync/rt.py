@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fieldkit.sync import rtstatus
+from fieldkit.sync import rtfiles, rtstatus
 from fieldkit.sync.backend import (
     CheckItem,
     Post,
@@ -184,16 +184,22 @@ class RTBackend:
         return found
 
     def post_many(self, posts: list[Post]) -> list[SyncError | None]:
+        """Notes in bulk; a file whose name is not plain ASCII by multipart (``rtfiles.py``)."""
         bodies = [self._comment_body(post) for post in posts]
+        alone = {i for i, post in enumerate(posts) if rtfiles.needs_multipart(post)}
+        bulk = [body for i, body in enumerate(bodies) if i not in alone]
         outcomes: list[SyncError | None] = []
-        for chunk in _chunks(bodies, MAX_COMMENTS):
+        for chunk in _chunks(bulk, MAX_COMMENTS):
             answer = self.http.call("POST", "/tickets/bulk/comment", "adding notes",
                                     expect=(200, 201), json=chunk, idempotent=False)
             if not isinstance(answer, list) or len(answer) != len(chunk):
                 raise SyncError("RT's answer to a bulk comment does not list one result per "
                                 "note", kind="protocol", uncertain=True)
             outcomes += [_comment_outcome(item) for item in answer]
-        return outcomes
+        by_item = iter(outcomes)
+        return [rtfiles.post_multipart(self.http, post, body, _comment_outcome)
+                if i in alone else next(by_item)
+                for i, (post, body) in enumerate(zip(posts, bodies, strict=True))]
 
     def update_many(self, updates: list[Update]) -> list[SyncError | None]:
         bodies = [self._update_body(u) for u in updates]
@@ -289,7 +295,7 @@ class RTBackend:
         body: dict[str, Any] = {"id": post.remote_id, "Content": post.text,
                                 "Subject": f"[fieldkit {post.event_id}] {headline}",
                                 "ContentType": "text/plain", "TimeTaken": str(post.minutes)}
-        if post.attachment:
+        if post.attachment and not rtfiles.needs_multipart(post):
             body["Attachments"] = [{
                 "FileName": post.attachment.filename, "FileType": post.attachment.mime,
                 "FileContent": base64.b64encode(post.attachment.content).decode("ascii")}]
