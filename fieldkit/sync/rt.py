@@ -35,6 +35,9 @@ STATUS_TO_RT = {"new": "new", "in_progress": "open", "pending": "stalled",
 # RT statuses without a fieldkit equivalent (rejected, deleted, custom ones) map to None
 STATUS_FROM_RT = {"new": "new", "open": "in_progress", "stalled": "pending",
                   "resolved": "resolved"}
+# RT's default lifecycle refuses "stalled" for a new ticket: create it open, the merge of the
+# same sync sets stalled
+CREATE_STATUS = {"stalled": "open"}
 # fieldkit priority 1 (critical) .. 5 (planning) -> RT's numeric 0..100 (High=100, Low=0)
 PRIORITY_TO_RT = {1: 90, 2: 70, 3: 50, 4: 30, 5: 10}
 DEFAULT_CUSTOM_FIELDS = {"category": "Category", "site": "Site", "level": "SupportLevel"}
@@ -283,7 +286,7 @@ class RTBackend:
         body: dict[str, Any] = {
             "Queue": self.queue, "Subject": ticket.title, "Content": first_content(ticket),
             "ContentType": "text/plain", "Priority": PRIORITY_TO_RT[ticket.priority],
-            "Status": STATUS_TO_RT[ticket.status],
+            "Status": CREATE_STATUS.get(STATUS_TO_RT[ticket.status], STATUS_TO_RT[ticket.status]),
             "CustomFields": {CLIENT_ID_FIELD: ticket.id, **self._field_values(ticket)},
         }
         if "@" in ticket.contact and " " not in ticket.contact.strip():

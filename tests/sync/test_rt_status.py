@@ -120,3 +120,19 @@ def test_status_update_without_a_race_is_clean(synced, proc, home):
     assert status_changes(synced, remote["id"]) == [("new", "resolved", "fieldkit")]
     subjects = [i["Subject"] or "" for i in attachments(synced, remote["id"])]
     assert sum("Resolved: rebooted" in s for s in subjects) == 1
+
+
+def test_pending_before_the_first_sync_arrives_pending(synced, proc, home):
+    """RT refuses new tickets in 'stalled': created open, then set stalled in the same sync."""
+    t = new_ticket(proc, "-t", "waiting for the customer from the start")
+    assert proc("ticket", "edit", "1", "--status", "pending").code == 0
+    r = proc("sync", "--json")
+    assert r.code == 0, r.out + r.err
+    assert (r.json()["created"], r.json()["pending"], r.json()["errors"]) == (1, 0, [])
+    remote = one_remote(synced, t["id"])
+    assert remote["Status"] == "stalled"
+    assert status_changes(synced, remote["id"]) == [("open", "stalled", "fieldkit")]
+    assert proc("ticket", "show", "1", "--json").json()["status"] == "pending"
+    assert "RT: stalled" in proc("ticket", "show", "1").out
+    r = proc("sync", "--json")
+    assert (r.code, r.json()["updated"]) == (0, 0)  # settled: nothing goes back and forth
