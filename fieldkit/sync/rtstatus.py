@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from fieldkit.sync.backend import Update
 
 if TYPE_CHECKING:
+    from fieldkit.sync.rt import RTBackend
     from fieldkit.sync.rthttp import RTClient
 
 STATUS_FIELDS = "ObjectId,OldValue,NewValue,Creator"
@@ -101,6 +102,17 @@ def judge(update: Update, changes: list[Change], now: str, mine: set[int]) -> Ra
     final = ours[-1]
     before = [c for c in others if c.id < final.id]
     return Race(before[-1] if before else None, final.old, now)
+
+
+def put_back(backend: RTBackend, races: dict[str, Race]) -> set[str]:
+    """Undo fieldkit's status writes that overwrote someone else's; the ids it worked for."""
+    back = {rid: race.restore for rid, race in races.items() if race.restore}
+    if not back:
+        return set()
+    backend.http.call("PUT", "/tickets/bulk", "putting back a status changed in RT",
+                      json=[{"id": rid, "Status": status} for rid, status in back.items()])
+    now = backend.get_many(list(back))
+    return {rid for rid, status in back.items() if rid in now and now[rid].status == status}
 
 
 def restore_text(race: Race, update: Update, restored: bool) -> str:

@@ -136,3 +136,39 @@ def test_pending_before_the_first_sync_arrives_pending(synced, proc, home):
     assert "RT: stalled" in proc("ticket", "show", "1").out
     r = proc("sync", "--json")
     assert (r.code, r.json()["updated"]) == (0, 0)  # settled: nothing goes back and forth
+
+
+@pytest.mark.parametrize("status", ["deleted", "rejected"])
+def test_a_status_without_local_word_is_shown(synced, proc, home, status):
+    t = new_ticket(proc, "-t", f"{status} by 2nd level")
+    assert proc("sync").code == 0
+    remote_id = one_remote(synced, t["id"])["id"]
+    synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": status})
+    r = proc("sync", "--json")
+    assert r.code == 0, r.out + r.err
+    shown = proc("ticket", "show", "1").out
+    assert f"RT: {status}" in shown and "RT: new" not in shown
+    assert f"RT status is {status} (kept there: no local equivalent)" in shown
+    assert proc("ticket", "show", "1", "--json").json()["status"] == "new"  # left alone here
+    assert proc("sync", "--json").json()["updated"] == 0
+    assert synced.request("GET", f"/REST/2.0/ticket/{remote_id}")["Status"] == status
+
+
+def test_a_move_to_a_hidden_queue_says_which_right_is_missing(synced, proc, home):
+    configure(home, synced.url, escalation_queues={"2": "Hidden"})
+    t = new_ticket(proc, "-t", "goes to a team we cannot see")
+    assert proc("sync").code == 0
+    proc("ticket", "escalate", "1", "--level", "2", "--reason", "their printer")
+    r = proc("sync", "--json")
+    assert r.code == 1
+    (error,) = r.json()["errors"]
+    message = error["message"]
+    assert "Permission Denied" in message
+    assert "fieldkit may not see queue 'Hidden'" in message
+    assert "SeeQueue" in message and "CreateTicket" in message
+    remote = one_remote(synced, t["id"])
+    assert synced.request("GET", f"/REST/2.0/queue/{remote['Queue']['id']}")["Name"] == "General"
+    subjects = " ".join((i["Subject"] or "").replace("\n", "")
+                        for i in attachments(synced, remote["id"]))
+    assert "Escalated from level 1 to level 2: their printer" in subjects  # the note went
+
