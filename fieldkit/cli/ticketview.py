@@ -101,8 +101,10 @@ def _remote(t: Any) -> list[str]:
         return []
     owner = f" (owner {t.remote['owner']})" if t.remote.get("owner") else ""
     lines = [f"  remote    #{t.remote.get('id')} {t.remote.get('url', '')}{owner}"]
-    if t.remote.get("status"):
-        lines.append(f"  {t.remote.get('system', 'server')}: {t.remote['status']}")
+    conflict = t.remote.get("conflict") or {}
+    shown = conflict.get("remote") or t.remote.get("status")  # in a conflict: what it holds
+    if shown:
+        lines.append(f"  {t.remote.get('system', 'server')}: {shown}")
     if t.remote.get("held"):
         lines.append(f"  HELD      {t.remote['held']}")
     if t.remote.get("conflict"):

@@ -20,7 +20,9 @@ What exactly-once relies on -- the contract every backend must keep:
    asks ``posted_event_ids`` before sending it again. A whole-request failure raises; ``fatal``
    errors (login, TLS, DNS, server down) stop the run because every item would fail alike.
 4. **Updates are idempotent and confirmed by a re-read**, not by the server's "200 OK": some
-   servers (RT) answer 200 and put a refusal in the message text.
+   servers (RT) answer 200 and put a refusal in the message text. A status is set by
+   compare-and-set (``Update.expect``): a change made on the server while the update was on its
+   way is a :class:`StatusConflict`, never overwritten.
 5. **No retries of non-idempotent requests** that may have reached the server; the engine's
    intent marks (``attempted``) and the checks above settle them on the next run.
 
@@ -58,6 +60,16 @@ class SyncError(FieldkitError):
         self.fatal = fatal
         self.uncertain = uncertain or unanswered
         self.unanswered = unanswered
+
+
+class StatusConflict(SyncError):
+    """The server's status changed while an update of it was on its way (compare-and-set
+    failed): ``remote`` is the status the server holds now, in its own words. The engine turns
+    it into a conflict, never into an overwrite."""
+
+    def __init__(self, message: str, *, remote: str) -> None:
+        super().__init__(message, kind="conflict")
+        self.remote = remote
 
 
 class SyncBusyError(FieldkitError):
@@ -103,13 +115,17 @@ class Update:
 
     ``fields`` are fieldkit names: title, priority, category, site, level (the backend maps
     level to its own field and queue) and client_id (re-tag a ticket whose id did not stick).
-    ``status`` is in the server's words, as decided by the engine's merge.
+    ``status`` is in the server's words, as decided by the engine's merge; ``expect`` is the
+    status the server had when the merge decided: a backend that finds another one in its place
+    (or in its history, between that read and its write) answers :class:`StatusConflict` and
+    leaves the other side's value on the server.
     """
 
     remote_id: str
     ticket: Ticket
     fields: frozenset[str] = frozenset()
     status: str | None = None
+    expect: str | None = None
 
 
 Outcome = SyncError | None

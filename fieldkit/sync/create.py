@@ -92,7 +92,8 @@ def _create_batch(engine: SyncEngine, batch: list[Work]) -> None:
     engine.created.update(w.ref for w, _remote in created)
     # the remote id is on disk before anything else happens: a crash now cannot orphan it.
     # (An item that failed because the request broke off mid-way got no answer of its own.)
-    links = {w.ref: _linker(remote, engine.backend.label, w.ticket.status)
+    # the baseline is what was created: a status RT refuses at creation is pushed right after
+    links = {w.ref: _linker(remote, engine.backend.label, _baseline(engine, w.ticket, remote))
              for w, remote in created}
     engine.settle({w.ref: Settlement(update=links.get(w.ref), answered=sent[w.ref])
                    for w, out in zip(batch, made, strict=True)

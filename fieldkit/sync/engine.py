@@ -10,7 +10,8 @@ tickets there are:
 3. **post** (``post.py``): notes, escalation reasons, solutions, detail changes and diagnostic
    runs, each stamped attempted before sending and done only once the server confirmed it.
 4. **merge** (``merge.py``): re-read every linked ticket; push field updates and local status
-   changes, pull remote status and owner, each confirmed by a re-read.
+   changes, pull remote status and owner, each confirmed by a re-read. Solutions wait for
+   their ticket's status change and are posted after it, unless it ended in a conflict.
 
 The phases share this run's bookkeeping through the engine: :meth:`SyncEngine.fail` fails one
 ticket (or, when fatal, the run), :meth:`SyncEngine.settle` writes progress to the store.
@@ -31,7 +32,7 @@ from typing import Any
 from fieldkit.sync.backend import Backend, RemoteTicket, SyncError
 from fieldkit.sync.create import create_tickets
 from fieldkit.sync.merge import merge_tickets
-from fieldkit.sync.post import check_attempted, post_notes
+from fieldkit.sync.post import check_attempted, post_notes, post_solutions
 from fieldkit.sync.state import load_state, save_state, sync_lock
 from fieldkit.tickets.model import Ticket
 from fieldkit.tickets.store import Settlement, TicketStore
@@ -98,6 +99,7 @@ class SyncEngine:
         self.sleep = sleep
         self.report = SyncReport()
         self.failures: dict[str, str] = {}
+        self.problems: dict[str, str] = {}  # an entry failed; the ticket's others went on
         self.created: set[str] = set()
         self.updated: set[str] = set()
         self.verified_queues: set[str] = set()
@@ -124,13 +126,14 @@ class SyncEngine:
         self._total = sum(len(w.entries) for w in work.values())
         create_tickets(self, [w for w in work.values() if not w.remote_id], work)
         check_attempted(self, work)
-        post_notes(self, work)
+        waiting = post_notes(self, work)
         merge_tickets(self, work)
+        post_solutions(self, waiting)  # once their status is through, not in a conflict
 
     def _finish(self) -> None:
-        if self.failures:
-            self.store.settle_many({ref: Settlement(error=message)
-                                    for ref, message in self.failures.items()})
+        if self.failures or self.problems:
+            self.store.settle_many({ref: Settlement(error=message) for ref, message in
+                                    {**self.problems, **self.failures}.items()})
         self.report.created = len(self.created)
         self.report.updated = len(self.updated - self.created)
         self.report.failed = len(self.failures)
@@ -146,6 +149,14 @@ class SyncEngine:
         if ref not in self.failures:
             self.failures[ref] = str(exc)
             self.report.errors.append({"ref": ref, "kind": exc.kind, "message": str(exc)})
+
+    def fail_entry(self, ref: str, exc: SyncError) -> None:
+        """One entry failed (a file RT refused): it stays pending, named in the report, and the
+        ticket's other entries (later notes, the queue move) go on."""
+        if exc.fatal:
+            raise exc
+        self.problems.setdefault(ref, str(exc))
+        self.report.errors.append({"ref": ref, "kind": exc.kind, "message": str(exc)})
 
     @property
     def quiet_s(self) -> float:

@@ -11,12 +11,12 @@ with the server's. Whoever changed wins; both changed to something different is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import InputError
-from fieldkit.sync.backend import Backend, RemoteTicket, SyncError, Update
+from fieldkit.sync.backend import Backend, RemoteTicket, StatusConflict, SyncError, Update
 from fieldkit.tickets.model import FIELDS, STATUS, Ticket, utc_now
 
 if TYPE_CHECKING:
@@ -93,7 +93,14 @@ class Merge:
                            for f in e["payload"]["fields"])
         if not fields and not self.decision.push:
             return None
-        return Update(self.server.id, self.ticket, fields, self.decision.push)
+        return Update(self.server.id, self.ticket, fields, self.decision.push,
+                      expect=self.server.status if self.decision.push else None)
+
+    def raced(self, remote: str) -> None:
+        """The server's status changed while our push was on its way: a conflict with the
+        value it holds now (the update's other fields went through)."""
+        self.server = replace(self.server, status=remote)
+        self.decision = Decision(CONFLICT)
 
     def conflict(self, local: str) -> dict[str, Any]:
         return {"ref": self.ticket.ref, "field": "status", "local": local,
@@ -183,11 +190,18 @@ def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
     settled: dict[str, Settlement] = {}
     for m in merges:
         outcome = outcomes.get(m.ticket.ref)
+        if isinstance(outcome, StatusConflict):
+            engine.notice(f"{m.ticket.ref}: {outcome}")
+            m.raced(outcome.remote)
+            outcome = None
         if outcome is not None:
             engine.fail(m.ticket.ref, outcome)
         settlement, updated = m.settle(outcome, engine.report.conflicts.append)
         if settlement is not None:
             settled[m.ticket.ref] = settlement
+            if m.ticket.ref in work:  # what is settled now, for the posts waiting on it
+                work[m.ticket.ref].entries = [e for e in work[m.ticket.ref].entries
+                                              if e["event_id"] not in settlement.done]
         if updated:
             engine.updated.add(m.ticket.ref)
     engine.settle(settled)

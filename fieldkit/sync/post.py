@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from fieldkit.errors import FieldkitError
 from fieldkit.sync.backend import Post, SyncError
 from fieldkit.sync.notes import post_for
-from fieldkit.tickets.model import NOTE_KINDS
+from fieldkit.tickets.model import NOTE_KINDS, SOLUTION, STATUS
 from fieldkit.tickets.store import Settlement
 
 if TYPE_CHECKING:
@@ -72,20 +72,35 @@ def confirm_posted(engine: SyncEngine, tickets: list[Work],
     engine.settle(done)
 
 
-def post_notes(engine: SyncEngine, work: dict[str, Work]) -> None:
+def post_notes(engine: SyncEngine, work: dict[str, Work]) -> list[tuple[Work, Entry]]:
+    """Post what is pending; a solution whose status change is still to be sent waits for it
+    (returned): while the status may end in a conflict, RT must not read "Resolved:"."""
+    waiting = [(w, e) for w in engine.live(work) if w.of(STATUS) for e in w.of(SOLUTION)]
+    later = {e["event_id"] for _w, e in waiting}
+    _send(engine, [(w, e) for w in engine.live(work) for e in w.of(*NOTE_KINDS)
+                   if e["event_id"] not in later])
+    return waiting
+
+
+def post_solutions(engine: SyncEngine, waiting: list[tuple[Work, Entry]]) -> None:
+    """After the merge: the solutions of tickets whose status went through without a conflict."""
+    _send(engine, [(w, e) for w, e in waiting if w.ref not in engine.failures
+                   and not w.of(STATUS)])
+
+
+def _send(engine: SyncEngine, todo: list[tuple[Work, Entry]]) -> None:
     posts: list[tuple[Work, Entry, Post]] = []
     gone: dict[str, set[str]] = {}
-    for w in engine.live(work):
-        for entry in w.of(*NOTE_KINDS):
-            try:
-                post = post_for(engine.store, w.ticket, w.remote_id or "", entry)
-            except FieldkitError as exc:  # e.g. an attached file missing from the store
-                engine.fail(w.ref, SyncError(str(exc), kind="local"))
-                break
-            if post is None:  # the note it names is gone: nothing to send
-                gone.setdefault(w.ref, set()).add(entry["event_id"])
-            else:
-                posts.append((w, entry, post))
+    for w, entry in todo:
+        try:
+            post = post_for(engine.store, w.ticket, w.remote_id or "", entry)
+        except FieldkitError as exc:  # an attached file missing from the store: that one
+            engine.fail_entry(w.ref, SyncError(str(exc), kind="local"))
+            continue
+        if post is None:  # the note it names is gone: nothing to send
+            gone.setdefault(w.ref, set()).add(entry["event_id"])
+        else:
+            posts.append((w, entry, post))
     engine.settle({ref: Settlement(done=ids) for ref, ids in gone.items()})
     posts = [item for item in posts if item[0].ref not in engine.failures]
     if not posts:
@@ -114,12 +129,18 @@ def _settle_posts(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]],
     sent: dict[str, set[str]] = {}
     for w, entry, _post in posts:
         sent.setdefault(w.ref, set()).add(entry["event_id"])
+    files = {entry["event_id"]: post.attachment.filename for _w, entry, post in posts
+             if post.attachment is not None}
+    reasons: dict[str, SyncError] = {}
     for (w, entry, _post), outcome in zip(posts, outcomes, strict=True):
         if outcome is None:
             done.setdefault(w.ref, set()).add(entry["event_id"])
             engine.updated.add(w.ref)
         elif outcome.uncertain:
             unsure.setdefault(w.ref, set()).add(entry["event_id"])
+            reasons[entry["event_id"]] = outcome
+        elif entry["event_id"] in files:  # a refused file fails itself, not its ticket
+            engine.fail_entry(w.ref, outcome)
         else:
             engine.fail(w.ref, outcome)
     engine.settle({ref: Settlement(done=done.get(ref, set()), answered=ids)
@@ -128,7 +149,12 @@ def _settle_posts(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]],
         tickets = {w.ref: w for w, _e, _p in posts if w.ref in unsure}
         confirm_posted(engine, list(tickets.values()), only=unsure)
         for ref, ids in unsure.items():
-            if any(e["event_id"] in ids for e in tickets[ref].entries):
+            missing = [e["event_id"] for e in tickets[ref].entries if e["event_id"] in ids]
+            for event_id in (i for i in missing if i in files):
+                engine.fail_entry(ref, SyncError(
+                    f"{reasons[event_id]}; {files[event_id]!r} is not there, it is sent again "
+                    "next sync", kind="uncertain"))
+            if any(i not in files for i in missing):
                 engine.fail(ref, SyncError("the server's answer to a note was unclear and the "
                                            "note is not there; it is sent again next sync",
                                            kind="uncertain"))

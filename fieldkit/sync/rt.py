@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fieldkit.sync.backend import CheckItem, Post, RemoteTicket, SyncError, Update
+from fieldkit.sync import rtfiles, rtstatus
+from fieldkit.sync.backend import (
+    CheckItem,
+    Post,
+    RemoteTicket,
+    StatusConflict,
+    SyncError,
+    Update,
+)
 from fieldkit.sync.rthttp import RTClient
 from fieldkit.tickets.model import Ticket
 
@@ -27,6 +35,9 @@ STATUS_TO_RT = {"new": "new", "in_progress": "open", "pending": "stalled",
 # RT statuses without a fieldkit equivalent (rejected, deleted, custom ones) map to None
 STATUS_FROM_RT = {"new": "new", "open": "in_progress", "stalled": "pending",
                   "resolved": "resolved"}
+# RT's default lifecycle refuses "stalled" for a new ticket: create it open, the merge of the
+# same sync sets stalled
+CREATE_STATUS = {"stalled": "open"}
 # fieldkit priority 1 (critical) .. 5 (planning) -> RT's numeric 0..100 (High=100, Low=0)
 PRIORITY_TO_RT = {1: 90, 2: 70, 3: 50, 4: 30, 5: 10}
 DEFAULT_CUSTOM_FIELDS = {"category": "Category", "site": "Site", "level": "SupportLevel"}
@@ -173,38 +184,71 @@ class RTBackend:
             query = " OR ".join(f"id = {int(i)}" for i in remote_ids[start:start + MAX_ITEMS])
             for item in self.http.search(query, READ_FIELDS, "reading tickets"):
                 found[str(item["id"])] = self._remote(item)
+        for gone in [str(i) for i in remote_ids if str(i) not in found]:
+            # TicketSQL never finds a deleted ticket, but it can still be read (rare: per ticket)
+            try:
+                item = self.http.call("GET", f"/ticket/{int(gone)}", "reading a ticket")
+            except SyncError as exc:
+                if exc.fatal:
+                    raise
+                continue  # not visible: the caller says so
+            if isinstance(item, dict) and item.get("Status") == "deleted":
+                found[gone] = self._remote(item)
         return found
 
     def post_many(self, posts: list[Post]) -> list[SyncError | None]:
+        """Notes in bulk; a file whose name is not plain ASCII by multipart (``rtfiles.py``)."""
         bodies = [self._comment_body(post) for post in posts]
+        alone = {i for i, post in enumerate(posts) if rtfiles.needs_multipart(post)}
+        bulk = [body for i, body in enumerate(bodies) if i not in alone]
         outcomes: list[SyncError | None] = []
-        for chunk in _chunks(bodies, MAX_COMMENTS):
+        for chunk in _chunks(bulk, MAX_COMMENTS):
             answer = self.http.call("POST", "/tickets/bulk/comment", "adding notes",
                                     expect=(200, 201), json=chunk, idempotent=False)
             if not isinstance(answer, list) or len(answer) != len(chunk):
                 raise SyncError("RT's answer to a bulk comment does not list one result per "
                                 "note", kind="protocol", uncertain=True)
             outcomes += [_comment_outcome(item) for item in answer]
-        return outcomes
+        by_item = iter(outcomes)
+        return [rtfiles.post_multipart(self.http, post, body, _comment_outcome)
+                if i in alone else next(by_item)
+                for i, (post, body) in enumerate(zip(posts, bodies, strict=True))]
 
     def update_many(self, updates: list[Update]) -> list[SyncError | None]:
         bodies = [self._update_body(u) for u in updates]
         said: dict[str, list[str]] = {}
         sent = [body for body in bodies if len(body) > 1]
+        guarded = [u for u, body in zip(updates, bodies, strict=True)
+                   if "Status" in body and u.expect is not None]
+        since = rtstatus.mark(self.http, [u.remote_id for u in guarded]) if guarded else 0
         for chunk in _chunks(sent):
             answer = self.http.call("PUT", "/tickets/bulk", "updating tickets", json=chunk)
             for item in answer if isinstance(answer, list) else []:
                 if isinstance(item, list) and item:
                     said[str(item[0])] = [str(m) for m in item[1:]]
         now = self.get_many([u.remote_id for u in updates]) if sent else {}
+        races = rtstatus.races(self.http, guarded, {k: r.status for k, r in now.items()},
+                               since) if guarded else {}
+        restored = rtstatus.put_back(self, races)
         outcomes: list[SyncError | None] = []
         for update, body in zip(updates, bodies, strict=True):
             remote = now.get(update.remote_id)
+            race = races.get(update.remote_id)
             wrong = _mismatches(body, remote) if len(body) > 1 else []
             if remote is None and len(body) > 1:
                 wrong = ["the ticket is not visible any more"]
+            if race is not None and wrong in ([], ["Status"]):  # someone else's change
+                back = update.remote_id in restored
+                outcomes.append(StatusConflict(rtstatus.restore_text(race, update, back),
+                                               remote=race.restore if back and race.restore
+                                               else race.now))
+                continue
             if wrong:
                 messages = "; ".join(said.get(update.remote_id, [])) or "no reason given"
+                if "Queue" in wrong and remote is not None:
+                    from fieldkit.sync.rtcheck import queue_refusal
+
+                    messages += f": {queue_refusal(self, body['Queue'], remote.queue)}"
                 outcomes.append(SyncError(f"RT did not apply {', '.join(wrong)} to ticket "
                                           f"#{update.remote_id} ({messages})", kind="rejected"))
             else:
@@ -245,7 +289,7 @@ class RTBackend:
         body: dict[str, Any] = {
             "Queue": self.queue, "Subject": ticket.title, "Content": first_content(ticket),
             "ContentType": "text/plain", "Priority": PRIORITY_TO_RT[ticket.priority],
-            "Status": STATUS_TO_RT[ticket.status],
+            "Status": CREATE_STATUS.get(STATUS_TO_RT[ticket.status], STATUS_TO_RT[ticket.status]),
             "CustomFields": {CLIENT_ID_FIELD: ticket.id, **self._field_values(ticket)},
         }
         if "@" in ticket.contact and " " not in ticket.contact.strip():
@@ -257,7 +301,7 @@ class RTBackend:
         body: dict[str, Any] = {"id": post.remote_id, "Content": post.text,
                                 "Subject": f"[fieldkit {post.event_id}] {headline}",
                                 "ContentType": "text/plain", "TimeTaken": str(post.minutes)}
-        if post.attachment:
+        if post.attachment and not rtfiles.needs_multipart(post):
             body["Attachments"] = [{
                 "FileName": post.attachment.filename, "FileType": post.attachment.mime,
                 "FileContent": base64.b64encode(post.attachment.content).decode("ascii")}]

@@ -83,6 +83,27 @@ def _create_right(name: str, queue: dict, label: str = "create-right") -> CheckI
                      "ask the RT admin to grant CreateTicket on that queue")
 
 
+def queue_refusal(backend: RTBackend, name: str, current: str) -> str:
+    """Why RT kept a ticket out of queue ``name`` ("Permission Denied" says nothing), from what
+    the sync user can see of that queue: one read, only after a refused move."""
+    who = backend.http.who
+    try:
+        target = backend.http.call("GET", f"/queue/{quote(name, safe='')}", "reading a queue")
+    except SyncError as exc:
+        if exc.kind == "missing":
+            return f"RT has no queue {name!r}: fix [sync.escalation_queues]"
+        if exc.kind != "denied":
+            raise
+        return (f"{who} may not see queue {name!r} (no SeeQueue there), and RT moves a ticket "
+                f"only into a queue where its user has SeeQueue and CreateTicket: ask the RT "
+                f"admin to grant both on {name!r}, or fix [sync.escalation_queues]")
+    if _create_right(name, target if isinstance(target, dict) else {}).status != "ok":
+        return (f"{who} lacks CreateTicket on queue {name!r}, which RT requires to move a "
+                "ticket there: ask the RT admin to grant it")
+    return (f"{who} may create tickets in {name!r}; moving one there also needs ModifyTicket on "
+            f"its queue {current!r}")
+
+
 def _client_id_writable(backend: RTBackend) -> CheckItem:
     from fieldkit.sync.rt import CLIENT_ID_FIELD, sql_text
 

@@ -5,7 +5,9 @@ API clients. Not the web login's session cookie: since RT's fix for CVE-2026-108
 refuses cookie-authenticated writes without an allowed Origin/Referer, and forging those
 headers would defeat the protection. Cookies are therefore never stored or sent. Each request
 pays RT's bcrypt (~250 ms at its default cost), so the backend sends batches (bulk endpoints)
-over one keep-alive connection instead of many small requests.
+instead of many small requests. The client keeps connections alive, but RT's standalone server
+closes each one (``Connection: close``): only a reverse proxy in front of RT keeps them
+(docs/sync.md, bench/keepalive.py).
 
 Retries: RT is not idempotent (a retried POST makes a duplicate), so only requests that cannot
 have been processed (connection refused, 429, 503) and reads/PUTs are retried. Everything else

@@ -35,7 +35,14 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from fieldkit.sync import bundle
-from fieldkit.sync.backend import CheckItem, Post, RemoteTicket, SyncError, Update
+from fieldkit.sync.backend import (
+    CheckItem,
+    Post,
+    RemoteTicket,
+    StatusConflict,
+    SyncError,
+    Update,
+)
 from fieldkit.sync.sftpdrop import Drop
 from fieldkit.tickets.model import STATUSES, Ticket
 
@@ -260,7 +267,11 @@ class SftpBackend:
         current = self._ticket_json(rid, raw)
         if current is None:
             return SyncError(f"bundle {rid} is not in {self.where} any more", kind="denied")
-        status = update.status or str(current.get("status") or "")
+        held_status = str(current.get("status") or "")
+        raced = bool(update.status) and update.expect is not None and held_status != update.expect
+        if raced:  # changed by the receiver while this sync ran: the fields go, theirs stays
+            update = Update(update.remote_id, update.ticket, update.fields)
+        status = update.status or held_status
         doc = bundle.ticket_doc(update.ticket, status)
         data = bundle.encode(doc)
         if data != raw:  # already so (a re-run after a lost answer): nothing to upload
@@ -273,6 +284,9 @@ class SftpBackend:
         if wrong:
             return SyncError(f"ticket.json of {rid} does not show {', '.join(wrong)} after the "
                              "update", kind="rejected")
+        if raced:
+            return StatusConflict(f"ticket.json of {rid} says {held_status} now, not "
+                                  "what this sync read: changed while it ran", remote=held_status)
         return None
 
     def posted_event_ids(self, remote_id: str) -> set[str]:

@@ -6,6 +6,8 @@ Rules match a method and a path regex and act ``times`` times:
   late:S          forward, then hold the response S seconds (client timeout)
   drop            close the connection without forwarding
   garbage         forward (RT processes it), then answer 200 with a body that is not JSON
+  hold            keep the request on its way (not forwarded) until the test calls
+                  ``rule.release()``; ``rule.arrived`` is set once it is held
 Everything else is forwarded untouched. With ``tls=(cert, key)`` it serves HTTPS.
 """
 
@@ -17,7 +19,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -29,6 +31,11 @@ class Rule:
     action: str
     times: int = 1
     hits: int = 0
+    arrived: threading.Event = field(default_factory=threading.Event)
+    gate: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.gate.set()
 
 
 class FaultProxy:
@@ -54,6 +61,9 @@ class FaultProxy:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                if action == "hold" and rule is not None:
+                    rule.arrived.set()
+                    rule.gate.wait(120)  # bounded: a test that forgets to release still ends
                 if action.startswith("status:"):
                     code = int(action.split(":")[1])
                     payload = b'{"message":"injected"}'

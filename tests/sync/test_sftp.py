@@ -300,3 +300,39 @@ def test_missing_drop_directory_and_bad_urls(proc, drop, home, sshd):
         configure(home, sshd, drop, url=url)
         r = proc("sync")
         assert r.code == 5 and "[sync] url" in r.err, (url, r.err)
+
+
+def test_a_receiver_status_change_during_the_sync_is_a_conflict(drop, home, monkeypatch):
+    """The receiver rewrites ticket.json's status after the merge read it and before the
+    update: compare-and-set keeps theirs, sends the other fields, and reports a conflict."""
+    from fieldkit.config import load_config
+    from fieldkit.sync import sftp
+    from fieldkit.sync.configure import build_backend
+    from fieldkit.sync.engine import SyncEngine
+
+    store = TicketStore.at_home(home)
+    ticket = store.create(Ticket.create("toner", category="printer"))
+    assert SyncEngine(store, build_backend(load_config(home))).run().pending == 0
+    store.change(ticket.ref, lambda t: t.edit(title="toner empty"))
+    store.change(ticket.ref, lambda t: t.resolve("new cartridge"))
+    real_update = sftp.SftpBackend._update
+
+    def receiver_first(self, update):
+        path = drop / ticket.id / "ticket.json"
+        doc = json.loads(path.read_text())
+        doc["status"] = "pending"
+        (drop / ticket.id / "ticket.json.tmp").write_text(json.dumps(doc))
+        os.replace(drop / ticket.id / "ticket.json.tmp", path)  # atomic, as receivers must
+        return real_update(self, update)
+
+    monkeypatch.setattr(sftp.SftpBackend, "_update", receiver_first)
+    backend = build_backend(load_config(home))
+    report = SyncEngine(store, backend).run()
+    backend.close()
+    (conflict,) = report.conflicts
+    assert (conflict["local"], conflict["remote"]) == ("resolved", "pending")
+    held = json.loads((drop / ticket.id / "ticket.json").read_text())
+    assert (held["status"], held["title"]) == ("pending", "toner empty")
+    posts = [json.loads((drop / ticket.id / f"posts/{e}.json").read_text())["text"]
+             for e in json.loads((drop / ticket.id / "manifest.json").read_text())["posts"]]
+    assert not any(text.startswith("Resolved:") for text in posts)
