@@ -58,7 +58,8 @@ def list_(json_out: bool = JSON) -> None:
     rows = [(e.id, "built-in" if e.builtin else "yours", e.checklist.category,
              f"v{e.checklist.version}", str(len(e.checklist.steps)), e.checklist.title)
             for e in usable if e.checklist is not None]
-    print(render.table(("CHECKLIST", "FROM", "CATEGORY", "VER", "STEPS", "TITLE"), rows))
+    print(render.table(("CHECKLIST", "FROM", "CATEGORY", "VER", "STEPS", "TITLE"), rows,
+                       shrink=("TITLE",)))
 
 
 @app.command("show")

@@ -202,7 +202,8 @@ def _show_plan(pending: list[dict[str, Any]], json_out: bool) -> None:
         return
     rows = [(p["ref"], p["remote_id"] or "(new)", ", ".join(p["events"]),
              p["held"] or p["last_error"] or "") for p in pending]
-    print(render.table(("REF", "REMOTE", "PENDING", "LAST ERROR"), rows, max_width=70))
+    print(render.table(("REF", "REMOTE", "PENDING", "LAST ERROR"), rows, max_width=70,
+                       shrink=("LAST ERROR",)))
 
 
 def _show_report(report) -> None:

@@ -134,7 +134,8 @@ def list_(
     if not rows:
         print("no tickets")
         return
-    print(render.table(LIST_HEADERS, [row_cells(row) for row in rows]))
+    print(render.table(LIST_HEADERS, [row_cells(row) for row in rows],
+                       shrink=("TITLE", "SITE")))
     more = sum(1 for _ in found) if cap is not None else 0
     if more:
         print(f"... {more} more (use --limit N or --all)")
@@ -175,7 +176,8 @@ def search(
         return
     print(render.table(("REF", "UPDATED", "STATUS", "SITE", "TITLE", "WHERE", "MATCH"),
                        [(h.row.ref, local_time(h.row.updated_at), h.row.status, h.row.site,
-                         h.row.title, h.where, h.snippet) for h in hits], max_width=50))
+                         h.row.title, h.where, h.snippet) for h in hits], max_width=50,
+                       shrink=("MATCH", "TITLE", "SITE")))
     if total > len(hits):
         print(f"... {total - len(hits)} more (use --limit N)")
 
