@@ -98,8 +98,10 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")
     if json_out:
         render.print_json(data)
         return
-    print(f"last sync:  {data['last_sync_at'] or 'never'}"
-          f"   last success: {data['last_success_at'] or 'never'}")
+    from fieldkit.cli.ticketview import local_time
+
+    print(f"last sync:  {local_time(str(data['last_sync_at'] or '')) or 'never'}"
+          f"   last success: {local_time(str(data['last_success_at'] or '')) or 'never'}")
     if data["last_error"]:
         print(f"last error: {data['last_error']}")
     _show_plan(pending, False)
