@@ -98,7 +98,8 @@ def _show(value) -> str:
         return "true" if value else "false"
     if value is None:
         return "(not set)"
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str | dict) else str(value)
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str | dict | list) \
+        else str(value)
 
 
 def _warn(warnings: list[str]) -> None:
