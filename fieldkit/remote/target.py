@@ -52,6 +52,12 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
     if parts.scheme != "ssh" or not parts.hostname or port == -1 or parts.password \
             or parts.path not in ("", "/") or parts.query or parts.fragment:
         raise InputError(f"--host {text!r}: give {SYNTAX}, e.g. ssh://ann@pc-042.acme.local")
+    from fieldkit.diagnostics._targets import ascii_host, host_problem
+
+    problem = host_problem(parts.hostname)  # an international name is encoded (IDNA), as
+    if problem:                             # reach, mail and printer targets are
+        raise InputError(f"--host {text!r}: {parts.hostname!r} is not a valid host name "
+                         f"({problem})")
     ssh_dir = ssh_dir or Path.home() / ".ssh"
     config = _ssh_config(parts.hostname, ssh_dir)
     for jump in ("proxyjump", "proxycommand"):
@@ -68,7 +74,7 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
     files = tuple(Path(p).expanduser() for p in known.split()) if known else \
         (ssh_dir / "known_hosts",)
     return Target(
-        alias=parts.hostname, hostname=config.get("hostname", parts.hostname),
+        alias=parts.hostname, hostname=config.get("hostname", ascii_host(parts.hostname)),
         port=port or config_port, user=parts.username or config.get("user") or getpass.getuser(),
         identity_files=tuple(str(Path(p).expanduser()) for p in config.get("identityfile", [])),
         identities_only=config.get("identitiesonly", "no").lower() == "yes",
