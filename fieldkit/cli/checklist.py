@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.cli import remote, render
+from fieldkit.cli import complete, remote, render
 
 if TYPE_CHECKING:
     from fieldkit.checklists.model import Checklist, ChecklistRun
@@ -28,7 +28,8 @@ app = typer.Typer(
 
 JSON = typer.Option(False, "--json", help="Print as JSON.")
 CHECKLIST_ID = typer.Argument(..., metavar="ID",
-                              help="The checklist's id (see 'fieldkit checklist list').")
+                              help="The checklist's id (see 'fieldkit checklist list').",
+                              autocompletion=complete.checklist_ids)
 ANSWERS = typer.Option(None, "--answers", metavar="FILE",
                        help="Answers from this file instead of questions (print a ready "
                             "one with 'checklist show ID --answers-template').")
