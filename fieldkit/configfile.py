@@ -14,7 +14,14 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from fieldkit.configschema import Setting, settings_of, validate_section
+from fieldkit.configschema import (
+    SECTIONS,
+    SETTINGS,
+    Setting,
+    check_typed,
+    settings_of,
+    validate_section,
+)
 from fieldkit.errors import ConfigError, InputError
 
 _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\s*(#.*)?$")
@@ -28,13 +35,32 @@ def parse_assignment(name: str, raw: str) -> tuple[Setting, str | None, Any]:
     section, key, sub = parts[0], parts[1], ".".join(parts[2:]) or None
     setting = settings_of(section).get(key)
     if setting is None:
-        known = ", ".join(sorted(f"{section}.{k}" for k in settings_of(section))) or "none"
-        raise InputError(f"no setting {section}.{key} (known in [{section}]: {known})")
+        raise InputError(_unknown(section, key))
     if (setting.kind == "table") != (sub is not None):
         shape = f"{name}.KEY (keys: {', '.join(setting.table_keys)})" if setting.kind == "table" \
             else f"{section}.{key}"
         raise InputError(f"{name!r}: write {shape}")
-    return setting, sub, _typed(setting, raw)
+    value = _typed(setting, raw)
+    try:
+        check_typed(setting, {sub: value} if sub is not None else value)
+    except ConfigError as exc:  # typed on the command line: bad input, and the file is untouched
+        raise InputError(f"{exc}; config.toml left unchanged") from None
+    return setting, sub, value
+
+
+def _unknown(section: str, key: str) -> str:
+    """No such key: name the closest one ("did you mean"), across sections for a typo in the
+    section (``sinc.backend`` -> ``sync.backend``)."""
+    import difflib
+
+    names = [s.name for s in SETTINGS]
+    close = difflib.get_close_matches(f"{section}.{key}", names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    if section not in SECTIONS:
+        return f"no setting {section}.{key}: there is no [{section}] section{hint} " \
+               f"(sections: {', '.join(SECTIONS)})"
+    known = ", ".join(sorted(f"{section}.{k}" for k in settings_of(section)))
+    return f"no setting {section}.{key}{hint} (known in [{section}]: {known})"
 
 
 def set_value(path: Path, name: str, raw: str, tmp_dir: Path) -> Any:
@@ -54,10 +80,8 @@ def set_value(path: Path, name: str, raw: str, tmp_dir: Path) -> Any:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} would not be valid TOML after the change ({exc}); "
                           "left untouched") from None
-    try:
-        validate_section(path, setting.section, data.get(setting.section))
-    except ConfigError as exc:  # a value typed on the command line: bad input, not a bad file
-        raise InputError(str(exc)) from None
+    # the typed value passed already: what fails here is another key the file holds (exit 5)
+    validate_section(path, setting.section, data.get(setting.section))
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     atomic_write(path, updated.encode("utf-8"), tmp_dir)
@@ -78,6 +102,14 @@ def _typed(setting: Setting, raw: str) -> Any:
         if lowered not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
             raise InputError(f"{setting.name}: {raw!r} is not true or false")
         return lowered in ("true", "yes", "on", "1")
+    if kind == "list":  # '["a", "b"]' (JSON, as the file writes it) or 'a, b'
+        if raw.lstrip().startswith("["):
+            try:
+                return json.loads(raw)
+            except ValueError:
+                raise InputError(f"{setting.name}: {raw!r} is not a JSON list of strings; "
+                                 'write \'["a", "b"]\' or a, b') from None
+        return [item.strip() for item in raw.split(",") if item.strip()]
     return raw
 
 

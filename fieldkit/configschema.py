@@ -161,13 +161,19 @@ def unknown_key_warning(path: Path, section: str, key: str, known: list[str]) ->
     return f"{path}: [{section}] unknown key {key!r} is ignored{hint}"
 
 
-def refusal(path: Path, setting: Setting, value: Any, allowed: str = "") -> ConfigError:
-    """The one-line error for a value a key does not accept."""
-    return ConfigError(f"{path}: [{setting.section}] {setting.key} = {_show(value)}: must be "
-                       f"{allowed or setting.allowed()}")
+def check_typed(setting: Setting, value: Any) -> Any:
+    """A value typed on the command line (``config set``), refused in its own words: the
+    file does not hold it (yet), so the message names the key, not the file."""
+    return _check(None, setting, value)
 
 
-def _check(path: Path, setting: Setting, value: Any) -> Any:
+def refusal(path: Path | None, setting: Setting, value: Any, allowed: str = "") -> ConfigError:
+    """The one-line error for a value a key does not accept (in the file, or typed)."""
+    where = f"{path}: [{setting.section}] {setting.key}" if path else setting.name
+    return ConfigError(f"{where} = {_show(value)}: must be {allowed or setting.allowed()}")
+
+
+def _check(path: Path | None, setting: Setting, value: Any) -> Any:
     def refuse(extra: str = "") -> ConfigError:
         return refusal(path, setting, value, setting.allowed() + extra)
 
@@ -213,8 +219,8 @@ def _check(path: Path, setting: Setting, value: Any) -> Any:
             raise refuse()
         for key, item in value.items():
             if key not in setting.table_keys or not isinstance(item, str) or not item.strip():
-                raise ConfigError(f"{path}: [{setting.section}.{setting.key}] {key} = "
-                                  f"{_show(item)}: must be {setting.allowed()}")
+                where = f"{path}: [{setting.name}] {key}" if path else f"{setting.name}.{key}"
+                raise ConfigError(f"{where} = {_show(item)}: must be {setting.allowed()}")
         return dict(value)
     return value
 
@@ -240,8 +246,10 @@ def markdown() -> str:
              "section, key, value and what is allowed; an unknown key is a warning with a",
              "suggestion. `fieldkit config check` checks the whole file, `fieldkit config show`",
              "prints the effective settings, `fieldkit config set SECTION.KEY VALUE` changes one",
-             "key (validated, written atomically, comments kept). Secrets (passwords, tokens)",
-             "never go in this file: see docs/sync.md.", "",
+             "key (validated, written atomically, comments kept; a value it refuses is exit 2,",
+             "named by its key, and the file stays as it was; a list key takes",
+             "`'[\"a\", \"b\"]'` or `a, b`; a mistyped key or section gets a \"did you mean\").",
+             "Secrets (passwords, tokens) never go in this file: see docs/sync.md.", "",
              "This page is generated from `fieldkit/configschema.py`",
              "(`python -m fieldkit.configschema > docs/configuration.md`).", ""]
     for section in SECTIONS:

@@ -15,7 +15,12 @@ from fieldkit.checklists.model import ERROR, FAIL, OK, SKIP, WARN
 from fieldkit.errors import InputError
 
 if TYPE_CHECKING:
-    from fieldkit.diagnostics.model import Finding
+    from collections.abc import Callable
+
+    from fieldkit.diagnostics.jobs import Job
+    from fieldkit.diagnostics.model import DiagRun, Finding
+
+    JobRunner = Callable[[Job], DiagRun]
 
 TARGETED = ("reach", "printer", "mail")
 # the input type whose answers are valid targets of each targeted check
@@ -60,9 +65,11 @@ def parse_target(check: str, text: str) -> None:
 
 
 def run_check(check: str, targets: list[str], timeout_s: float | None,
-               settings: dict[str, Any]) -> list[Finding]:
+              settings: dict[str, Any], runner: JobRunner | None = None) -> list[Finding]:
     """Run one check step's diagnostic as ``fieldkit diag`` would (the same job, so the same
-    no-probe policy, duplicate merging and clock); never raises for what the network does."""
+    no-probe policy, duplicate merging and clock); never raises for what the network does.
+    ``runner`` runs the job elsewhere (``checklist run --host``: on the user's machine over
+    SSH); by default here."""
     from fieldkit.diagnostics.jobs import Job, run_job
 
     if check in ("reach", "printer", "mail"):
@@ -70,7 +77,7 @@ def run_check(check: str, targets: list[str], timeout_s: float | None,
                   timeout=timeout_s or DEFAULT_TIMEOUT_S.get(check))
     else:
         job = Job("diag", checks=[check], settings=settings)
-    return run_job(job).findings
+    return (runner or run_job)(job).findings
 
 
 def verdict(findings: list[dict[str, Any]]) -> str:

@@ -29,7 +29,7 @@ from fieldkit.checklists.model import (
     Step,
     StepRecord,
 )
-from fieldkit.errors import InputError
+from fieldkit.errors import InputError, RemoteError
 from fieldkit.tickets.model import priority_of, utc_now
 
 CheckFunc = Callable[[Step, list[str]], list[dict[str, Any]]]
@@ -130,7 +130,7 @@ class Runner:
             return
         try:
             rec.findings = self.check(step, list(targets))
-        except InputError as exc:
+        except (InputError, RemoteError) as exc:  # RemoteError: --host could not be used
             rec.result, rec.note = ERROR, f"the check could not run: {exc}"
             return
         except Exception as exc:  # noqa: BLE001 - a broken check is this step's error only

@@ -29,10 +29,12 @@ class Interrupted(FieldkitError):
 
 
 def start(store: TicketStore, checklist: Checklist, technician: str, *,
-          ticket_key: str | None = None, new_ticket: bool = False) -> ChecklistRun:
-    """A new run, saved at once; with a ticket, its summary is on the ticket from the start."""
+          ticket_key: str | None = None, new_ticket: bool = False,
+          host: str | None = None) -> ChecklistRun:
+    """A new run, saved at once; with a ticket, its summary is on the ticket from the start.
+    ``host``: the machine its checks run on, when not this one (``--host``)."""
     run = ChecklistRun(str(uuid.uuid4()), checklist, [StepRecord(s.id) for s in checklist.steps],
-                       utc_now(), technician, platform.node() or "unknown")
+                       utc_now(), technician, host or platform.node() or "unknown")
     run.updated_at = run.started_at
     ticket: Ticket | None = None
     if ticket_key is not None:
@@ -72,12 +74,14 @@ def proceed(store: TicketStore, run: ChecklistRun, source: AnswerSource, check: 
                           f"'fieldkit checklist resume{on}'") from None
 
 
-def diagnostics_check(settings: dict[str, Any]) -> CheckFunc:
-    """Check steps run the real diagnostics, with the ``[diag]`` settings."""
+def diagnostics_check(settings: dict[str, Any], runner: Any = None) -> CheckFunc:
+    """Check steps run the real diagnostics, with the ``[diag]`` settings; ``runner`` runs
+    each step's job elsewhere (``--host``)."""
     from fieldkit.checklists.checks import run_check
 
     def check(step: Step, targets: list[str]) -> list[dict[str, Any]]:
-        return [f.to_dict() for f in run_check(step.check, targets, step.timeout_s, settings)]
+        return [f.to_dict() for f in run_check(step.check, targets, step.timeout_s, settings,
+                                               runner)]
 
     return check
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from fieldkit.cli import render
+from fieldkit.cli import complete, remote, render
 
 if TYPE_CHECKING:
     from fieldkit.checklists.model import Checklist, ChecklistRun
@@ -28,10 +28,11 @@ app = typer.Typer(
 
 JSON = typer.Option(False, "--json", help="Print as JSON.")
 CHECKLIST_ID = typer.Argument(..., metavar="ID",
-                              help="The checklist's id (see 'fieldkit checklist list').")
+                              help="The checklist's id (see 'fieldkit checklist list').",
+                              autocompletion=complete.checklist_ids)
 ANSWERS = typer.Option(None, "--answers", metavar="FILE",
-                       help="Answers from this file instead of questions (a ready one: "
-                            "'checklist show ID --answers-template').")
+                       help="Answers from this file instead of questions (print a ready "
+                            "one with 'checklist show ID --answers-template').")
 
 
 @app.command("list")
@@ -58,7 +59,8 @@ def list_(json_out: bool = JSON) -> None:
     rows = [(e.id, "built-in" if e.builtin else "yours", e.checklist.category,
              f"v{e.checklist.version}", str(len(e.checklist.steps)), e.checklist.title)
             for e in usable if e.checklist is not None]
-    print(render.table(("CHECKLIST", "FROM", "CATEGORY", "VER", "STEPS", "TITLE"), rows))
+    print(render.table(("CHECKLIST", "FROM", "CATEGORY", "VER", "STEPS", "TITLE"), rows,
+                       shrink=("TITLE",)))
 
 
 @app.command("show")
@@ -97,6 +99,9 @@ def run(
     answers: Path = ANSWERS,
     json_out: bool = typer.Option(False, "--json", help="Print the finished run as JSON "
                                                         "(questions go to stderr)."),
+    host: str = remote.HOST,
+    trust: bool = remote.TRUST,
+    identity: str = remote.IDENTITY,
 ) -> None:
     """Work through a checklist, step by step.
 
@@ -109,6 +114,10 @@ def run(
       fieldkit checklist run printer-not-printing --ticket FK-12
       fieldkit checklist show no-network --answers-template > answers.toml
       fieldkit checklist run no-network --new-ticket --answers answers.toml
+      fieldkit checklist run vpn-home-office --host ssh://ann@pc-042.acme.local
+
+    With --host the check steps run on that machine over SSH (as 'diag --host' does); the
+    questions are still asked here.
     """
     from fieldkit.checklists import session
     from fieldkit.checklists.loader import find
@@ -121,11 +130,13 @@ def run(
     if ticket and new_ticket:
         raise InputError("give --ticket REF or --new-ticket, not both")
     checklist = find(checklist_id, home())
+    runner, where = _remote_runner(host, trust, identity) if host else (None, None)
     source = _source(checklist, answers, json_out)
     store = common.store()
-    started = session.start(store, checklist, who, ticket_key=ticket, new_ticket=new_ticket)
+    started = session.start(store, checklist, who, ticket_key=ticket, new_ticket=new_ticket,
+                            host=where)
     finished = session.proceed(store, started, source,
-                               session.diagnostics_check(cfg.section("diag")), who)
+                               session.diagnostics_check(cfg.section("diag"), runner), who)
     _finish(store, finished, json_out, interactive=answers is None)
 
 
@@ -173,6 +184,20 @@ def lint(files: list[Path] = typer.Argument(..., metavar="FILE...",
               f"{len(checklist.outcomes)} outcome rules)")
     if failed:
         raise typer.Exit(2)
+
+
+def _remote_runner(host: str, trust: bool, identity: str | None):
+    """Each check step's job run on ``host`` over SSH, exactly as ``diag --host`` runs one (same
+    host-key rules, auth and exit 7); the address is checked before the first question."""
+    from fieldkit.cli.diag import execute
+    from fieldkit.remote.target import parse_host
+
+    target = parse_host(host)
+
+    def runner(job):
+        return execute(job, host, trust, identity)
+
+    return runner, target.alias
 
 
 def _source(checklist: Checklist, answers: Path | None, json_out: bool,

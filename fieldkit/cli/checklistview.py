@@ -6,6 +6,7 @@ import shlex
 from typing import TYPE_CHECKING, Any
 
 from fieldkit.cli import render
+from fieldkit.cli.ticketview import local_time
 
 if TYPE_CHECKING:
     from fieldkit.checklists.model import Checklist, ChecklistRun
@@ -109,7 +110,7 @@ def ticket_lines(ticket: Ticket) -> list[str]:
         status = run["status"].replace("_", " ")
         lines += ["", f"  checklist {run['checklist']} v{run['version']} \"{run['title']}\": "
                       f"{status}, {run['technician']} on {run['host']}, started "
-                      f"{run['started_at']} ({counts})"]
+                      f"{local_time(run['started_at'])} ({counts})"]
         for step in run.get("steps", []):
             lines += _step_lines(step)
         if run.get("pending_mandatory") and run["status"] == "in_progress":
@@ -121,7 +122,7 @@ def ticket_lines(ticket: Ticket) -> list[str]:
         override = run.get("override")
         if override:
             lines.append(f"    OVERRIDE: resolved with --force by {override.get('by') or '?'} at "
-                         f"{override.get('at')}; mandatory steps not done: "
+                         f"{local_time(override.get('at') or '')}; mandatory steps not done: "
                          f"{', '.join(override.get('pending', []))}")
     return lines
 
@@ -136,7 +137,7 @@ def _step_lines(step: dict[str, Any]) -> list[str]:
     if step.get("answer") and step["kind"] != "check":
         head += f" -> {step['answer']}"
     who = ", ".join(x for x in ("asked the user" if step.get("asked") == "user" else "",
-                                step.get("by", ""), step.get("at", "")) if x)
+                                step.get("by", ""), local_time(step.get("at", ""))) if x)
     lines = [head + (f"  [{who}]" if who else "")]
     if step.get("note") and result in ("skip", "error"):
         lines.append(render.paint(f"         {step['note']}", "dim"))

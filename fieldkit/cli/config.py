@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from fieldkit.cli import render
+from fieldkit.cli import complete, render
 
 app = typer.Typer(help="Show, check and change config.toml (docs/configuration.md).",
                   no_args_is_help=True)
@@ -69,7 +69,8 @@ def check(json_out: bool = typer.Option(False, "--json", help="Print the result 
 @app.command("set", context_settings={"ignore_unknown_options": True})  # VALUE may be -1
 def set_(
     name: str = typer.Argument(..., metavar="SECTION.KEY",
-                               help="e.g. sync.timeout_s or sync.escalation_queues.2"),
+                               help="e.g. sync.timeout_s or sync.escalation_queues.2",
+                               autocompletion=complete.config_keys),
     value: str = typer.Argument(..., metavar="VALUE", help="The new value (checked first)."),
 ) -> None:
     """Change one key of config.toml (checked first).
@@ -98,7 +99,8 @@ def _show(value) -> str:
         return "true" if value else "false"
     if value is None:
         return "(not set)"
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str | dict) else str(value)
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str | dict | list) \
+        else str(value)
 
 
 def _warn(warnings: list[str]) -> None:

@@ -180,7 +180,8 @@ def profiles_(json_out: bool = typer.Option(False, "--json", help="Print as JSON
         return
     rows = [(p.name, "built-in" if p.builtin else "yours", str(len(p.targets)), p.description)
             for p in found]
-    print(render.table(("PROFILE", "FROM", "TARGETS", "DESCRIPTION"), rows, max_width=70))
+    print(render.table(("PROFILE", "FROM", "TARGETS", "DESCRIPTION"), rows, max_width=70,
+                       shrink=("DESCRIPTION", "TARGETS")))
 
 
 def _finish(run: DiagRun, json_out: bool) -> None:

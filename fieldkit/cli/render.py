@@ -80,14 +80,52 @@ def symbol(status: str) -> str:
     return paint(table.get(status, "?"), status)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 60) -> str:
-    """Left-aligned columns; over-long cells are cut with an ellipsis so rows stay one line."""
-    cells = [[_cut(str(c), max_width) for c in row] for row in rows]
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 60,
+          shrink: Sequence[str] = (), width: int | None = None) -> str:
+    """Left-aligned columns, one line per row, fitted to the terminal's width.
+
+    Over-long cells are cut with an ellipsis (at a word's end where that keeps most of the
+    cell) as far as the terminal needs: the columns named in ``shrink`` (free text such as a
+    title) give way first, widest first, then the others, never below their heading. Off a
+    terminal (a pipe, a file; unless $COLUMNS says a width) a cell is cut at ``max_width``."""
+    cells = [[" ".join(str(c).split()) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    limit = width or terminal_columns()
+    if limit:
+        _fit(widths, headers, shrink, limit)
+    else:
+        widths = [min(w, max(max_width, len(h))) for w, h in zip(widths, headers, strict=True)]
+    cells = [[_cut(c, w) for c, w in zip(r, widths, strict=True)] for r in cells]
     header = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
     lines = [paint(header, "bold")]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return "\n".join(lines)
+
+
+def terminal_columns() -> int | None:
+    """$COLUMNS if set, else the width of the terminal stdout is; None off a terminal."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _fit(widths: list[int], headers: Sequence[str], shrink: Sequence[str], limit: int) -> None:
+    """Narrow columns (in place) until the row fits ``limit``: ``shrink`` ones first."""
+    floors = [min(w, max(len(h), 6)) for w, h in zip(widths, headers, strict=True)]
+    excess = sum(widths) + 2 * (len(widths) - 1) - limit
+    first = [i for i, h in enumerate(headers) if h in shrink]
+    for group in (first, range(len(widths))):
+        while excess > 0:
+            slack = [i for i in group if widths[i] > floors[i]]
+            if not slack:
+                break
+            widest = max(slack, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
 
 
 def wrap(text: str, indent: int, width: int | None = None) -> str:
@@ -101,5 +139,13 @@ def wrap(text: str, indent: int, width: int | None = None) -> str:
 
 
 def _cut(text: str, width: int) -> str:
+    """``text`` in ``width`` characters: whole, or cut with "…", at a word's end if one is in
+    the last third (so "Outlook: Senden schlägt fehl" becomes "Outlook: Senden…")."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    space = head.rfind(" ")
+    if space >= (width - 1) * 2 // 3 and text[width - 1] != " ":
+        head = head[:space]
+    return head.rstrip(" ,;:-") + "…"

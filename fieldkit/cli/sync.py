@@ -98,8 +98,10 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")
     if json_out:
         render.print_json(data)
         return
-    print(f"last sync:  {data['last_sync_at'] or 'never'}"
-          f"   last success: {data['last_success_at'] or 'never'}")
+    from fieldkit.cli.ticketview import local_time
+
+    print(f"last sync:  {local_time(str(data['last_sync_at'] or '')) or 'never'}"
+          f"   last success: {local_time(str(data['last_success_at'] or '')) or 'never'}")
     if data["last_error"]:
         print(f"last error: {data['last_error']}")
     _show_plan(pending, False)
@@ -202,7 +204,8 @@ def _show_plan(pending: list[dict[str, Any]], json_out: bool) -> None:
         return
     rows = [(p["ref"], p["remote_id"] or "(new)", ", ".join(p["events"]),
              p["held"] or p["last_error"] or "") for p in pending]
-    print(render.table(("REF", "REMOTE", "PENDING", "LAST ERROR"), rows, max_width=70))
+    print(render.table(("REF", "REMOTE", "PENDING", "LAST ERROR"), rows, max_width=70,
+                       shrink=("LAST ERROR",)))
 
 
 def _show_report(report) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from fieldkit.cli import render
+from fieldkit.cli import complete, render
 from fieldkit.cli.remote import HOST, IDENTITY, TRUST
 from fieldkit.cli.ticketview import brief, format_ticket
 
@@ -17,7 +17,8 @@ app = typer.Typer(
 CATEGORY_CHOICES = ("hardware|software|network|printer|email|phone|mobile|server|firewall|"
                     "account|other")
 JSON = typer.Option(False, "--json", help="Print the ticket as JSON.")
-KEY = typer.Argument(..., metavar="REF", help="Ticket ref (FK-12, 12) or full id.")
+KEY = typer.Argument(..., metavar="REF", help="Ticket ref (FK-12, 12) or full id.",
+                     autocompletion=complete.refs)
 TEXT_HELP = "Text, or - to read standard input, or @FILE to read a file (@@ for a literal @)."
 
 
@@ -45,10 +46,13 @@ def new(
     contact: str = typer.Option(None, "--contact", metavar="PHONE|EMAIL",
                                 help="How to reach the requester."),
     category: str = typer.Option("other", "--category", metavar=CATEGORY_CHOICES,
+                                 autocompletion=complete.of(CATEGORY_CHOICES),
                                  help="What kind of problem."),
     impact: str = typer.Option("medium", "--impact", metavar="high|medium|low",
+                               autocompletion=complete.of("high|medium|low"),
                                help="How many people or how much business it affects."),
     urgency: str = typer.Option("medium", "--urgency", metavar="high|medium|low",
+                                autocompletion=complete.of("high|medium|low"),
                                 help="How soon it must work again."),
     asset: str = typer.Option(None, "--asset", metavar="TAG", help="Hostname or inventory tag."),
     diag: bool = typer.Option(False, "--diag", help="Run diagnostics (here, or on --host) and "
@@ -95,6 +99,7 @@ def list_(
                                "closed", help="Only tickets with this status."),
     site: str = typer.Option(None, "--site", metavar="SITE", help="Only tickets of this site."),
     category: str = typer.Option(None, "--category", metavar=CATEGORY_CHOICES,
+                                 autocompletion=complete.of(CATEGORY_CHOICES),
                                  help="Only tickets of this category."),
     level: int = typer.Option(None, "--level", metavar="1|2|3",
                               help="Only tickets at this support level."),
@@ -134,7 +139,8 @@ def list_(
     if not rows:
         print("no tickets")
         return
-    print(render.table(LIST_HEADERS, [row_cells(row) for row in rows]))
+    print(render.table(LIST_HEADERS, [row_cells(row) for row in rows],
+                       shrink=("TITLE", "SITE")))
     more = sum(1 for _ in found) if cap is not None else 0
     if more:
         print(f"... {more} more (use --limit N or --all)")
@@ -175,7 +181,8 @@ def search(
         return
     print(render.table(("REF", "UPDATED", "STATUS", "SITE", "TITLE", "WHERE", "MATCH"),
                        [(h.row.ref, local_time(h.row.updated_at), h.row.status, h.row.site,
-                         h.row.title, h.where, h.snippet) for h in hits], max_width=50))
+                         h.row.title, h.where, h.snippet) for h in hits], max_width=50,
+                       shrink=("MATCH", "TITLE", "SITE")))
     if total > len(hits):
         print(f"... {total - len(hits)} more (use --limit N)")
 
@@ -212,9 +219,12 @@ def edit(
     contact: str = typer.Option(None, "--contact", metavar="PHONE|EMAIL",
                                 help="How to reach the requester."),
     category: str = typer.Option(None, "--category", metavar=CATEGORY_CHOICES,
+                                 autocompletion=complete.of(CATEGORY_CHOICES),
                                  help="What kind of problem."),
-    impact: str = typer.Option(None, "--impact", metavar="high|medium|low", help="New impact."),
+    impact: str = typer.Option(None, "--impact", metavar="high|medium|low",
+                               autocompletion=complete.of("high|medium|low"), help="New impact."),
     urgency: str = typer.Option(None, "--urgency", metavar="high|medium|low",
+                                autocompletion=complete.of("high|medium|low"),
                                 help="New urgency."),
     asset: str = typer.Option(None, "--asset", metavar="TAG", help="Hostname or inventory tag."),
     status: str = typer.Option(None, "--status", metavar="new|in_progress|pending",

@@ -4,7 +4,9 @@ A target list comes from a technician's typing or a profile someone else wrote, 
 must refuse bad input at once and in time proportional to its length: the old regex validator
 backtracked catastrophically (``a-b-c...,.acme.local`` ran for over a minute). Host names follow
 the DNS limits (a label is 1-63 characters, a name at most 253); ports are ASCII digits only, so
-``host:٣`` (an Arabic-Indic three) is refused instead of silently becoming port 3.
+``host:٣`` (an Arabic-Indic three) is refused instead of silently becoming port 3. International
+names are encoded as a browser does (:func:`ascii_host`, UTS-46 + IDNA), here for every parser
+of a host (reach, mail, printers, ``--host``, checklist answers).
 """
 
 from __future__ import annotations
@@ -33,12 +35,41 @@ class Target:
         return self.host.lower().rstrip("."), self.port
 
 
+def ascii_host(host: str) -> str:
+    """The name as a browser sends it: an international one (``drucker-büro.acme.local``)
+    mapped by UTS-46 (non-transitional: ``ß`` stays ``ß``) and IDNA-encoded label by label
+    (``xn--drucker-bro-1hb.acme.local``); ASCII names and addresses unchanged, ``_`` kept.
+    ValueError with the reason when it cannot be encoded.
+
+    Uses the ``idna`` package (what httpx uses); a bare python3 without it (the remote probe,
+    which gets names already encoded) falls back to the standard library's IDNA 2003 codec."""
+    if host.isascii():
+        return host
+    try:
+        import idna
+    except ImportError:
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ValueError(f"not a valid international name ({exc})") from None
+    try:
+        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+        return ".".join(label if label.isascii() else idna.alabel(label).decode("ascii")
+                        for label in mapped.split("."))
+    except idna.IDNAError as exc:
+        raise ValueError(f"not a valid international name ({exc})") from None
+
+
 def host_problem(host: str) -> str:
-    """Why ``host`` is not a usable host name or IP address; empty when it is fine."""
+    """Why ``host`` is not a usable host name or IP address; empty when it is fine. An
+    international name is judged in its encoded form (:func:`ascii_host`)."""
     if not host:
         return "empty host"
     if not host.isascii():
-        return "only ASCII letters, digits, '-' and '.' (write an international name as xn--...)"
+        try:
+            host = ascii_host(host)
+        except ValueError as exc:
+            return str(exc)
     try:
         ipaddress.ip_address(host)
         return ""
@@ -98,7 +129,7 @@ def parse_target(text: str) -> Target:
         problem = host_problem(host)
         if problem:
             raise InputError(f"target {shown!r}: not a valid host name or address ({problem})")
-    return Target(raw, host, parse_port(port_text, f"target {shown!r}"))
+    return Target(raw, ascii_host(host), parse_port(port_text, f"target {shown!r}"))
 
 
 def merge_duplicates(targets: list[Target]) -> tuple[list[Target], dict[tuple[str, int], int]]:

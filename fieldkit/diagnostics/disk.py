@@ -11,11 +11,7 @@ import os
 import subprocess
 from typing import Any
 
-try:
-    import psutil
-except ImportError:  # a bare python3 (the remote probe): the checks declaring it say skip
-    psutil = None  # type: ignore[assignment]
-
+from fieldkit.diagnostics._platform import source
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 
@@ -64,12 +60,12 @@ def assess_usage(
 def usage(ctx: CheckContext) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[str] = set()
-    for part in psutil.disk_partitions(all=False):
+    for part in source().disk_partitions(all=False):
         if part.mountpoint in seen:
             continue
         seen.add(part.mountpoint)
         try:
-            du = psutil.disk_usage(part.mountpoint)
+            du = source().disk_usage(part.mountpoint)
         except OSError as exc:
             findings.append(
                 Finding(

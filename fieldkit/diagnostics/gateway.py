@@ -57,8 +57,12 @@ def default_gateways() -> list[dict[str, Any]]:
     routes = _ip_routes()
     if routes is not None:
         return routes
-    import netifaces
+    try:
+        import netifaces
+    except ImportError:  # a bare python3 (the remote probe): the kernel's own route table
+        from fieldkit.diagnostics._platform import kernel_gateways
 
+        return kernel_gateways()
     defaults = netifaces.gateways().get("default", {})
     found = []
     for family, label in ((netifaces.AF_INET, "ipv4"), (netifaces.AF_INET6, "ipv6")):

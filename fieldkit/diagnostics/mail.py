@@ -23,7 +23,7 @@ from fieldkit import RELEASE_DATE
 from fieldkit.diagnostics import _mailtext as words
 from fieldkit.diagnostics import _timesource, tls
 from fieldkit.diagnostics._reachtext import HINTS, SUMMARIES, hijack_note
-from fieldkit.diagnostics._targets import Target, host_problem, parse_port
+from fieldkit.diagnostics._targets import Target, ascii_host, host_problem, parse_port
 from fieldkit.diagnostics.mailproto import (
     AUTH_TIMEOUT_S,
     STEP_WORDS,
@@ -74,7 +74,7 @@ def parse_mail_target(text: str) -> list[MailTarget]:
         raise InputError(f"mail target {shown!r} is too long")
     if "://" not in raw:
         _check_host(raw, shown)
-        return [MailTarget(f"{scheme}://{raw}", scheme, raw.strip("[]"), port)
+        return [MailTarget(f"{scheme}://{raw}", scheme, ascii_host(raw.strip("[]")), port)
                 for scheme, (_p, port, _t) in SCHEMES.items()]
     scheme, _, rest = raw.partition("://")
     scheme = scheme.lower()
@@ -86,7 +86,7 @@ def parse_mail_target(text: str) -> list[MailTarget]:
         raise InputError(f"mail target {shown!r}: give only scheme://host[:port]")
     host, port = _split_netloc(netloc, shown, SCHEMES[scheme][1])
     _check_host(host, shown)
-    return [MailTarget(raw, scheme, host.strip("[]"), port)]
+    return [MailTarget(raw, scheme, ascii_host(host.strip("[]")), port)]
 
 
 def _split_netloc(netloc: str, shown: str, default: int) -> tuple[str, int]:

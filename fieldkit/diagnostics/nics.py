@@ -12,11 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-try:
-    import psutil
-except ImportError:  # a bare python3 (the remote probe): the checks declaring it say skip
-    psutil = None  # type: ignore[assignment]
-
+from fieldkit.diagnostics._platform import source
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 
@@ -36,9 +32,9 @@ NONE_UP_HINT = ("No network interface is connected: plug in the cable or connect
 @check("nics", domain="network", description="interfaces, link state, addresses, error counters",
        libraries=("psutil",))
 def nics(ctx: CheckContext) -> list[Finding]:
-    addrs = psutil.net_if_addrs()
-    stats = psutil.net_if_stats()
-    counters = psutil.net_io_counters(pernic=True)
+    addrs = source().net_if_addrs()
+    stats = source().net_if_stats()
+    counters = source().net_io_counters(pernic=True)
     findings: list[Finding] = []
     any_up = False
     for name in sorted(set(addrs) | set(stats)):
@@ -62,7 +58,7 @@ def describe(name: str, addrs: list, stat, counter) -> dict[str, Any]:
             ipv4.append(_with_prefix(a.address, a.netmask))
         elif a.family == socket.AF_INET6:
             ipv6.append(a.address.split("%")[0])
-        elif a.family == psutil.AF_LINK:
+        elif a.family == source().AF_LINK:
             mac = a.address
     flags = (getattr(stat, "flags", "") or "").split(",") if stat else []
     carrier = _carrier(name)
@@ -78,7 +74,7 @@ def describe(name: str, addrs: list, stat, counter) -> dict[str, Any]:
         "ipv6": ipv6,
         "mtu": stat.mtu if stat else None,
         "speed_mbps": stat.speed if stat and stat.speed else None,
-        "duplex": {psutil.NIC_DUPLEX_FULL: "full", psutil.NIC_DUPLEX_HALF: "half"}.get(
+        "duplex": {source().NIC_DUPLEX_FULL: "full", source().NIC_DUPLEX_HALF: "half"}.get(
             stat.duplex) if stat else None,
     }
     if counter:

@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from fieldkit.diagnostics._targets import host_problem
+from fieldkit.diagnostics._targets import ascii_host, host_problem
 from fieldkit.errors import InputError
 
 DEFAULT_PORTS = {"ipp": 631, "ipps": 631, "socket": 9100, "lpd": 515}
@@ -44,7 +44,7 @@ def parse_printer_target(text: str) -> PrinterTarget:
     if "://" not in raw:
         host = raw[1:-1] if raw.startswith("[") and raw.endswith("]") else raw
         _check_host(host, text)
-        return PrinterTarget(raw, "auto", host, 631)
+        return PrinterTarget(raw, "auto", ascii_host(host), 631)
     parts = urlsplit(raw)
     kind = parts.scheme.lower()
     if kind not in DEFAULT_PORTS:
@@ -63,7 +63,7 @@ def parse_printer_target(text: str) -> PrinterTarget:
         raise InputError(f"printer target {text!r}: a socket:// target has no path")
     if kind == "lpd":
         path = path.strip("/")
-    return PrinterTarget(raw, kind, parts.hostname, port, path)
+    return PrinterTarget(raw, kind, ascii_host(parts.hostname), port, path)
 
 
 def _check_host(host: str, text: str) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from fieldkit.diagnostics._platform import stands_in
 from fieldkit.diagnostics.model import DiagRun, Finding, Status, hostname, utc_timestamp
 from fieldkit.diagnostics.registry import Check, CheckContext
 
@@ -113,7 +114,8 @@ def _why_not(chk: Check, context: CheckContext) -> str:
     missing = [tool for tool in chk.needs if shutil.which(tool) is None]
     if missing:
         return f"needs {', '.join(missing)}, which is not installed"
-    absent = [lib for lib in chk.libraries if importlib.util.find_spec(lib) is None]
+    absent = [lib for lib in chk.libraries
+              if importlib.util.find_spec(lib) is None and not stands_in(lib)]
     if absent:
         return (f"needs the Python library {', '.join(absent)}, which is not installed for "
                 f"this python{sys.version_info[0]}.{sys.version_info[1]}")

@@ -10,11 +10,7 @@ import platform
 import time
 from datetime import UTC, datetime
 
-try:
-    import psutil
-except ImportError:  # a bare python3 (the remote probe): the checks declaring it say skip
-    psutil = None  # type: ignore[assignment]
-
+from fieldkit.diagnostics._platform import source
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 
@@ -52,9 +48,9 @@ def os_info(ctx: CheckContext) -> list[Finding]:
 @check("system.uptime", domain="system", description="time since the last restart",
        libraries=("psutil",))
 def uptime(ctx: CheckContext) -> list[Finding]:
-    seconds = time.time() - psutil.boot_time()
+    seconds = time.time() - source().boot_time()
     days = seconds / 86400
-    data = {"uptime_s": round(seconds), "boot_time": _iso(psutil.boot_time())}
+    data = {"uptime_s": round(seconds), "boot_time": _iso(source().boot_time())}
     text = f"up {_duration(seconds)}"
     if days > UPTIME_WARN_DAYS:
         return [
@@ -74,8 +70,8 @@ def uptime(ctx: CheckContext) -> list[Finding]:
 @check("system.cpu", domain="system", description="CPU load relative to the number of cores",
        libraries=("psutil",))
 def cpu_load(ctx: CheckContext) -> list[Finding]:
-    cores = psutil.cpu_count() or 1
-    load1, load5, load15 = psutil.getloadavg()
+    cores = source().cpu_count() or 1
+    load1, load5, load15 = source().getloadavg()
     per_cpu = load5 / cores
     data = {
         "cores": cores,
@@ -97,7 +93,7 @@ def cpu_load(ctx: CheckContext) -> list[Finding]:
 @check("system.memory", domain="system", description="available memory",
        libraries=("psutil",))
 def memory(ctx: CheckContext) -> list[Finding]:
-    mem = psutil.virtual_memory()
+    mem = source().virtual_memory()
     available_pct = 100.0 * mem.available / mem.total
     data = {
         "total_bytes": mem.total,
@@ -118,7 +114,7 @@ def memory(ctx: CheckContext) -> list[Finding]:
 
 @check("system.swap", domain="system", description="swap usage", libraries=("psutil",))
 def swap(ctx: CheckContext) -> list[Finding]:
-    sw = psutil.swap_memory()
+    sw = source().swap_memory()
     data = {"total_bytes": sw.total, "used_bytes": sw.used, "used_pct": sw.percent}
     if sw.total == 0:
         return [Finding("system.swap", "host", Status.OK, "no swap configured", data=data)]
@@ -142,7 +138,7 @@ def swap(ctx: CheckContext) -> list[Finding]:
        libraries=("psutil",))
 def battery(ctx: CheckContext) -> list[Finding]:
     try:
-        batt = psutil.sensors_battery()
+        batt = source().sensors_battery()
     except (NotImplementedError, OSError) as exc:
         return [
             Finding(

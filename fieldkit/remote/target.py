@@ -66,6 +66,12 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
     if parts.scheme != "ssh" or not parts.hostname or port == -1 or parts.password \
             or parts.path not in ("", "/") or parts.query or parts.fragment:
         raise InputError(f"--host {text!r}: give {SYNTAX}, e.g. ssh://ann@pc-042.acme.local")
+    from fieldkit.diagnostics._targets import ascii_host, host_problem
+
+    problem = host_problem(parts.hostname)  # an international name is encoded (IDNA), as
+    if problem:                             # reach, mail and printer targets are
+        raise InputError(f"--host {text!r}: {parts.hostname!r} is not a valid host name "
+                         f"({problem})")
     ssh_dir = ssh_dir or Path.home() / ".ssh"
     config = sshconfig.lookup(parts.hostname, ssh_dir)
     for jump in ("proxyjump", "proxycommand"):
@@ -78,7 +84,7 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
     except ValueError:
         raise RemoteError(f"{ssh_dir / 'config'}: Port for {parts.hostname} is not a number",
                           kind="config") from None
-    hostname = config.get("hostname", parts.hostname)
+    hostname = config.get("hostname", ascii_host(parts.hostname))
     port = port or config_port
     user = parts.username or config.get("user") or getpass.getuser()
     tokens = {"%d": str(Path.home()), "%u": getpass.getuser(), "%h": hostname,

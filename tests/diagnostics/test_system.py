@@ -33,14 +33,14 @@ Memory = namedtuple("Memory", "total available")
     (Battery(3, -2, True), Status.OK),
 ])
 def test_battery_thresholds(monkeypatch, battery, status):
-    monkeypatch.setattr(system.psutil, "sensors_battery", lambda: battery)
+    monkeypatch.setattr(system.source(), "sensors_battery", lambda: battery)
     assert system.battery(CTX)[0].status == status
 
 
 @pytest.mark.parametrize(("available", "status"), [(50, Status.OK), (8, Status.WARN),
                                                     (2, Status.FAIL)])
 def test_memory_thresholds(monkeypatch, available, status):
-    monkeypatch.setattr(system.psutil, "virtual_memory", lambda: Memory(100, available))
+    monkeypatch.setattr(system.source(), "virtual_memory", lambda: Memory(100, available))
     assert system.memory(CTX)[0].status == status
 
 
