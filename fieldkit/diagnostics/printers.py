@@ -23,7 +23,7 @@ from typing import Any
 
 from fieldkit.diagnostics import cups, ipp, pjl
 from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import assess_printer
+from fieldkit.diagnostics.printstate import assess_printer, worst
 from fieldkit.diagnostics.printtargets import PrinterTarget, device_target, parse_printer_target
 from fieldkit.diagnostics.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
 from fieldkit.diagnostics.registry import CheckContext, check
@@ -58,6 +58,8 @@ REACH_HINTS = {
 }
 NOT_IPP_HINT = ("Port {port} answers, but not as an IPP printer: check the address (IPP printers "
                 "usually answer at ipp://HOST/ipp/print), or use socket://HOST for a raw port.")
+MOVED_HINT = ("The printer does not answer at {given} but at {uri}: use that address (for a "
+              "computer's queue, change its device URI to it).")
 HUNG_HINT = ("The printer accepts connections but does not answer: its network service hangs. "
              "Switch the printer off and on; escalate if it stays like this.")
 NO_PRINT_SYSTEM = "no print system here: no CUPS scheduler answers ({tried})"
@@ -155,6 +157,13 @@ def examine_ipp(target: PrinterTarget, probe: Probe, timeout: float) -> list[Fin
     subject = _subject(target, extra["ipp"]["path"])
     extra.update(_reach_data(target, probe))
     state_finding = assess_printer(subject, attrs, extra)
+    given = extra["ipp"].get("given_path")
+    if given:
+        uri = extra["ipp"]["uri"]
+        state_finding.status = worst([state_finding.status, Status.WARN])
+        state_finding.summary += f"; no printer at {given}: it answers at {uri}"
+        state_finding.hint = " ".join(filter(None, [MOVED_HINT.format(given=given, uri=uri),
+                                                    state_finding.hint]))
     tls_info = extra.get("tls")
     if tls_info:
         state_finding.summary += ("; TLS certificate verified" if tls_info["verified"] else
@@ -174,7 +183,8 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
         channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address)
     attempts: list[dict[str, str]] = []
     try:
-        for path in [target.path] if target.path else IPP_PATHS:
+        given = [target.path] if target.path else []
+        for path in given + [p for p in IPP_PATHS if p not in given]:
             uri = target.uri(path=path)
             for version in ((2, 0), (1, 1)):
                 label = {"path": path, "version": f"{version[0]}.{version[1]}"}
@@ -199,8 +209,10 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
                                    {"ipp": {"attempts": attempts}}) from None
                 attempts.append({**label, "result": answer.status_name})
                 if answer.ok:
-                    return answer.first(ipp.PRINTER), {
-                        "ipp": {**label, "uri": uri, "attempts": attempts}, "tls": tls_info}
+                    found: dict[str, Any] = {**label, "uri": uri, "attempts": attempts}
+                    if given and path != target.path:
+                        found["given_path"] = target.path  # it answered 404 there
+                    return answer.first(ipp.PRINTER), {"ipp": found, "tls": tls_info}
                 if answer.code in (0x0400, 0x0503) and version == (2, 0):
                     continue
                 if answer.code != 0x0406:

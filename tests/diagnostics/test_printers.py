@@ -191,7 +191,7 @@ def test_stopped_printer_with_error_reasons(fake, home):
     assert supply["status"] == "warn" and supply["summary"] == "Black 3%"
     assert supply["data"]["markers"][1] == {"name": "Cyan", "kind": "", "color": "",
                                             "level": None, "waste": False, "source": "marker",
-                                            "some_left": False}
+                                            "some_left": False, "low": None}
 
 
 def test_ipp_1_1_only_and_odd_path(fake, home):
@@ -203,6 +203,19 @@ def test_ipp_1_1_only_and_odd_path(fake, home):
         ("/ipp/print", "2.0", "HTTP 404 text/plain"), ("/ipp", "2.0",
                                                        "server-error-version-not-supported"),
         ("/ipp", "1.1", "successful-ok")]
+
+
+def test_given_path_404_finds_the_one_that_works(fake, home):
+    """Issue 17: ipp://host/ipp/print answering 404 where /ipp works is not "not a printer"."""
+    fake(paths=["/ipp"])
+    code, findings, _ = fk(home, "printer", f"ipp://{PRINTER}/ipp/print")
+    state = by_check(findings)["printer.ipp"]
+    assert state["status"] == "warn" and state["data"]["ipp"]["path"] == "/ipp"
+    assert f"it answers at ipp://{PRINTER}:631/ipp" in state["summary"]
+    assert state["hint"].startswith(f"The printer does not answer at /ipp/print but at "
+                                    f"ipp://{PRINTER}:631/ipp")
+    assert "not an IPP printer" not in state["hint"]
+    assert state["data"]["ipp"]["given_path"] == "/ipp/print"
 
 
 def test_web_page_on_the_ipp_port_is_not_a_printer(fake, home):
