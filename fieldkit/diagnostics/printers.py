@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fieldkit.diagnostics import cups, ipp, pjl
+from fieldkit.diagnostics import cups, ipp, pjl, printtls
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.printstate import assess_printer, worst
 from fieldkit.diagnostics.printtargets import PrinterTarget, device_target, parse_printer_target
@@ -58,6 +58,8 @@ REACH_HINTS = {
 }
 NOT_IPP_HINT = ("Port {port} answers, but not as an IPP printer: check the address (IPP printers "
                 "usually answer at ipp://HOST/ipp/print), or use socket://HOST for a raw port.")
+TLS_ONLY_HINT = ("The printer accepts only encrypted IPP: use {uri} instead of ipp:// (for a "
+                 "computer's queue, change its device URI). Nothing is wrong with the printer.")
 MOVED_HINT = ("The printer does not answer at {given} but at {uri}: use that address (for a "
               "computer's queue, change its device URI to it).")
 HUNG_HINT = ("The printer accepts connections but does not answer: its network service hangs. "
@@ -147,9 +149,24 @@ def _examiner(target: PrinterTarget, probe: Probe, timeout: float, pjl_query: bo
                             f"LPD port {target.port} on {target.host} is open (queue state "
                             "not asked)", data={**_reach_data(target, probe), "state": "open"})]
         except Exception as exc:  # noqa: BLE001 - becomes the finding, with the reason
+            if target.kind == "ipp" and not isinstance(exc, Unusable):
+                handshake = printtls.speaks_tls(target, probe.address, timeout)
+                if handshake is not None:
+                    return [_tls_only(target, probe, exc, handshake)]
             return [_broken(target, probe, exc)]
 
     return examine
+
+
+def _tls_only(target: PrinterTarget, probe: Probe, exc: BaseException,
+              handshake: dict[str, Any]) -> Finding:
+    ipps = replace(target, kind="ipps").uri(path=target.path or IPP_PATHS[0])
+    data = {**_reach_data(target, probe), "state": "open", "error": str(exc),
+            "tls_only": handshake}
+    return Finding("printer.ipp", _subject(target), Status.FAIL,
+                   f"port {target.port} speaks only TLS: unencrypted IPP (ipp://) gets no answer "
+                   f"({exc.__class__.__name__}), a TLS handshake succeeds",
+                   TLS_ONLY_HINT.format(uri=ipps), data)
 
 
 def examine_ipp(target: PrinterTarget, probe: Probe, timeout: float) -> list[Finding]:
@@ -178,7 +195,7 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
     """Get-Printer-Attributes: 2.0 then 1.1, each resource path in turn; (attributes, data)."""
     tls_info = None
     if target.kind == "ipps":
-        channel, tls_info = _tls_channel(target, address, timeout)
+        channel, tls_info = printtls.tls_channel(target, address, timeout)
     else:
         channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address)
     attempts: list[dict[str, str]] = []
@@ -226,30 +243,6 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
                        NOT_IPP_HINT.format(port=target.port), {"ipp": {"attempts": attempts}})
     finally:
         channel.close()
-
-
-def _tls_channel(target: PrinterTarget, address: str, timeout: float,
-                 ) -> tuple[ipp.Channel, dict[str, Any]]:
-    from fieldkit.diagnostics import tls
-    from fieldkit.trust import client_context
-
-    channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address,
-                          context=client_context())
-    try:
-        channel.connect()
-        info = tls.describe(channel.tls_socket, "ok") if channel.tls_socket else {}
-        return channel, {**info, "verified": True}
-    except ssl.SSLCertVerificationError as exc:
-        channel.close()
-        verdict, detail = tls.verdict_of(exc), exc.verify_message
-    channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address,
-                          context=tls.inspection_context())
-    channel.connect()
-    info = tls.describe(channel.tls_socket, verdict, detail) if channel.tls_socket else {}
-    return channel, {**info, "verified": False,
-                     "note": f"certificate not verified ({detail}); usual for a printer, so the "
-                             "status was read over this unverified connection (nothing else "
-                             "was sent)"}
 
 
 def examine_raw(target: PrinterTarget, probe: Probe, timeout: float, query: bool) -> Finding:

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 SITE_HOST, SITE = "10.224.0.1", "10.224.0"
 PRINTER, NO_IPP, LPD_ONLY, DROPPED, HOST_UNREACH = (f"{SITE}.{n}" for n in (2, 3, 4, 5, 6))
+TLS_HOST, TLS_PRINTER = "10.224.1.1", "10.224.1.2"
 SITE_RULES = f"""
 table inet fk {{
   chain input {{
@@ -164,6 +165,43 @@ def site(tmp_path_factory):
         yield ns
     finally:
         ns.close()
+
+
+@pytest.fixture(scope="module")
+def tls_only(tmp_path_factory):
+    """The fake printer with port 631 speaking only TLS, in its own namespace."""
+    need_root()
+    need_tool("ip")
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.peers.certs import _cert, _name, _write
+    from tests.peers.netns import HERE, Netns, veth
+
+    work = tmp_path_factory.mktemp("fake-tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    _write(work, "printer", _cert(TLS_PRINTER, _name(TLS_PRINTER), key, key, days_before=1,
+                                  days_after=30, sans=[TLS_PRINTER]), key)
+    ns = Netns("fkprt")
+    try:
+        veth(None, f"{TLS_HOST}/24", ns, f"{TLS_PRINTER}/24")
+        ns.start(sys.executable, str(HERE / "fake_printer.py"), TLS_PRINTER, "631", "9100",
+                 "515", str(work / "state.json"), str(work / "printer.crt"),
+                 str(work / "printer.key"), ready="ready")
+        yield ns
+    finally:
+        ns.close()
+
+
+def test_tls_only_port_says_use_ipps(tls_only, home):
+    """Issue 17: ipp:// to a TLS-only 631 said "the network service hangs, power-cycle"."""
+    code, findings, _ = fk(home, "printer", f"ipp://{TLS_PRINTER}/ipp/print")
+    (finding,) = findings
+    assert code == 1 and finding["check"] == "printer.ipp" and finding["status"] == "fail"
+    assert "speaks only TLS" in finding["summary"]
+    assert f"ipps://{TLS_PRINTER}:631/ipp/print" in finding["hint"]
+    assert "power" not in finding["hint"] and finding["data"]["tls_only"]["handshake"] == "ok"
+    code, findings, _ = fk(home, "printer", f"ipps://{TLS_PRINTER}/ipp/print")
+    assert by_check(findings)["printer.ipp"]["status"] == "ok"
 
 
 @pytest.fixture
