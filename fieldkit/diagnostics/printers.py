@@ -21,9 +21,9 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fieldkit.diagnostics import cups, ipp, pjl
+from fieldkit.diagnostics import cups, ipp, pjl, printtls
 from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import assess_printer
+from fieldkit.diagnostics.printstate import assess_printer, worst
 from fieldkit.diagnostics.printtargets import PrinterTarget, device_target, parse_printer_target
 from fieldkit.diagnostics.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
 from fieldkit.diagnostics.registry import CheckContext, check
@@ -58,6 +58,10 @@ REACH_HINTS = {
 }
 NOT_IPP_HINT = ("Port {port} answers, but not as an IPP printer: check the address (IPP printers "
                 "usually answer at ipp://HOST/ipp/print), or use socket://HOST for a raw port.")
+TLS_ONLY_HINT = ("The printer accepts only encrypted IPP: use {uri} instead of ipp:// (for a "
+                 "computer's queue, change its device URI). Nothing is wrong with the printer.")
+MOVED_HINT = ("The printer does not answer at {given} but at {uri}: use that address (for a "
+              "computer's queue, change its device URI to it).")
 HUNG_HINT = ("The printer accepts connections but does not answer: its network service hangs. "
              "Switch the printer off and on; escalate if it stays like this.")
 NO_PRINT_SYSTEM = "no print system here: no CUPS scheduler answers ({tried})"
@@ -145,9 +149,24 @@ def _examiner(target: PrinterTarget, probe: Probe, timeout: float, pjl_query: bo
                             f"LPD port {target.port} on {target.host} is open (queue state "
                             "not asked)", data={**_reach_data(target, probe), "state": "open"})]
         except Exception as exc:  # noqa: BLE001 - becomes the finding, with the reason
+            if target.kind == "ipp" and not isinstance(exc, Unusable):
+                handshake = printtls.speaks_tls(target, probe.address, timeout)
+                if handshake is not None:
+                    return [_tls_only(target, probe, exc, handshake)]
             return [_broken(target, probe, exc)]
 
     return examine
+
+
+def _tls_only(target: PrinterTarget, probe: Probe, exc: BaseException,
+              handshake: dict[str, Any]) -> Finding:
+    ipps = replace(target, kind="ipps").uri(path=target.path or IPP_PATHS[0])
+    data = {**_reach_data(target, probe), "state": "open", "error": str(exc),
+            "tls_only": handshake}
+    return Finding("printer.ipp", _subject(target), Status.FAIL,
+                   f"port {target.port} speaks only TLS: unencrypted IPP (ipp://) gets no answer "
+                   f"({exc.__class__.__name__}), a TLS handshake succeeds",
+                   TLS_ONLY_HINT.format(uri=ipps), data)
 
 
 def examine_ipp(target: PrinterTarget, probe: Probe, timeout: float) -> list[Finding]:
@@ -155,6 +174,13 @@ def examine_ipp(target: PrinterTarget, probe: Probe, timeout: float) -> list[Fin
     subject = _subject(target, extra["ipp"]["path"])
     extra.update(_reach_data(target, probe))
     state_finding = assess_printer(subject, attrs, extra)
+    given = extra["ipp"].get("given_path")
+    if given:
+        uri = extra["ipp"]["uri"]
+        state_finding.status = worst([state_finding.status, Status.WARN])
+        state_finding.summary += f"; no printer at {given}: it answers at {uri}"
+        state_finding.hint = " ".join(filter(None, [MOVED_HINT.format(given=given, uri=uri),
+                                                    state_finding.hint]))
     tls_info = extra.get("tls")
     if tls_info:
         state_finding.summary += ("; TLS certificate verified" if tls_info["verified"] else
@@ -169,12 +195,13 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
     """Get-Printer-Attributes: 2.0 then 1.1, each resource path in turn; (attributes, data)."""
     tls_info = None
     if target.kind == "ipps":
-        channel, tls_info = _tls_channel(target, address, timeout)
+        channel, tls_info = printtls.tls_channel(target, address, timeout)
     else:
         channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address)
     attempts: list[dict[str, str]] = []
     try:
-        for path in [target.path] if target.path else IPP_PATHS:
+        given = [target.path] if target.path else []
+        for path in given + [p for p in IPP_PATHS if p not in given]:
             uri = target.uri(path=path)
             for version in ((2, 0), (1, 1)):
                 label = {"path": path, "version": f"{version[0]}.{version[1]}"}
@@ -199,8 +226,10 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
                                    {"ipp": {"attempts": attempts}}) from None
                 attempts.append({**label, "result": answer.status_name})
                 if answer.ok:
-                    return answer.first(ipp.PRINTER), {
-                        "ipp": {**label, "uri": uri, "attempts": attempts}, "tls": tls_info}
+                    found: dict[str, Any] = {**label, "uri": uri, "attempts": attempts}
+                    if given and path != target.path:
+                        found["given_path"] = target.path  # it answered 404 there
+                    return answer.first(ipp.PRINTER), {"ipp": found, "tls": tls_info}
                 if answer.code in (0x0400, 0x0503) and version == (2, 0):
                     continue
                 if answer.code != 0x0406:
@@ -214,30 +243,6 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
                        NOT_IPP_HINT.format(port=target.port), {"ipp": {"attempts": attempts}})
     finally:
         channel.close()
-
-
-def _tls_channel(target: PrinterTarget, address: str, timeout: float,
-                 ) -> tuple[ipp.Channel, dict[str, Any]]:
-    from fieldkit.diagnostics import tls
-    from fieldkit.trust import client_context
-
-    channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address,
-                          context=client_context())
-    try:
-        channel.connect()
-        info = tls.describe(channel.tls_socket, "ok") if channel.tls_socket else {}
-        return channel, {**info, "verified": True}
-    except ssl.SSLCertVerificationError as exc:
-        channel.close()
-        verdict, detail = tls.verdict_of(exc), exc.verify_message
-    channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address,
-                          context=tls.inspection_context())
-    channel.connect()
-    info = tls.describe(channel.tls_socket, verdict, detail) if channel.tls_socket else {}
-    return channel, {**info, "verified": False,
-                     "note": f"certificate not verified ({detail}); usual for a printer, so the "
-                             "status was read over this unverified connection (nothing else "
-                             "was sent)"}
 
 
 def examine_raw(target: PrinterTarget, probe: Probe, timeout: float, query: bool) -> Finding:

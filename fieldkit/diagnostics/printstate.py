@@ -141,6 +141,8 @@ def assess_reason(reason: str) -> Condition | None:
     if meaning in REASONS:
         status, words, hint = REASONS[meaning]
         return Condition(reason, meaning, status, words, hint)
+    if meaning.startswith("cups-ipp-"):  # CUPS' notes on a driverless printer's IPP support
+        return Condition(reason, meaning, Status.OK, meaning.replace("-", " "), "")
     status = {"error": Status.FAIL, "report": Status.OK}.get(suffix, Status.WARN)
     hint = {Status.FAIL: UNKNOWN_ERROR_HINT, Status.WARN: UNKNOWN_WARNING_HINT}.get(status, "")
     return Condition(reason, meaning, status, meaning.replace("-", " "),

@@ -4,8 +4,15 @@ Printers report supplies as CUPS-style parallel lists (``marker-names``, ``marke
 and/or as PWG ``printer-supply`` strings (``type=toner;maxcapacity=100;level=25;...``). Real
 devices send lists of different lengths and levels that mean "unknown" (-1, -2) or "some left"
 (-3): nothing here indexes blindly, and an unknown level is reported as unknown, never as a
-number. Consumables warn under 15 % and fail at empty; waste containers (which fill up) warn
-from 90 % and fail when full.
+number. Consumables warn under 15 % (or at the printer's own ``marker-low-levels``) and fail at
+empty; waste containers (which fill up) warn from 90 % and fail when full.
+
+The printer's own state and reasons are the authority, levels only refine them: a
+``marker-supply-low`` or ``toner-low`` reason warns even when the levels look fine, and a level
+of 0 on an idle (or printing), accepting printer that reports no ``-empty`` or ``-error``
+reason is low, not empty (an HP LaserJet M175nw reports 0 for every cartridge that is merely
+low). Many HP printers send both lists with empty ``printer-supply-description`` values: the
+two lists are merged into one supply per cartridge, and no supply is ever nameless.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import parse_fields, texts, worst
+from fieldkit.diagnostics.printstate import Reading, parse_fields, texts, worst
 
 LOW_PCT = 15
 WASTE_WARN_PCT = 90
@@ -30,6 +37,7 @@ class Supply:
     waste: bool  # a container that fills up instead of running empty
     source: str  # "marker" or "printer-supply"
     some_left: bool = False  # level unknown but not empty (-3)
+    low: int | None = None  # the printer's own low mark (marker-low-levels), percent
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,14 +46,17 @@ class Supply:
 def from_markers(attrs: dict[str, list[Any]]) -> list[Supply]:
     names = texts(attrs, "marker-names")
     levels = attrs.get("marker-levels", [])
+    lows = attrs.get("marker-low-levels", [])
     kinds, colors = texts(attrs, "marker-types"), texts(attrs, "marker-colors")
     found = []
     for i, name in enumerate(names):
         raw = levels[i] if i < len(levels) and isinstance(levels[i], int) else None
+        low = lows[i] if i < len(lows) and isinstance(lows[i], int) and lows[i] > 0 else None
         kind = kinds[i] if i < len(kinds) else ""
-        found.append(Supply(name, kind, colors[i] if i < len(colors) else "",
+        found.append(Supply(name.strip() or f"{kind or 'supply'} {i + 1}".strip(), kind,
+                            colors[i] if i < len(colors) else "",
                             raw if raw is not None and raw >= 0 else None,
-                            kind.startswith("waste"), "marker", raw == SOME_LEFT))
+                            kind.startswith("waste"), "marker", raw == SOME_LEFT, low))
     return found
 
 
@@ -62,8 +73,9 @@ def from_printer_supply(attrs: dict[str, list[Any]]) -> list[Supply]:
             elif fields.get("unit") == "percent":
                 percent = min(100, level)
         kind = fields.get("type", "")
-        name = descriptions[i] if i < len(descriptions) else (
-            f"{fields.get('colorantname', '')} {kind}".strip() or f"supply {i + 1}")
+        described = descriptions[i].strip() if i < len(descriptions) else ""
+        name = described or (f"{fields.get('colorantname', '')} {kind}".strip() or
+                             f"supply {i + 1}")
         found.append(Supply(name, kind, fields.get("colorantname", ""), percent,
                             fields.get("class") == "receptacleThatIsFilled" or
                             kind.lower().startswith("waste"), "printer-supply",
@@ -79,13 +91,59 @@ def _int(value: str | None) -> int | None:
 
 
 def merged(attrs: dict[str, list[Any]]) -> list[Supply]:
-    """printer-supply first (it says which class a supply is), then markers it did not name."""
-    supplies = from_printer_supply(attrs)
-    known = {s.name.casefold() for s in supplies}
-    return supplies + [s for s in from_markers(attrs) if s.name.casefold() not in known]
+    """printer-supply first (it says which class a supply is), then markers it did not name.
+
+    Both lists describe the same cartridges: when printer-supply has no description for an
+    entry and the marker at the same place names its colorant (``magenta`` and ``magenta
+    ink``), that marker names it and gives its low mark; otherwise markers join by name.
+    Names left equal get a number, never a duplicate.
+    """
+    supplies, markers = from_printer_supply(attrs), from_markers(attrs)
+    described = texts(attrs, "printer-supply-description")
+    for i, (supply, marker) in enumerate(zip(supplies, markers, strict=False)):
+        colorant = supply.color.casefold()
+        if not (i < len(described) and described[i].strip()) and colorant and \
+                colorant in marker.name.casefold():
+            supply.name = marker.name
+    by_name = {m.name.casefold(): m for m in markers}
+    for supply in supplies:
+        match = by_name.pop(supply.name.casefold(), None)
+        if match is not None:
+            supply.low = match.low
+            supply.level = supply.level if supply.level is not None else match.level
+    found = supplies + list(by_name.values())
+    seen: dict[str, int] = {}
+    for supply in found:
+        count = seen[supply.name.casefold()] = seen.get(supply.name.casefold(), 0) + 1
+        if count > 1:
+            supply.name = f"{supply.name} ({count})"
+    return found
 
 
-def judge(supply: Supply) -> tuple[Status, str]:
+@dataclass(frozen=True)
+class Context:
+    """What the printer says of itself that decides how a level is read."""
+
+    ready: bool  # idle or printing, and accepting jobs: it would print now
+    says_empty: bool  # a reason with -empty in its meaning, or any -error reason
+    low_reasons: list[str]  # the printer's own "supply low" reasons
+
+    @classmethod
+    def of(cls, attrs: dict[str, list[Any]]) -> Context:
+        reading = Reading.of(attrs)
+        ready = reading.state in ("idle", "processing") and reading.accepting is True
+        says_empty = any(c.meaning.endswith(("-empty", "-full")) or c.reason.endswith("-error")
+                         for c in reading.conditions)
+        lows = [c.reason for c in reading.conditions if c.meaning in LOW_REASONS]
+        return cls(ready, says_empty, lows)
+
+
+LOW_REASONS = ("toner-low", "marker-supply-low", "ink-low", "marker-ink-almost-empty",
+               "developer-low", "opc-near-eol", "marker-waste-almost-full")
+UNKNOWN_CONTEXT = Context(False, False, [])
+
+
+def judge(supply: Supply, context: Context = UNKNOWN_CONTEXT) -> tuple[Status, str]:
     level = supply.level
     if level is None:
         return Status.OK, f"{supply.name} {'has some left' if supply.some_left else 'unknown'}"
@@ -96,8 +154,10 @@ def judge(supply: Supply) -> tuple[Status, str]:
             return Status.WARN, f"{supply.name} {level}% full"
         return Status.OK, f"{supply.name} {level}% full"
     if level <= 0:
+        if context.ready and not context.says_empty:
+            return Status.WARN, f"{supply.name} 0% (low: the printer still prints)"
         return Status.FAIL, f"{supply.name} empty"
-    if level < LOW_PCT:
+    if level < LOW_PCT or (supply.low is not None and level <= supply.low):
         return Status.WARN, f"{supply.name} {level}%"
     return Status.OK, f"{supply.name} {level}%"
 
@@ -120,7 +180,8 @@ def assess_supplies(subject: str, attrs: dict[str, list[Any]],
     if not supplies:
         return Finding("printer.supply", subject, Status.SKIP,
                        "the printer reports no supply levels", data=data)
-    verdicts = [(s, *judge(s)) for s in supplies]
+    context = Context.of(attrs)
+    verdicts = [(s, *judge(s, context)) for s in supplies]
     status = worst([v[1] for v in verdicts])
     bad = [v for v in verdicts if v[1] != Status.OK]
     shown = bad or verdicts
@@ -128,4 +189,12 @@ def assess_supplies(subject: str, attrs: dict[str, list[Any]],
     if len(shown) > 6:
         summary += f" (+{len(shown) - 6} more)"
     hint = " ".join(tip(s, st) for s, st, _w in bad)
+    if context.low_reasons:
+        data["printer_reasons"] = context.low_reasons
+        if not bad:
+            status = worst([status, Status.WARN])
+            summary = (f"the printer reports {', '.join(context.low_reasons)}; levels: "
+                       f"{summary}")
+            hint = ("The printer itself says a supply is low although the levels look fine "
+                    "(its own display names which): make sure a spare is on site (order one).")
     return Finding("printer.supply", subject, status, summary, hint, data)

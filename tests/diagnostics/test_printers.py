@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 SITE_HOST, SITE = "10.224.0.1", "10.224.0"
 PRINTER, NO_IPP, LPD_ONLY, DROPPED, HOST_UNREACH = (f"{SITE}.{n}" for n in (2, 3, 4, 5, 6))
+TLS_HOST, TLS_PRINTER = "10.224.1.1", "10.224.1.2"
 SITE_RULES = f"""
 table inet fk {{
   chain input {{
@@ -166,6 +167,43 @@ def site(tmp_path_factory):
         ns.close()
 
 
+@pytest.fixture(scope="module")
+def tls_only(tmp_path_factory):
+    """The fake printer with port 631 speaking only TLS, in its own namespace."""
+    need_root()
+    need_tool("ip")
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.peers.certs import _cert, _name, _write
+    from tests.peers.netns import HERE, Netns, veth
+
+    work = tmp_path_factory.mktemp("fake-tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    _write(work, "printer", _cert(TLS_PRINTER, _name(TLS_PRINTER), key, key, days_before=1,
+                                  days_after=30, sans=[TLS_PRINTER]), key)
+    ns = Netns("fkprt")
+    try:
+        veth(None, f"{TLS_HOST}/24", ns, f"{TLS_PRINTER}/24")
+        ns.start(sys.executable, str(HERE / "fake_printer.py"), TLS_PRINTER, "631", "9100",
+                 "515", str(work / "state.json"), str(work / "printer.crt"),
+                 str(work / "printer.key"), ready="ready")
+        yield ns
+    finally:
+        ns.close()
+
+
+def test_tls_only_port_says_use_ipps(tls_only, home):
+    """Issue 17: ipp:// to a TLS-only 631 said "the network service hangs, power-cycle"."""
+    code, findings, _ = fk(home, "printer", f"ipp://{TLS_PRINTER}/ipp/print")
+    (finding,) = findings
+    assert code == 1 and finding["check"] == "printer.ipp" and finding["status"] == "fail"
+    assert "speaks only TLS" in finding["summary"]
+    assert f"ipps://{TLS_PRINTER}:631/ipp/print" in finding["hint"]
+    assert "power" not in finding["hint"] and finding["data"]["tls_only"]["handshake"] == "ok"
+    code, findings, _ = fk(home, "printer", f"ipps://{TLS_PRINTER}/ipp/print")
+    assert by_check(findings)["printer.ipp"]["status"] == "ok"
+
+
 @pytest.fixture
 def fake(site):
     def configure(**state):
@@ -191,7 +229,7 @@ def test_stopped_printer_with_error_reasons(fake, home):
     assert supply["status"] == "warn" and supply["summary"] == "Black 3%"
     assert supply["data"]["markers"][1] == {"name": "Cyan", "kind": "", "color": "",
                                             "level": None, "waste": False, "source": "marker",
-                                            "some_left": False}
+                                            "some_left": False, "low": None}
 
 
 def test_ipp_1_1_only_and_odd_path(fake, home):
@@ -203,6 +241,19 @@ def test_ipp_1_1_only_and_odd_path(fake, home):
         ("/ipp/print", "2.0", "HTTP 404 text/plain"), ("/ipp", "2.0",
                                                        "server-error-version-not-supported"),
         ("/ipp", "1.1", "successful-ok")]
+
+
+def test_given_path_404_finds_the_one_that_works(fake, home):
+    """Issue 17: ipp://host/ipp/print answering 404 where /ipp works is not "not a printer"."""
+    fake(paths=["/ipp"])
+    code, findings, _ = fk(home, "printer", f"ipp://{PRINTER}/ipp/print")
+    state = by_check(findings)["printer.ipp"]
+    assert state["status"] == "warn" and state["data"]["ipp"]["path"] == "/ipp"
+    assert f"it answers at ipp://{PRINTER}:631/ipp" in state["summary"]
+    assert state["hint"].startswith(f"The printer does not answer at /ipp/print but at "
+                                    f"ipp://{PRINTER}:631/ipp")
+    assert "not an IPP printer" not in state["hint"]
+    assert state["data"]["ipp"]["given_path"] == "/ipp/print"
 
 
 def test_web_page_on_the_ipp_port_is_not_a_printer(fake, home):

@@ -14,7 +14,10 @@ cannot cancel itself out. The state file (JSON) is re-read on every request:
    "pjl": {"code": 40022, "display": "PAPER JAM", "online": false, "id": "ACME 9000"},
    "pjl_silent": false}
 
-usage: fake_printer.py HOST IPP_PORT RAW_PORT LPD_PORT STATE_FILE   (prints "ready")
+usage: fake_printer.py HOST IPP_PORT RAW_PORT LPD_PORT STATE_FILE [CERT KEY]   (prints "ready")
+
+With CERT and KEY the IPP port speaks only TLS (a printer set to "require encryption"): a
+plaintext request there fails its handshake, as on such printers.
 """
 
 import json
@@ -150,6 +153,12 @@ class QuietHandler(socketserver.BaseRequestHandler):
 def main():
     host, ipp_port, raw_port, lpd_port, state_file = sys.argv[1:6]
     ipp = ThreadingHTTPServer((host, int(ipp_port)), IPPHandler)
+    if len(sys.argv) > 7:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[6], sys.argv[7])
+        ipp.socket = context.wrap_socket(ipp.socket, server_side=True)
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     raw = socketserver.ThreadingTCPServer((host, int(raw_port)), RawHandler)
     lpd = socketserver.ThreadingTCPServer((host, int(lpd_port)), QuietHandler)
