@@ -6,6 +6,12 @@ Rules match a method and a path regex and act ``times`` times:
   late:S          forward, then hold the response S seconds (client timeout)
   drop            close the connection without forwarding
   garbage         forward (RT processes it), then answer 200 with a body that is not JSON
+  hold:S          keep the request S seconds before forwarding it (a slow VPN); the client's
+                  connection stays open meanwhile
+  detach          close the client's connection at once, keep the request until the test sets
+                  ``rule.release``, then forward it (a middlebox that buffered it: the client
+                  cannot know it is still coming)
+A rule's ``finished`` event is set once RT has answered a request it held or detached.
 Everything else is forwarded untouched. With ``tls=(cert, key)`` it serves HTTPS.
 """
 
@@ -17,7 +23,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -29,6 +35,8 @@ class Rule:
     action: str
     times: int = 1
     hits: int = 0
+    release: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
 
 
 class FaultProxy:
@@ -50,6 +58,15 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else None
                 rule = proxy._match(self.command, self.path)
                 action = rule.action if rule else "forward"
+                if action == "detach":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    rule.release.wait()
+                    proxy._forward(self.command, self.path, self.headers, body)
+                    rule.finished.set()
+                    return
+                if action.startswith("hold:"):
+                    time.sleep(float(action.split(":")[1]))
                 if action == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -69,6 +86,8 @@ class FaultProxy:
                 status, headers, data = proxy._forward(self.command, self.path, self.headers,
                                                        body)
                 proxy._record(self.command, self.path, status)
+                if rule is not None and action.startswith("hold:"):
+                    rule.finished.set()
                 if action == "lost":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -105,6 +124,12 @@ class FaultProxy:
         with self.lock:
             self.rules.append(rule)
         return rule
+
+    def release_all(self) -> None:
+        """Let every detached request go (a test that failed half-way must not hang the proxy)."""
+        with self.lock:
+            for rule in self.rules:
+                rule.release.set()
 
     def clear(self) -> None:
         with self.lock:
