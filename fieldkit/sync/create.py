@@ -11,8 +11,10 @@ stick is *held* (no more creates, a clear error) until re-tagging it works.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from fieldkit.errors import FieldkitError
 from fieldkit.sync import merge
 from fieldkit.sync.backend import RemoteTicket, SyncError, Update
 from fieldkit.tickets.model import CREATED, Ticket, utc_now
@@ -23,6 +25,12 @@ if TYPE_CHECKING:
 
 
 def create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -> None:
+    _watch_unanswered(engine, work)
+    _merge_copies(engine, work)
+    _create_tickets(engine, [w for w in new if not w.remote_id], work)
+
+
+def _create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -> None:
     _retag_held(engine, work)
     unconfirmed = [w for w in work.values() if w.remote_id and w.of(CREATED)
                    and not w.ticket.remote.get("held")]
@@ -36,8 +44,18 @@ def create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -
     engine.seen.update((remote.id, remote) for remote in found.values())
     missing = [w for w in new if w.ticket.id not in found]
     young = [w for w in missing if w.attempt_age(CREATED) < engine.grace_s]
+    if not young and engine.in_flight():  # older, but its request is still on its way
+        young = [w for w in missing if w.attempt_age(CREATED) < float("inf")]
     if young:
         found.update(_wait_for_interrupted(engine, young))
+        missing = [w for w in missing if w.ticket.id not in found]
+    unsure = [w for w in missing if w.ticket.id in engine.watch]  # a copy may have lost its id
+    engine.restored_store([w.ref for w in new if w.ticket.id in found and not any(
+        e.get("attempted") for e in w.of(CREATED))], "the ticket")
+    if engine.report.restored:  # the store is older than the server: any ticket may be there
+        unsure = missing
+    if unsure:
+        found.update(_find_by_marker(engine, unsure))
         missing = [w for w in missing if w.ticket.id not in found]
     _link(engine, [(w, found[w.ticket.id], _baseline(engine, w.ticket, found[w.ticket.id]))
                    for w in new if w.ticket.id in found])
@@ -61,7 +79,9 @@ def _wait_for_interrupted(engine: SyncEngine, young: list[Work]) -> dict[str, Re
     """Wait until an interrupted sync's creates can no longer be running in the server: the
     attempt is older than the grace time, and searching again finds nothing new (a server
     slower than the grace time is still creating one ticket after another)."""
-    engine.wait_out(young, (CREATED,), "creating")
+    if any(w.attempt_age(CREATED) < engine.grace_s for w in young):
+        engine.wait_out(young, (CREATED,), "creating")
+    engine.wait_in_flight("creating")
     ids = [w.ticket.id for w in young]
     found = engine.backend.find_by_client_ids(ids)
     for _round in range(60):  # bounded: a server still creating after ~10 minutes is not ours
@@ -74,6 +94,102 @@ def _wait_for_interrupted(engine: SyncEngine, young: list[Work]) -> dict[str, Re
         found = again
     engine.seen.update((remote.id, remote) for remote in found.values())
     return found
+
+
+def _watch_unanswered(engine: SyncEngine, work: dict[str, Work]) -> None:
+    """Remember creates an earlier run sent without an answer: a copy of such a request may
+    reach the server at any later time (held on the way), and lose its client id there."""
+    for w in work.values():
+        stamps = [e["attempted_at"] for e in w.of(CREATED) if e.get("attempted")
+                  and e.get("attempted_at") and not e.get("answered")]
+        if stamps and w.ticket.id not in engine.watch:
+            engine.watch[w.ticket.id] = {"ref": w.ref, "since": min(stamps)}
+
+
+def _find_by_marker(engine: SyncEngine, missing: list[Work]) -> dict[str, RemoteTicket]:
+    """Tickets not found by client id, looked for by the marker in their first message; one
+    found is adopted and given its client id again (RT dropped it, or someone edited it)."""
+    find = getattr(engine.backend, "find_by_marker", None)
+    if find is None:
+        return {}
+    since = _earlier(min(w.ticket.created_at for w in missing), 86400)
+    hits = find([w.ticket.id for w in missing], since)
+    adopted = {w.ticket.id: (w, hits[w.ticket.id][0]) for w in missing if hits.get(w.ticket.id)}
+    if not adopted:
+        return {}
+    updates = [Update(remote.id, w.ticket, frozenset({"client_id"}))
+               for w, remote in adopted.values()]
+    for (w, remote), outcome in zip(adopted.values(), engine.backend.update_many(updates),
+                                    strict=True):
+        engine.notice(f"{w.ref} is {engine.backend.label} ticket #{remote.id} (found by its "
+                      "marker: its client id was missing there)")
+        if outcome is not None:
+            engine.fail(w.ref, outcome)
+    engine.seen.update((remote.id, remote) for _w, remote in adopted.values())
+    return {cid: remote for cid, (_w, remote) in adopted.items()}
+
+
+def _merge_copies(engine: SyncEngine, work: dict[str, Work]) -> None:
+    """Merge every copy of a watched create that reached the server late (found by the marker
+    in its first message) into the one that kept the client id, or else the one linked here;
+    a ticket linked to a copy that lost the id is linked to the keeper. A copy that cannot be
+    merged fails its ticket, naming the copy."""
+    find = getattr(engine.backend, "find_by_marker", None)
+    merge_into = getattr(engine.backend, "merge_into", None)
+    if find is None or merge_into is None or not engine.watch:
+        return
+    since = _earlier(min(item["since"] for item in engine.watch.values()), 600)
+    pairs: list[tuple[str, str, str]] = []
+    for cid, remotes in find(list(engine.watch), since, copies_only=True).items():
+        ref = engine.watch[cid]["ref"]
+        try:
+            linked = engine.store.get(ref).remote.get("id")
+        except FieldkitError:
+            continue
+        keeper = next((r for r in remotes if r.client_id == cid), None) or \
+            next((r for r in remotes if r.id == linked), None)
+        if keeper is None:
+            continue
+        if linked and keeper.id != linked:
+            _relink(engine, work, ref, keeper, linked)
+        pairs += [(r.id, keeper.id, ref) for r in remotes if r.id != keeper.id]
+    if not pairs:
+        return
+    outcomes = merge_into([(copy, into) for copy, into, _ref in pairs])
+    for (copy, into, ref), outcome in zip(pairs, outcomes, strict=True):
+        label = engine.backend.label
+        if outcome is None:
+            engine.report.merged.append({"ref": ref, "copy": copy, "into": into})
+            engine.notice(f"merged {label} ticket #{copy} into #{into}: a delayed copy of "
+                          f"{ref}'s create without its client id")
+        else:
+            engine.fail(ref, SyncError(f"{label} ticket #{copy} is a delayed copy of {ref} "
+                                       f"(#{into}) without its client id; merging it failed: "
+                                       f"{outcome}", kind="duplicate"))
+
+
+def _relink(engine: SyncEngine, work: dict[str, Work], ref: str, keeper: RemoteTicket,
+            linked: str) -> None:
+    """Link a ticket to the server's copy that kept its client id (the one linked here lost
+    it to a delayed copy that arrived first); that releases a hold."""
+    def relink(t: Ticket) -> None:
+        t.remote.update(id=keeper.id, url=keeper.url)
+        t.remote.pop("held", None)
+        t.log("sync", f"linked to {engine.backend.label} ticket #{keeper.id}, which kept the "
+                      f"client id; #{linked} is merged into it", remote_id=keeper.id)
+
+    w = work.get(ref)
+    done = {e["event_id"] for e in w.of(CREATED)} if w else set()
+    engine.settle({ref: Settlement(done=done, update=relink)})
+    if w:
+        relink(w.ticket)
+        w.entries = [e for e in w.entries if e["kind"] != CREATED]
+
+
+def _earlier(stamp: str, seconds: float) -> str:
+    """An ISO time ``seconds`` before ``stamp`` (margin for the server's clock)."""
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")) - timedelta(seconds=seconds)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _create_batch(engine: SyncEngine, batch: list[Work]) -> None:

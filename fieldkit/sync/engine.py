@@ -32,7 +32,7 @@ from typing import Any
 from fieldkit.sync.backend import Backend, RemoteTicket, SyncError
 from fieldkit.sync.create import create_tickets
 from fieldkit.sync.merge import merge_tickets
-from fieldkit.sync.post import check_attempted, post_notes, post_solutions
+from fieldkit.sync.post import check_attempted, check_unsent, post_notes, post_solutions
 from fieldkit.sync.state import load_state, save_state, sync_lock
 from fieldkit.tickets.model import Ticket
 from fieldkit.tickets.store import Settlement, TicketStore
@@ -51,6 +51,8 @@ class SyncReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     fatal: str | None = None
+    restored: list[str] = field(default_factory=list)  # refs RT knew more of than the store
+    merged: list[dict[str, str]] = field(default_factory=list)  # delayed copies, merged in RT
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,6 +88,17 @@ class Work:
                    for stamp in stamps)
 
 
+WATCH_S = 24 * 3600.0  # how long to look for delayed copies of a create that got no answer
+
+
+def watched(watch: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The watch entries younger than WATCH_S."""
+    now = datetime.now(UTC)
+    return {cid: item for cid, item in watch.items()
+            if (now - datetime.fromisoformat(item["since"].replace("Z", "+00:00")))
+            .total_seconds() < WATCH_S}
+
+
 class SyncEngine:
     def __init__(self, store: TicketStore, backend: Backend, *, max_workers: int = 4,
                  grace_s: float = 60.0, progress: Progress | None = None,
@@ -105,12 +118,17 @@ class SyncEngine:
         self.verified_queues: set[str] = set()
         self.dropped_client_id: str | None = None  # a ticket whose client id did not stick
         self.seen: dict[str, RemoteTicket] = {}  # read from the server in this run, by remote id
+        # client id -> {ref, since}: creates that once got no answer, so a copy of them may
+        # still land in the server; each sync looks for such copies until WATCH_S has passed
+        self.watch: dict[str, dict[str, str]] = {}
         self._done = self._total = 0
 
     def run(self) -> SyncReport:
         with sync_lock(self.store):
             self.store.upgrade()
-            self.verified_queues = set(load_state(self.store).get("client_id_queues", []))
+            state = load_state(self.store)
+            self.verified_queues = set(state.get("client_id_queues", []))
+            self.watch = watched(state.get("create_watch", {}))
             try:
                 self.backend.open()
                 self._run()
@@ -126,6 +144,7 @@ class SyncEngine:
         self._total = sum(len(w.entries) for w in work.values())
         create_tickets(self, [w for w in work.values() if not w.remote_id], work)
         check_attempted(self, work)
+        check_unsent(self, work)
         waiting = post_notes(self, work)
         merge_tickets(self, work)
         post_solutions(self, waiting)  # once their status is through, not in a conflict
@@ -139,7 +158,8 @@ class SyncEngine:
         self.report.failed = len(self.failures)
         remaining = sum(len(entries) for _ticket, entries in self.store.pending())
         self.report.pending = remaining + len(self.report.conflicts)
-        save_state(self.store, self.report, client_id_queues=sorted(self.verified_queues))
+        save_state(self.store, self.report, client_id_queues=sorted(self.verified_queues),
+                   create_watch=self.watch, restored=self.report.restored)
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -171,6 +191,30 @@ class SyncEngine:
         self.notice(f"waiting {wait:.0f} s or more: an interrupted sync may still be {doing} "
                     f"{', '.join(w.ref for w in young)} on the server")
         self.sleep(max(0.0, wait))
+
+    def in_flight(self) -> int:
+        """Connections this machine left open to the server (0: none, or cannot tell)."""
+        count = getattr(self.backend, "unfinished_requests", None)
+        return (count() or 0) if count else 0
+
+    def wait_in_flight(self, doing: str) -> None:
+        """Wait while a connection to the server that an earlier run left is still open at the
+        server's end: a request on it may still arrive (a slow VPN), however old it is."""
+        for round_ in range(600):  # bounded: the kernel drops such sockets after ~60 s anyway
+            if not self.in_flight():
+                return
+            if round_ == 0:
+                self.notice(f"waiting: a request sent to the server from this machine is still "
+                            f"open on its way (an interrupted sync may still be {doing})")
+            self.sleep(self.quiet_s)
+
+    def restored_store(self, refs: list[str], what: str) -> None:
+        """Say that the server holds what this store does not know it sent."""
+        new = [ref for ref in refs if ref not in self.report.restored]
+        if new:
+            self.report.restored += new
+            self.notice(f"the server already has {what} of {', '.join(new)} that this store "
+                        "does not know it sent: restored from a backup? Nothing is sent twice")
 
     def answered(self, sent: dict[str, set[str]], exc: SyncError | None = None) -> None:
         """Mark what was sent as answered by the server, unless it gave no answer at all."""

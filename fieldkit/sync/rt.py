@@ -269,6 +269,25 @@ class RTBackend:
                 return seen
             page += 1
 
+    def find_posted(self, event_ids: list[str]) -> set[str]:
+        from fieldkit.sync.rtfind import find_posted
+
+        return find_posted(self, event_ids)
+
+    def find_by_marker(self, client_ids: list[str], since: str,
+                       copies_only: bool = False) -> dict[str, list[RemoteTicket]]:
+        from fieldkit.sync.rtfind import find_by_marker
+
+        return find_by_marker(self, client_ids, since, copies_only)
+
+    def merge_into(self, pairs: list[tuple[str, str]]) -> list[SyncError | None]:
+        from fieldkit.sync.rtfind import merge_into
+
+        return merge_into(self, pairs)
+
+    def unfinished_requests(self) -> int | None:
+        return self.http.unfinished_connections()
+
     def web_url(self, remote_id: str) -> str:
         return f"{self.http.base}/Ticket/Display.html?id={remote_id}"
 

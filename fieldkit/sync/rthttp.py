@@ -21,6 +21,7 @@ import ssl
 import time
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
+from urllib.parse import urlsplit
 
 from fieldkit import __version__
 from fieldkit.sync.backend import SyncError
@@ -85,6 +86,25 @@ class RTClient:
             if len(batch) < 100:
                 return items
             page += 1
+
+    def unfinished_connections(self) -> int | None:
+        """TCP connections from this machine to RT that the client end has closed and RT's end
+        has not: a request on one of them may still be on its way or in RT's hands, even after
+        the process that sent it is gone (the kernel keeps the socket until the peer closes,
+        ~60 s on Linux). None when the connection table cannot be read here."""
+        import psutil
+
+        parts = urlsplit(self.base)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            addrs = {str(info[4][0]) for info in socket.getaddrinfo(
+                parts.hostname or "", port, type=socket.SOCK_STREAM)}
+            table = psutil.net_connections(kind="tcp")
+        except (OSError, psutil.Error):
+            return None
+        closing = (psutil.CONN_FIN_WAIT1, psutil.CONN_FIN_WAIT2, psutil.CONN_CLOSING)
+        return sum(1 for c in table if c.status in closing and c.raddr
+                   and c.raddr.port == port and c.raddr.ip.removeprefix("::ffff:") in addrs)
 
     def refusal(self, resp: Any, doing: str) -> SyncError:
         try:

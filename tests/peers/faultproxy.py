@@ -8,6 +8,12 @@ Rules match a method and a path regex and act ``times`` times:
   garbage         forward (RT processes it), then answer 200 with a body that is not JSON
   hold            keep the request on its way (not forwarded) until the test calls
                   ``rule.release()``; ``rule.arrived`` is set once it is held
+  hold:S          keep the request S seconds before forwarding it (a slow VPN); the client's
+                  connection stays open meanwhile
+  detach          close the client's connection at once, keep the request until the test calls
+                  ``rule.release()``, then forward it (a middlebox that buffered it: the client
+                  cannot know it is still coming)
+A rule's ``finished`` event is set once RT has answered a request it held or detached.
 Everything else is forwarded untouched. With ``tls=(cert, key)`` it serves HTTPS.
 """
 
@@ -33,6 +39,7 @@ class Rule:
     hits: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
     gate: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
 
     def release(self) -> None:
         self.gate.set()
@@ -57,6 +64,15 @@ class FaultProxy:
                 body = self.rfile.read(length) if length else None
                 rule = proxy._match(self.command, self.path)
                 action = rule.action if rule else "forward"
+                if action == "detach":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    rule.gate.wait(120)  # bounded, as hold
+                    proxy._forward(self.command, self.path, self.headers, body)
+                    rule.finished.set()
+                    return
+                if action.startswith("hold:"):
+                    time.sleep(float(action.split(":")[1]))
                 if action == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -79,6 +95,8 @@ class FaultProxy:
                 status, headers, data = proxy._forward(self.command, self.path, self.headers,
                                                        body)
                 proxy._record(self.command, self.path, status)
+                if rule is not None and action.startswith("hold:"):
+                    rule.finished.set()
                 if action == "lost":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -115,6 +133,12 @@ class FaultProxy:
         with self.lock:
             self.rules.append(rule)
         return rule
+
+    def release_all(self) -> None:
+        """Let every detached request go (a test that failed half-way must not hang the proxy)."""
+        with self.lock:
+            for rule in self.rules:
+                rule.release()
 
     def clear(self) -> None:
         with self.lock:

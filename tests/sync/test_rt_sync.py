@@ -34,7 +34,7 @@ def test_full_mapping(synced, proc, home):
     r = proc("sync", "--json")
     assert r.code == 0, r.err + r.out
     assert r.json() == {"created": 1, "updated": 0, "failed": 0, "pending": 0, "errors": [],
-                        "conflicts": [], "fatal": None}
+                        "conflicts": [], "fatal": None, "restored": [], "merged": []}
 
     remote = one_remote(rt, t["id"])
     assert remote["Subject"] == "Outlook cannot send"
