@@ -84,7 +84,12 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
     except ValueError:
         raise RemoteError(f"{ssh_dir / 'config'}: Port for {parts.hostname} is not a number",
                           kind="config") from None
-    hostname = config.get("hostname", ascii_host(parts.hostname))
+    hostname = config.get("hostname", parts.hostname)
+    try:  # HostName from ssh_config too: the resolver needs the encoded name either way
+        hostname = ascii_host(hostname)
+    except ValueError as exc:
+        raise InputError(f"--host {text!r}: {hostname!r} is not a valid host name ({exc})") \
+            from None
     port = port or config_port
     user = parts.username or config.get("user") or getpass.getuser()
     tokens = {"%d": str(Path.home()), "%u": getpass.getuser(), "%h": hostname,
