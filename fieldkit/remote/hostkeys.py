@@ -6,7 +6,9 @@ Read, **read only**: the user's files (``UserKnownHostsFile``, by default ``~/.s
 and ``~/.ssh/known_hosts2``), fieldkit's own ``<home>/known_hosts``, and the system's
 (``GlobalKnownHostsFile``, by default ``/etc/ssh/ssh_known_hosts`` and ``ssh_known_hosts2``).
 Every matching line of every file counts: a key ``@revoked`` for the name is refused, a name
-known with other keys in any file is "changed" (of any type, as OpenSSH). Written: fieldkit's
+known with other keys in any file is "changed" (of any type, as OpenSSH); keys are compared
+parsed (:func:`same_key`), and a ``RevokedHostKeys`` key list is read by
+:func:`revoked_in_list`. Written: fieldkit's
 own file only, and only by appending one line (0600 on POSIX). paramiko's own host-key saving
 is never used: it rewrites the whole file from what it parsed, dropping comments, markers and
 every line it did not understand.

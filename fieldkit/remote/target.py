@@ -3,7 +3,9 @@
 OpenSSH's rules, as far as fieldkit needs them: the URL's own user and port win over the
 config's (``~/.ssh/config``, then ``/etc/ssh/ssh_config``: see ``sshconfig``), the config's over
 the defaults (the local user name, port 22); ``HostName``, ``IdentityFile``, ``IdentitiesOnly``,
-``HostKeyAlias``, ``UserKnownHostsFile`` and ``GlobalKnownHostsFile`` are honoured.
+``HostKeyAlias``, ``UserKnownHostsFile`` (with ssh's tokens), ``GlobalKnownHostsFile`` and
+``RevokedHostKeys`` are honoured; ``KnownHostsCommand`` is refused in words (fieldkit cannot
+know what it would answer).
 A jump host (``ProxyJump``/``ProxyCommand``) is refused in words: silently connecting straight
 to the host instead would be a surprise.
 """
