@@ -6,7 +6,9 @@ Read, **read only**: the user's files (``UserKnownHostsFile``, by default ``~/.s
 and ``~/.ssh/known_hosts2``), fieldkit's own ``<home>/known_hosts``, and the system's
 (``GlobalKnownHostsFile``, by default ``/etc/ssh/ssh_known_hosts`` and ``ssh_known_hosts2``).
 Every matching line of every file counts: a key ``@revoked`` for the name is refused, a name
-known with other keys in any file is "changed" (of any type, as OpenSSH). Written: fieldkit's
+known with other keys in any file is "changed" (of any type, as OpenSSH); keys are compared
+parsed (:func:`same_key`), and a ``RevokedHostKeys`` key list is read by
+:func:`revoked_in_list`. Written: fieldkit's
 own file only, and only by appending one line (0600 on POSIX). paramiko's own host-key saving
 is never used: it rewrites the whole file from what it parsed, dropping comments, markers and
 every line it did not understand.
@@ -98,11 +100,11 @@ def judge(known: list[KnownKey], blob: bytes) -> tuple[str, list[KnownKey]]:
     says "REMOTE HOST IDENTIFICATION HAS CHANGED" also for a known host that now offers a new
     type (with :func:`preferred_algorithms` a server offers a known type whenever it has one).
     """
-    revoked = [k for k in known if k.revoked and k.blob == blob]
+    revoked = [k for k in known if k.revoked and same_key(k.blob, blob)]
     if revoked:
         return REVOKED, revoked
     valid = [k for k in known if not k.revoked]
-    same = [k for k in valid if k.blob == blob]
+    same = [k for k in valid if same_key(k.blob, blob)]
     if same:
         return OK, same
     if valid:
@@ -211,7 +213,7 @@ def _parse(line: str, path: Path, number: int, name: str) -> KnownKey | None:
         # ssh ends a marker at the line's first space, a tab only where there is no space:
         # "@revoked<tab>host key" is a bad line for it, so it is one here
         text = line.lstrip(" \t")
-        if "\t" in marker or (" " in text and "\t" in text[:text.index(" ")]):
+        if (" " in text and "\t" in text[:text.index(" ")]):
             return None
         if marker not in ("@revoked", "@cert-authority") or (fields and fields[0][:1] == "@"):
             return None  # an unknown marker, or two: a bad line
@@ -255,7 +257,8 @@ def parse_key(type_name: str, text: str) -> bytes | None:
         ok = len(body) == 2 and body[0] == curve.encode() \
             and len(body[1]) == _EC_POINT.get(curve, -1) and body[1][:1] == b"\x04"
     elif kind == "ssh-rsa":
-        ok = len(body) == 2 and int.from_bytes(body[1], "big").bit_length() >= 1024
+        ok = len(body) == 2 and int.from_bytes(body[1], "big").bit_length() >= 1024 \
+            and not any(x[:1] >= b"\x80" for x in body)  # a negative mpint: no key
     elif kind == "ssh-dss":
         ok = len(body) == 4
     elif kind == "sk-ssh-ed25519@openssh.com":
@@ -265,6 +268,48 @@ def parse_key(type_name: str, text: str) -> bytes | None:
     else:  # certificates and types OpenSSH 9 does not know
         ok = False
     return blob if ok and not rest else None
+
+
+def same_key(a: bytes, b: bytes) -> bool:
+    """OpenSSH's ``sshkey_equal``: the same public key, compared parsed. For RSA that is
+    (e, n) as numbers: a blob whose mpints carry extra leading zero bytes is the same key."""
+    if a == b:
+        return True
+    try:
+        (kind_a, *body_a), (kind_b, *body_b) = _fields(a)[0], _fields(b)[0]
+    except ValueError:
+        return False
+    if kind_a != kind_b or kind_a != b"ssh-rsa" or len(body_a) != 2 or len(body_b) != 2:
+        return False
+    return [int.from_bytes(x, "big") for x in body_a] == \
+        [int.from_bytes(x, "big") for x in body_b]
+
+
+class RevokedListError(Exception):
+    """A RevokedHostKeys file fieldkit cannot judge (a KRL, unreadable, a bad line)."""
+
+
+def revoked_in_list(path: Path, blob: bytes) -> bool:
+    """Whether ``RevokedHostKeys`` lists ``blob``, as ssh's ``sshkey_check_revoked`` reads a
+    plain file: one public key a line (``TYPE BASE64 [comment]``), ``#`` comments and blank
+    lines skipped. ssh refuses every key when the file cannot be read or a line is no key;
+    RevokedListError says why. A KRL (binary, ``ssh-keygen -k``) fieldkit cannot read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RevokedListError(f"it cannot be read ({exc.strerror or exc})") from None
+    if data.startswith(b"SSHKRL\n\0"):
+        raise RevokedListError("it is a KRL (key revocation list), which fieldkit cannot read")
+    for number, line in enumerate(data.decode("utf-8", "replace").split("\n"), 1):
+        fields = line.strip(" \t\r").split()
+        if not fields or fields[0].startswith("#"):
+            continue
+        listed = parse_key(fields[0], fields[1]) if len(fields) >= 2 else None
+        if listed is None:
+            raise RevokedListError(f"line {number} is not a public key")
+        if same_key(listed, blob):
+            return True
+    return False
 
 
 def _fields(blob: bytes) -> tuple[list[bytes], bytes]:

@@ -207,9 +207,11 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
     except paramiko.SSHException as exc:
         raise RemoteError(f"{target.url}: the SSH handshake failed ({why(exc)})",
                           kind="handshake") from None
+    key_type, print_ = hostkeys.blob_type(blob), hostkeys.fingerprint(blob)
+    if target.revoked_host_keys is not None:  # ssh checks it first, before any known_hosts
+        _check_revoked_list(target, target.revoked_host_keys, blob, f"{key_type} {print_}")
     decision = hostkeys.decide(known, blob, target.known_hosts_name, files,
                                target.plain_known_hosts_name)
-    key_type, print_ = hostkeys.blob_type(blob), hostkeys.fingerprint(blob)
     if decision.verdict in (hostkeys.OK, hostkeys.UNKNOWN) and target.check_host_ip:
         _check_address(transport, target, files, blob, decision)
     if decision.verdict == hostkeys.OK:
@@ -237,6 +239,21 @@ def _verify_host_key(transport: paramiko.Transport, target: Target, options: Ssh
     hostkeys.append(options.known_hosts, target.known_hosts_name, blob)
     return f"saved the host key of {target.known_hosts_name} ({key_type} {print_}) to " \
            f"{options.known_hosts}"
+
+
+def _check_revoked_list(target: Target, path: Path, blob: bytes, key: str) -> None:
+    """RevokedHostKeys: a key listed there is refused; so is every key while the file cannot
+    be judged, as ssh does (a KRL ssh reads, fieldkit cannot: it says so)."""
+    try:
+        listed = hostkeys.revoked_in_list(path, blob)
+    except hostkeys.RevokedListError as exc:
+        raise RemoteError(f"{target.url}: RevokedHostKeys {path}: {exc}; nothing was sent. "
+                          "fieldkit refuses every host key while it cannot tell whether this "
+                          f"one ({key}) is revoked", kind="hostkey-revoked-file") from None
+    if listed:
+        raise RemoteError(f"{target.url}: the host offers a REVOKED key ({key}, listed in "
+                          f"RevokedHostKeys {path}); nothing was sent. Do not use this machine "
+                          "until an administrator has checked it", kind="hostkey-revoked")
 
 
 def _check_address(transport: paramiko.Transport, target: Target, files: list[Path],

@@ -118,3 +118,30 @@ def _match_line(path: Path, line: str) -> str:
                               f"{word}; it reads host, originalhost, user, localuser, exec, "
                               "canonical, final and all", kind="config")
     return line
+
+
+def expand(value: str, tokens: dict[str, str], what: str) -> str:
+    """One path word as ssh's ``percent_dollar_expand`` makes it: ``${VAR}`` from the
+    environment first, then ``%x`` tokens left to right (``%%`` is one ``%``, so ``%%h`` is a
+    literal ``%h``). A token ssh does not know, a lone ``%`` at the end or an unset variable
+    makes ssh stop; fieldkit refuses in words rather than read some other file."""
+    def env(match: re.Match[str]) -> str:
+        if match.group(1) not in os.environ:
+            raise RemoteError(f"{what} {value}: the environment variable {match.group(1)} is "
+                              "not set", kind="config")
+        return os.environ[match.group(1)]
+
+    text = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", env, value)
+    out, pos = [], 0
+    while (cut := text.find("%", pos)) >= 0:
+        out.append(text[pos:cut])
+        token = text[cut:cut + 2]
+        if token == "%%":
+            out.append("%")
+        elif token in tokens:
+            out.append(tokens[token])
+        else:
+            raise RemoteError(f"{what} {value}: fieldkit cannot expand {token or '%'!r} (it "
+                              f"knows {' '.join(['%%', *tokens])})", kind="config")
+        pos = cut + 2
+    return "".join(out) + text[pos:]

@@ -3,7 +3,9 @@
 OpenSSH's rules, as far as fieldkit needs them: the URL's own user and port win over the
 config's (``~/.ssh/config``, then ``/etc/ssh/ssh_config``: see ``sshconfig``), the config's over
 the defaults (the local user name, port 22); ``HostName``, ``IdentityFile``, ``IdentitiesOnly``,
-``HostKeyAlias``, ``UserKnownHostsFile`` and ``GlobalKnownHostsFile`` are honoured.
+``HostKeyAlias``, ``UserKnownHostsFile`` (with ssh's tokens), ``GlobalKnownHostsFile`` and
+``RevokedHostKeys`` are honoured; ``KnownHostsCommand`` is refused in words (fieldkit cannot
+know what it would answer).
 A jump host (``ProxyJump``/``ProxyCommand``) is refused in words: silently connecting straight
 to the host instead would be a surprise.
 """
@@ -34,6 +36,7 @@ class Target:
     known_hosts_files: tuple[Path, ...] = ()  # the user's, read only
     system_known_hosts_files: tuple[Path, ...] = ()  # GlobalKnownHostsFile, read only
     check_host_ip: bool = False  # CheckHostIP yes: the address's entries must not contradict
+    revoked_host_keys: Path | None = None  # RevokedHostKeys: a key listed there is refused
 
     @property
     def known_hosts_name(self) -> str:
@@ -92,33 +95,55 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
             from None
     port = port or config_port
     user = parts.username or config.get("user") or getpass.getuser()
-    tokens = {"%d": str(Path.home()), "%u": getpass.getuser(), "%h": hostname,
-              "%n": parts.hostname, "%p": str(port), "%r": user}
-    files = _files(config.get("userknownhostsfile"), tokens) or \
+    alias = config.get("hostkeyalias", "")
+    typed = parts.netloc.rpartition("@")[2]  # %n and %k keep the case it was typed in
+    typed = typed[1:typed.find("]")] if typed.startswith("[") else typed.partition(":")[0]
+    tokens = _tokens(typed, hostname, port, user, alias)
+    if config.get("knownhostscommand", "none").lower() != "none":
+        raise RemoteError(f"{ssh_dir / 'config'} or {sshconfig.SYSTEM_DIR / 'ssh_config'} "
+                          f"has KnownHostsCommand for {parts.hostname}; fieldkit cannot "
+                          "run it, so it cannot know which host keys ssh would trust: "
+                          "remove the option for this host or use ssh itself",
+                          kind="config")
+    files = _files(config.get("userknownhostsfile"), tokens, "UserKnownHostsFile") or \
         (ssh_dir / "known_hosts", ssh_dir / "known_hosts2")
-    system = _files(config.get("globalknownhostsfile"), {}) or \
-        (sshconfig.SYSTEM_DIR / "ssh_known_hosts", sshconfig.SYSTEM_DIR / "ssh_known_hosts2")
+    # GlobalKnownHostsFile: ssh expands ``~`` only, no tokens and no %%
+    system = tuple(Path(p).expanduser() for p in config.get("globalknownhostsfile", "").split()) \
+        or (sshconfig.SYSTEM_DIR / "ssh_known_hosts", sshconfig.SYSTEM_DIR / "ssh_known_hosts2")
+    revoked = config.get("revokedhostkeys", "none")  # ssh 9.2 reads it as written: no ~, no %
     return Target(
         alias=parts.hostname, hostname=hostname, port=port, user=user,
         identity_files=tuple(str(Path(p).expanduser()) for p in config.get("identityfile", [])),
         identities_only=config.get("identitiesonly", "no").lower() == "yes",
-        host_key_alias=config.get("hostkeyalias", ""),
+        host_key_alias=alias,
+        revoked_host_keys=None if revoked.lower() == "none" else Path(revoked),
         check_host_ip=config.get("checkhostip", "no").lower() == "yes",
         known_hosts_files=tuple(p for p in files if str(p) != "/dev/null"),
         system_known_hosts_files=tuple(p for p in system if str(p) != "/dev/null"))
 
 
-def _files(value: str | None, tokens: dict[str, str]) -> tuple[Path, ...]:
-    """A ``UserKnownHostsFile``/``GlobalKnownHostsFile`` value: space-separated paths, ``~``
-    and (where ssh expands them) ``%d %u %h %n %p %r %%``."""
+def _tokens(typed: str, hostname: str, port: int, user: str, alias: str) -> dict[str, str]:
+    """The tokens ssh 9.2 expands in UserKnownHostsFile and RevokedHostKeys (ssh_config(5)
+    TOKENS): ``%k`` is the HostKeyAlias lowercased, else the host as typed; ``%C`` the SHA-1
+    of ``%l%h%p%r``."""
+    import hashlib
+    import os
+    import socket
+
+    local, host = socket.gethostname(), hostname.lower()
+    return {"%C": hashlib.sha1(f"{local}{host}{port}{user}".encode()).hexdigest(),
+            "%d": str(Path.home()), "%h": host, "%i": str(os.getuid()) if hasattr(os, "getuid")
+            else "", "%k": alias.lower() or typed, "%L": local.split(".")[0], "%l": local,
+            "%n": typed, "%p": str(port), "%r": user, "%u": getpass.getuser()}
+
+
+def _files(value: str | None, tokens: dict[str, str], what: str) -> tuple[Path, ...]:
+    """A ``UserKnownHostsFile``/``RevokedHostKeys`` value: space-separated paths, ``~`` and
+    ssh's ``${VAR}`` and ``%`` tokens expanded (see :func:`sshconfig.expand`)."""
     if not value:
         return ()
-    paths = []
-    for word in value.split():
-        for token, text in tokens.items():
-            word = word.replace(token, text)
-        paths.append(Path(word.replace("%%", "%")).expanduser())
-    return tuple(paths)
+    return tuple(Path(sshconfig.expand(str(Path(word).expanduser()), tokens, what))
+                 for word in value.split())
 
 
 def lookup_name(hostname: str) -> str:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 SSH_REASONS = (("REMOTE HOST IDENTIFICATION HAS CHANGED", "changed"),
                ("REVOKED HOST KEY", "revoked"), ("host key is known for", "unknown"),
-               ("differs from the key for the IP address", "changed"))
+               ("differs from the key for the IP address", "changed"),
+               ("revoked by file", "revoked"), ("in revoked keys file", "revoked-file"))
 
 
 def main() -> None:

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import os
 import struct
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +173,59 @@ def test_a_new_port_falls_back_to_the_plain_name(tmp_path):
     decision = hostkeys.decide([], other, "[pc]:2222", [path], "pc")
     assert decision.verdict == hostkeys.UNKNOWN and decision.conflicts[0].line == 1
     assert hostkeys.decide([], ed, "[pc]:2222", [path]).verdict == hostkeys.UNKNOWN  # alias
+
+
+def _padded_rsa(data: bytes) -> bytes:
+    """The same RSA key with a zero byte more in front of e and n (still positive mpints)."""
+    kind, e, n = hostkeys._fields(data)[0]
+    return _s(kind) + _s(b"\x00" + e) + _s(b"\x00" + n)
+
+
+def test_rsa_keys_are_compared_by_their_numbers(tmp_path):
+    """OpenSSH trims leading zeros of an mpint: the padded blob is the same key, so an
+    @revoked line with it revokes the key (byte-wise it did not)."""
+    rsa = blob("ssh-rsa")
+    padded = _padded_rsa(rsa)
+    assert padded != rsa and hostkeys.same_key(padded, rsa)
+    assert not hostkeys.same_key(blob("ssh-rsa", b"other"), rsa)
+    path = tmp_path / "known_hosts"
+    path.write_text(line("pc", rsa) + line("*", padded, "@revoked "))
+    verdict, _ = hostkeys.judge(hostkeys.lookup([path], "pc"), rsa)
+    assert verdict == hostkeys.REVOKED
+    path.write_text(line("pc", padded))
+    assert hostkeys.judge(hostkeys.lookup([path], "pc"), rsa)[0] == hostkeys.OK
+
+
+def test_negative_rsa_numbers_are_no_key():
+    kind, e, n = hostkeys._fields(blob("ssh-rsa"))[0]
+    negative = _s(kind) + _s(e) + _s(n.lstrip(b"\x00"))  # n's top bit set, no zero in front
+    assert hostkeys.parse_key("ssh-rsa", base64.b64encode(negative).decode()) is None
+
+
+def test_revoked_list_file(tmp_path):
+    ed, rsa = blob("ssh-ed25519"), blob("ssh-rsa")
+    path = tmp_path / "revoked"
+    path.write_text("# retired\n\n" + line("", _padded_rsa(rsa)).lstrip())
+    assert hostkeys.revoked_in_list(path, rsa) and not hostkeys.revoked_in_list(path, ed)
+    path.write_text("")
+    assert not hostkeys.revoked_in_list(path, ed)
+    path.write_text("ssh-ed25519 ???\n")
+    with pytest.raises(hostkeys.RevokedListError, match="line 1 is not a public key"):
+        hostkeys.revoked_in_list(path, ed)
+    with pytest.raises(hostkeys.RevokedListError, match="cannot be read"):
+        hostkeys.revoked_in_list(tmp_path / "missing", ed)
+
+
+def test_a_krl_is_refused_in_words(tmp_path):
+    """A real KRL from ssh-keygen: fieldkit cannot read it, and says so (never "not listed")."""
+    from tests.conftest import need_tool
+    from tests.peers.sshd import keygen
+
+    need_tool("ssh-keygen")
+    key = keygen(tmp_path / "k")
+    krl = tmp_path / "krl"
+    subprocess.run(["ssh-keygen", "-q", "-k", "-f", str(krl), f"{key}.pub"], check=True,
+                   capture_output=True)
+    data = base64.b64decode(Path(f"{key}.pub").read_text().split()[1])
+    with pytest.raises(hostkeys.RevokedListError, match="KRL"):
+        hostkeys.revoked_in_list(krl, data)

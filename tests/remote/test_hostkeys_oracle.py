@@ -13,10 +13,12 @@ matters is with the answer ssh gives now.
 from __future__ import annotations
 
 import base64
+import getpass
 import hashlib
 import hmac
 import json
 import os
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -235,6 +237,44 @@ CASES = [
          config="Match originalhost pc\n  UserKnownHostsFile ~/.ssh/m\n"
                 "Host pc\n  HostName {addr}\n  Port 2222\n",
          files={"home/.ssh/m": P + " {ed}\n"}, user=P + " {other}\n"),
+    # UserKnownHostsFile tokens, as ssh 9.2 expands them
+    Case("UserKnownHostsFile %k is the HostKeyAlias", "accept", url="ssh://root@srvalias",
+         config=ALIAS + "  UserKnownHostsFile ~/.ssh/kh.d/%k\n", user="myalias {other}\n",
+         files={"home/.ssh/kh.d/myalias": "myalias {ed}\n"}),
+    Case("UserKnownHostsFile %k without an alias: the host as typed", "accept",
+         url="ssh://root@SRV.Acme.Test:2222", config="UserKnownHostsFile ~/.ssh/kh-%k\n",
+         files={"home/.ssh/kh-SRV.Acme.Test": N + " {ed}\n"}),
+    Case("UserKnownHostsFile %%h is a literal %h", "accept",
+         config="UserKnownHostsFile ~/.ssh/kh-%%h\n", user=P + " {other}\n",
+         files={"home/.ssh/kh-%h": P + " {ed}\n"}),
+    Case("UserKnownHostsFile %C", "accept", config="UserKnownHostsFile ~/.ssh/kh-%C\n",
+         files={"home/.ssh/kh-{hash_c}": P + " {ed}\n"}),
+    Case("UserKnownHostsFile %l %L %i %u %n %r", "accept",
+         config="UserKnownHostsFile ~/.ssh/kh-%l-%L-%i-%u-%n-%r\n",
+         files={"home/.ssh/kh-{local}-{short}-{uid}-{me}-{addr}-root": P + " {ed}\n"}),
+    Case("UserKnownHostsFile ${HOME}", "accept", config="UserKnownHostsFile ${{HOME}}/kh\n",
+         files={"home/kh": P + " {ed}\n"}),
+    Case("GlobalKnownHostsFile takes no tokens", "accept",
+         sysconfig="GlobalKnownHostsFile /etc/ssh/g%%h\n", files={"etc/g%%h": P + " {ed}\n"}),
+    # RevokedHostKeys: a plain list of public keys
+    Case("RevokedHostKeys lists the key", "refuse", config="RevokedHostKeys /etc/ssh/rev\n",
+         user=P + " {ed}\n", files={"etc/rev": "# gone\n\n{ed}\n"}),
+    Case("RevokedHostKeys lists another key", "accept",
+         config="RevokedHostKeys /etc/ssh/rev\n", user=P + " {ed}\n",
+         files={"etc/rev": "# gone\n\n  {other}\n"}),
+    Case("RevokedHostKeys lists an unknown host's key", "refuse",
+         sysconfig="RevokedHostKeys /etc/ssh/rev\n", files={"etc/rev": "{ed}\n"}),
+    Case("RevokedHostKeys takes no tokens", "refuse", config="RevokedHostKeys /etc/ssh/r%%h\n",
+         user=P + " {ed}\n", files={"etc/r%%h": "{ed}\n"}),
+    Case("RevokedHostKeys ~ is not expanded: every key refused", "refuse",
+         config="RevokedHostKeys ~/.ssh/rev\n", user=P + " {ed}\n",
+         files={"home/.ssh/rev": "{other}\n"}),
+    Case("RevokedHostKeys missing: ssh refuses every key", "refuse",
+         config="RevokedHostKeys /etc/ssh/nothing\n", user=P + " {ed}\n"),
+    Case("RevokedHostKeys with a bad line", "refuse", config="RevokedHostKeys /etc/ssh/rev\n",
+         user=P + " {ed}\n", files={"etc/rev": "{other}\nnot a key\n"}),
+    Case("RevokedHostKeys none", "accept", config="RevokedHostKeys none\n",
+         user=P + " {ed}\n"),
     # CheckHostIP yes: the address's entries count too
     Case("CheckHostIP from ssh_config", "refuse", url=BY_NAME, sysconfig=CHECK_IP,
          user=N + " {ed}\n" + P + " {other}\n"),
@@ -285,7 +325,11 @@ def keys(sshd, tmp_path_factory) -> dict[str, str]:
     other = public_line(sshd.stranger_key)
     rsa = public_line(keygen(root / "rsa", "rsa"))
     salt = hashlib.sha1(b"fk").digest()
-    return {"addr": sshd.address, "alias": "myalias", "ed": ed, "ec": ec, "other": other,
+    local = socket.gethostname()
+    return {"local": local, "short": local.split(".")[0], "uid": str(os.getuid()),
+            "me": getpass.getuser(),
+            "hash_c": hashlib.sha1(f"{local}{sshd.address}2222root".encode()).hexdigest(),
+            "addr": sshd.address, "alias": "myalias", "ed": ed, "ec": ec, "other": other,
             "rsa": rsa, "ed_blob": ed.split()[1], "ec_blob": ec.split()[1],
             "other_blob": other.split()[1], "rsa_blob": rsa.split()[1],
             "hash_plain": hashed(sshd.address, salt),

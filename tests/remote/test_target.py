@@ -116,3 +116,40 @@ def test_fedora_match_final_all_is_read(tmp_path, monkeypatch):
         "Match final all\n\tInclude /etc/crypto-policies/back-ends/openssh.config\n"
         "\tGSSAPIAuthentication yes\n\tGlobalKnownHostsFile /site/known\n")
     assert parse_host("ssh://pc", tmp_path).system_known_hosts_files == (Path("/site/known"),)
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("~/.ssh/kh-%j", "cannot expand '%j'"), ("~/.ssh/kh-%", "cannot expand '%'"),
+    ("~/.ssh/kh-%H", "cannot expand '%H'"),
+    ("${FK_SURELY_UNSET}/kh", "FK_SURELY_UNSET is not set")])
+def test_a_token_ssh_does_not_expand_is_refused(tmp_path, monkeypatch, value, words):
+    """ssh stops at a token it does not know; fieldkit must not read some literal file."""
+    monkeypatch.delenv("FK_SURELY_UNSET", raising=False)
+    (tmp_path / "config").write_text(f"UserKnownHostsFile {value}\n")
+    with pytest.raises(RemoteError, match=words) as caught:
+        parse_host("ssh://pc", tmp_path)
+    assert caught.value.kind == "config" and caught.value.exit_code == 7
+
+
+def test_known_hosts_tokens(tmp_path):
+    (tmp_path / "config").write_text(
+        "Host office\n  HostName PC.acme.local\n  Port 2200\n  User ann\n"
+        f"  UserKnownHostsFile {tmp_path}/%%h-%h-%p-%r-%n-%k\n"
+        "  GlobalKnownHostsFile /etc/x%%h\n")
+    t = parse_host("ssh://Office", tmp_path)
+    assert t.known_hosts_files == (tmp_path / "%h-pc.acme.local-2200-ann-Office-Office",)
+    assert t.system_known_hosts_files == (Path("/etc/x%%h"),)  # ssh expands no token there
+
+
+def test_known_hosts_command_is_refused_in_words(tmp_path):
+    (tmp_path / "config").write_text("KnownHostsCommand /usr/local/bin/kh %H\n")
+    with pytest.raises(RemoteError, match="KnownHostsCommand") as caught:
+        parse_host("ssh://pc", tmp_path)
+    assert caught.value.kind == "config" and caught.value.exit_code == 7
+
+
+def test_revoked_host_keys_is_taken_as_written(tmp_path):
+    (tmp_path / "config").write_text("Host a\n  RevokedHostKeys /etc/ssh/rev%h\n"
+                                     "Host b\n  RevokedHostKeys none\n")
+    assert parse_host("ssh://a", tmp_path).revoked_host_keys == Path("/etc/ssh/rev%h")
+    assert parse_host("ssh://b", tmp_path).revoked_host_keys is None

@@ -47,6 +47,14 @@ CASES = [
      "srv.acme.test:2222", "differs from the key known for its address"),
     ("plain host name, key revoked there", {"etc/ssh_known_hosts": "@revoked {addr} {ed}\n"},
      "", "REVOKED"),
+    ("UserKnownHostsFile with %k, another key there", {
+        "ssh/config": ALIAS + "  UserKnownHostsFile ~/.ssh/kh-%k\n",
+        "ssh/kh-myalias": "myalias {other}\n"}, "srvalias", "CHANGED"),
+    ("RevokedHostKeys lists the key of a new host", {
+        "ssh/config": "RevokedHostKeys /etc/ssh/revoked\n", "etc/revoked": "{ed}\n"}, "",
+     "REVOKED"),
+    ("KnownHostsCommand is set", {"ssh/config": "KnownHostsCommand /bin/echo %H\n"}, "",
+     "has KnownHostsCommand"),
 ]
 
 
