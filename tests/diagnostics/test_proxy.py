@@ -94,8 +94,13 @@ def test_no_proxy_set_means_no_web_access_here(proxied, home):
     assert client.run("curl", "-s", "-m", "3", "--noproxy", "*", URL, check=False).returncode
     found = diag(client, home, {}, "-c", "portal", "-c", "system.clock")
     assert found[URL]["status"] == "warn" and found[URL]["data"]["proxy"] is None
-    assert found["clock"]["status"] in ("skip", "ok", "warn")
-    assert "source" not in found["clock"]["data"]
+    clock = found["clock"]  # no source reachable: only the OS's sync state can speak
+    assert "source" not in clock["data"], clock
+    ntp, http = clock["data"]["unavailable"]
+    assert ntp == f"ntp {WEB}: [Errno 101] Network is unreachable", clock
+    assert http.startswith("http: name lookup failed"), clock
+    synced = clock["data"]["synchronized"]
+    assert clock["status"] == {True: "ok", False: "warn", None: "skip"}[synced], clock
 
 
 @pytest.mark.integration
