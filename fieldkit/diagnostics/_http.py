@@ -17,7 +17,7 @@ import http.client
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from fieldkit.errors import ConfigError
 
@@ -59,11 +59,10 @@ def proxy_for(url: str) -> Proxy | None:
     value = urllib.request.getproxies().get(parts.scheme, "")
     if not value or urllib.request.proxy_bypass(parts.hostname or ""):
         return None
-    proxy = urlsplit(value if "://" in value else f"http://{value}")  # curl takes host:port
+    proxy, port = _parse_proxy(parts.scheme, value if "://" in value else f"http://{value}")
     if proxy.scheme != "http" or not proxy.hostname:
         raise ValueError(f"the {parts.scheme} proxy {proxy.scheme}://{proxy.hostname} is not "
                          "an http:// proxy (not supported by this check)")
-    port = proxy.port or 80
     authorization = ""
     if proxy.username:
         import base64
@@ -73,6 +72,24 @@ def proxy_for(url: str) -> Proxy | None:
         authorization = "Basic " + base64.b64encode(pair).decode()
     return Proxy(proxy.hostname, port, f"http://{_hostport(proxy.hostname, port)}",
                  authorization)
+
+
+def _parse_proxy(scheme: str, value: str) -> tuple[SplitResult, int]:
+    """The proxy URL split, and its port. The value may hold a password, so a value that does
+    not parse cleanly is refused with a fixed message: urllib's own error text quotes parts of
+    it ("Port could not be cast to integer value as 's3cr'"), and an unencoded / ? or # in the
+    password ends the host part early, so "bob:4711" would be taken for host and port."""
+    refused = ValueError(f"the {scheme} proxy setting is not a valid URL (a / ? # or @ in the "
+                         "user name or password must be percent-encoded: %2F %3F %23 %40); "
+                         "not shown, it may hold a password")
+    try:
+        proxy = urlsplit(value)
+        port = proxy.port or 80
+    except ValueError:
+        raise refused from None
+    if "@" in value.partition("://")[2].removeprefix(proxy.netloc):
+        raise refused
+    return proxy, port
 
 
 def _hostport(host: str, port: int) -> str:

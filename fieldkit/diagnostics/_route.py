@@ -121,8 +121,11 @@ def _reprobe(items: list[tuple[str, int, str]], timeout_s: float) -> dict[tuple,
         for item in dict.fromkeys(items):
             address, port, dev = item
             family = socket.AF_INET6 if ":" in address else socket.AF_INET
-            try:
+            try:  # out of descriptors, say: this item stays as the connect left it
                 sock = socket.socket(family, socket.SOCK_STREAM)
+            except OSError:
+                continue
+            try:  # created first: a failure here must close this socket, not the previous one
                 sock.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, dev.encode())
             except OSError:
                 sock.close()

@@ -253,3 +253,38 @@ def test_family_gap_needs_the_other_family_present(monkeypatch):
     v4 = unreachable("192.0.2.1")
     _route.family_gap([v4])
     assert v4["reason"] == "net-unreach"  # no route at all: not a family question
+
+
+def test_reprobe_survives_sockets_that_cannot_be_made(monkeypatch):
+    """Finding 6: when socket() failed (out of descriptors), the except closed an unbound
+    name (a traceback) or the previous item's socket still waiting for its answer."""
+    import errno
+    import socket
+
+    from fieldkit.diagnostics import _route
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    spare = socket.create_server(("127.0.0.1", 0))
+    open_port, closed_port = listener.getsockname()[1], spare.getsockname()[1]
+    spare.close()
+    calls = []
+
+    class Flaky:  # the socket module, whose socket() fails on every other call
+        def __getattr__(self, name):
+            return getattr(socket, name)
+
+        def socket(self, *args):
+            calls.append(args)
+            if len(calls) % 2:
+                raise OSError(errno.EMFILE, "Too many open files")
+            return socket.socket(*args)
+
+    monkeypatch.setattr(_route, "socket", Flaky())
+    items = [("127.0.0.1", 1, "lo"), ("127.0.0.1", open_port, "lo"),
+             ("127.0.0.1", 2, "lo"), ("127.0.0.1", closed_port, "lo")]
+    try:
+        found = _route._reprobe(items, 5.0)
+    finally:
+        listener.close()
+    assert len(calls) == 4
+    assert found == {items[1]: "open", items[3]: "closed"}

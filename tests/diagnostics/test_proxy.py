@@ -3,7 +3,7 @@
 Topology: client (10.227.0.2, no default route, no resolver) -- veth -- proxy (10.227.0.1;
 10.227.1.1, webproxy.py on 3128, resolving www.connect.test itself) -- veth -- "internet"
 (10.227.1.2: webpeer.py on 80 with an SNTP server on 123). Only the proxy reaches the
-internet; the client's NTP goes nowhere.
+internet; the client's NTP goes nowhere. A second webproxy.py on 3129 wants a login.
 """
 
 import json
@@ -19,6 +19,7 @@ from tests.conftest import need_root, need_tool
 CLIENT, PROXY_IN, PROXY_OUT, WEB = "10.227.0.2", "10.227.0.1", "10.227.1.1", "10.227.1.2"
 URL = "http://www.connect.test/connecttest.txt"
 PROXY = f"http://{PROXY_IN}:3128"
+LOCKED = f"http://{PROXY_IN}:3129"  # wants the login bob:s3cr3t
 PEERS = Path(__file__).parents[1] / "peers"
 
 
@@ -41,6 +42,8 @@ def proxied(tmp_path_factory):
                   "--tls", str(certs / "server.crt"), str(certs / "server.key"), ready="ready")
         proxy.start(sys.executable, str(PEERS / "webproxy.py"), PROXY_IN, "3128",
                     f"www.connect.test={WEB}", ready="ready")
+        proxy.start(sys.executable, str(PEERS / "webproxy.py"), PROXY_IN, "3129", "--auth",
+                    "bob:s3cr3t", f"www.connect.test={WEB}", ready="ready")
         client.resolv_conf("# no resolver: only the proxy resolves\n")
         yield client, proxy
     finally:
@@ -48,7 +51,8 @@ def proxied(tmp_path_factory):
             ns.close()
 
 
-def diag(client, home, env, *args, url=URL, extra=""):
+def diag_json(client, home, env, *args, url=URL, extra=""):
+    """`fieldkit diag ARGS --json` in the client namespace: its stdout and stderr."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(f'[diag]\nportal_url = "{url}"\nntp_servers = ["{WEB}"]\n'
                                       'clock_timeout_s = 1.0\nportal_timeout_s = 3.0\n' + extra)
@@ -56,7 +60,12 @@ def diag(client, home, env, *args, url=URL, extra=""):
     out = client.run(sys.executable, "-m", "fieldkit", "diag", *args, "--json", check=False,
                      env={**clean, "FIELDKIT_HOME": str(home), **env})
     assert out.stdout, out.stderr
-    return {f["subject"]: f for f in json.loads(out.stdout)["findings"]}
+    return out.stdout, out.stderr
+
+
+def diag(client, home, env, *args, url=URL, extra=""):
+    stdout, _ = diag_json(client, home, env, *args, url=url, extra=extra)
+    return {f["subject"]: f for f in json.loads(stdout)["findings"]}
 
 
 @pytest.mark.integration
@@ -85,8 +94,13 @@ def test_no_proxy_set_means_no_web_access_here(proxied, home):
     assert client.run("curl", "-s", "-m", "3", "--noproxy", "*", URL, check=False).returncode
     found = diag(client, home, {}, "-c", "portal", "-c", "system.clock")
     assert found[URL]["status"] == "warn" and found[URL]["data"]["proxy"] is None
-    assert found["clock"]["status"] in ("skip", "ok", "warn")
-    assert "source" not in found["clock"]["data"]
+    clock = found["clock"]  # no source reachable: only the OS's sync state can speak
+    assert "source" not in clock["data"], clock
+    ntp, http = clock["data"]["unavailable"]
+    assert ntp == f"ntp {WEB}: [Errno 101] Network is unreachable", clock
+    assert http.startswith("http: name lookup failed"), clock
+    synced = clock["data"]["synchronized"]
+    assert clock["status"] == {True: "ok", False: "warn", None: "skip"}[synced], clock
 
 
 @pytest.mark.integration
@@ -129,3 +143,57 @@ def test_proxy_settings_read_like_curl(monkeypatch):
     monkeypatch.delenv("NO_PROXY")
     with pytest.raises(ValueError, match="not an http:// proxy"):
         _http.proxy_for(URL)
+
+
+def locked(password):
+    return f"http://bob:{password}@{PROXY_IN}:3129"
+
+
+@pytest.mark.integration
+def test_proxy_login_is_sent_and_never_shown(proxied, home):
+    """Finding 3: the right login gets through; a wrong one is a 407 (GET) and a failed
+    CONNECT (https sync server), and neither the password nor its encoding is in the output."""
+    client, proxy = proxied
+    found = diag(client, home, {"http_proxy": locked("s3cr3t")}, "-c", "portal")
+    assert found[URL]["status"] == "ok" and found[URL]["data"]["proxy"] == LOCKED, found[URL]
+    env = {"http_proxy": locked("wr0ngpw"), "https_proxy": locked("wr0ngpw")}
+    sync = "https://www.connect.test/"
+    out, err = diag_json(client, home, env, "-c", "portal", "-c", "system.clock",
+                         extra=f'[sync]\nurl = "{sync}"\n')
+    found = {f["subject"]: f for f in json.loads(out)["findings"]}
+    web = found[URL]
+    assert web["status"] == "warn" and web["data"]["status"] == 407, web
+    assert f"the proxy {LOCKED} asks for a login (407)" in web["summary"]
+    assert "407 CONNECT www.connect.test:443" in proxy.output(proxy.processes[1])
+    for secret in ("wr0ngpw", "bob:wr0ngpw", "Ym9iOndyMG5ncHc"):  # base64 of bob:wr0ngpw
+        assert secret not in out and secret not in err
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("password", ["47/11", "s3cr/et", "pa?ss", "pa#ss"])
+def test_unencoded_password_is_refused_unseen(proxied, home, password):
+    """Finding 3: an unencoded / ? # in the password used to end the host part early (shown
+    as http://bob:47 or urllib's "Port could not be cast ... 's3cr'"): refused, unshown."""
+    client, _ = proxied
+    out, err = diag_json(client, home, {"http_proxy": locked(password)}, "-c", "portal")
+    web = {f["subject"]: f for f in json.loads(out)["findings"]}[URL]
+    assert web["status"] == "warn" and web["data"]["proxy"] is None, web
+    assert "proxy setting is not a valid URL" in web["summary"]
+    for piece in {password, *password.replace("?", "/").replace("#", "/").split("/")}:
+        assert f"bob:{piece}" not in out and f"'{piece}'" not in out
+    assert password not in out and password not in err
+
+
+@pytest.mark.parametrize("value", ["http://bob:4711/x@proxy:3128", "http://bob:s3cr/et@p:1",
+                                   "http://bob:pa?ss@proxy:3128", "socks5://bob:s3cr/et@p:1080",
+                                   "http://proxy:12ab", "bob:s3cr/et@proxy:3128"])
+def test_malformed_proxy_value_message_is_fixed(monkeypatch, value):
+    for key in list(os.environ):
+        if "proxy" in key.lower():
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("http_proxy", value)
+    with pytest.raises(ValueError) as caught:
+        _http.proxy_for(URL)
+    assert str(caught.value) == ("the http proxy setting is not a valid URL (a / ? # or @ in "
+                                 "the user name or password must be percent-encoded: %2F %3F "
+                                 "%23 %40); not shown, it may hold a password")

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """A forward web proxy (stdlib): what a company network's only way out looks like.
 
-usage: webproxy.py ADDR PORT [NAME=IP ...]
+usage: webproxy.py ADDR PORT [--auth USER:PASSWORD] [NAME=IP ...]
   GET/HEAD with an absolute URL are fetched and passed back (with a Via header); CONNECT
   host:port opens a tunnel. NAME=IP entries are the proxy's own name resolution, so a client
-  that cannot resolve anything itself still gets through, as behind a real proxy.
+  that cannot resolve anything itself still gets through, as behind a real proxy. With --auth
+a request (GET or CONNECT) without that Basic Proxy-Authorization is answered 407.
 Prints "ready"; then "GET URL" / "CONNECT host:port" per request.
 """
 
+import base64
 import http.client
 import http.server
 import select
@@ -15,14 +17,31 @@ import socket
 import sys
 from urllib.parse import urlsplit
 
-addr, port, names = sys.argv[1], int(sys.argv[2]), dict(a.split("=", 1) for a in sys.argv[3:])
+addr, port, rest = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+login = ""
+if rest[:1] == ["--auth"]:
+    login, rest = "Basic " + base64.b64encode(rest[1].encode()).decode(), rest[2:]
+names = dict(a.split("=", 1) for a in rest)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def refused(self):
+        """True (after answering 407) when this proxy wants a login the request lacks."""
+        if not login or self.headers.get("Proxy-Authorization", "") == login:
+            return False
+        print(f"407 {self.command} {self.path}", flush=True)
+        self.send_response(407, "Proxy Authentication Required")
+        self.send_header("Proxy-Authenticate", 'Basic realm="fieldkit-test"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
+
     def do_GET(self):  # noqa: N802 - the stdlib's naming
         print(f"{self.command} {self.path}", flush=True)
+        if self.refused():
+            return
         parts = urlsplit(self.path)
         if parts.scheme != "http" or not parts.hostname:
             self.send_error(400, "absolute http:// URL required")
@@ -54,6 +73,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_CONNECT(self):  # noqa: N802
         print(f"CONNECT {self.path}", flush=True)
+        if self.refused():
+            self.close_connection = True
+            return
         host, _, port_text = self.path.rpartition(":")
         try:
             upstream = socket.create_connection((names.get(host, host), int(port_text)), 5)
