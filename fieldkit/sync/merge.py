@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import InputError
 from fieldkit.sync.backend import Backend, RemoteTicket, StatusConflict, SyncError, Update
-from fieldkit.tickets.model import FIELDS, STATUS, Ticket, utc_now
+from fieldkit.tickets.model import FIELDS, OPEN_STATUSES, SOLUTION, STATUS, Ticket, utc_now
 
 if TYPE_CHECKING:
     from fieldkit.sync.engine import SyncEngine, Work
@@ -227,11 +227,18 @@ def _update_all(engine: SyncEngine, updates: list[Update]) -> list[SyncError | N
 
 
 def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
-    """Settle a status conflict: keep the local value (pushed next sync) or take the server's."""
+    """Settle a status conflict: keep the local value (pushed next sync) or take the server's.
+
+    Keeping the server's status withdraws a solution still waiting for the local one: posted
+    after that, RT would read "Resolved: ..." on a ticket that stays open or stalled there.
+    """
     ticket = store.get(key)
     conflict = ticket.remote.get("conflict")
     if not conflict:
         raise InputError(f"{ticket.ref} has no sync conflict")
+    kept = conflict.get("remote_local") or ticket.status
+    withdrawn = {e["event_id"] for e in store.outbox().get(ticket.id, [])
+                 if e["kind"] == SOLUTION} if keep == "remote" and kept in OPEN_STATUSES else set()
 
     def apply(t: Ticket) -> None:
         t.remote["status"] = conflict["remote"]  # the new baseline: the server's value
@@ -240,6 +247,9 @@ def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
                 t.status = conflict["remote_local"]
                 t.touch()
             t.remote["agreed_local"] = t.status
+        if withdrawn:
+            t.log("sync", f"solution not posted: the server's status {conflict['remote']} "
+                          "was kept")
         t.remote.pop("conflict", None)
 
-    return store.settle(ticket.ref, update=apply)
+    return store.settle(ticket.ref, done=withdrawn, update=apply)

@@ -85,6 +85,28 @@ def test_status_changed_in_rt_while_the_update_is_on_its_way(proxy, synced, proc
     assert sum("Resolved: printer driver reinstalled" in s for s in subjects) == 1
 
 
+def test_keeping_rt_status_withdraws_the_waiting_solution(proxy, synced, proc, home):
+    """After `sync resolve --keep remote` the ticket stays stalled in RT: no "Resolved:" there."""
+    t = new_ticket(proc, "-t", "2nd level keeps it")
+    assert proc("sync").code == 0
+    remote_id = one_remote(synced, t["id"])["id"]
+    proc("ticket", "resolve", "1", "--solution", "toner replaced")
+
+    def second_level():
+        synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "stalled"})
+
+    code, out, err = sync_while_held(proxy, home, "PUT", r"/tickets/bulk$", second_level)
+    assert code == 1, out + err
+    assert proc("sync", "resolve", "1", "--keep", "remote").code == 0
+    r = proc("sync", "--json")
+    assert r.code == 0, r.out + r.err
+    assert one_remote(synced, t["id"])["Status"] == "stalled"
+    assert "Resolved:" not in " ".join(i["Subject"] or "" for i in attachments(synced, remote_id))
+    assert proc("ticket", "show", "1", "--json").json()["status"] == "pending"
+    assert "solution not posted: the server's status stalled was kept" in proc(
+        "ticket", "show", "1").out
+
+
 def test_status_changed_in_rt_after_the_update_landed(proxy, synced, proc, home):
     """fieldkit's update lands, then 2nd level changes the status before fieldkit re-reads:
     RT's value is the newer one and stays; a conflict, not a refusal and not an overwrite."""
