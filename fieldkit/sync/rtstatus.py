@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fieldkit.sync.backend import Update
+from fieldkit.sync.backend import StatusConflict, SyncError, Update
 
 if TYPE_CHECKING:
     from fieldkit.sync.rt import RTBackend
@@ -113,6 +113,28 @@ def put_back(backend: RTBackend, races: dict[str, Race]) -> set[str]:
                       json=[{"id": rid, "Status": status} for rid, status in back.items()])
     now = backend.get_many(list(back))
     return {rid for rid, status in back.items() if rid in now and now[rid].status == status}
+
+
+def check_written(backend: RTBackend, update: Update, now: str,
+                  since: int) -> StatusConflict | None:
+    """A status write an earlier run could not check (the history read or the put-back after
+    it failed, or the run died): judged from RT's history since the mark stored before it, as
+    if the check had run then. Re-sending it would see only fieldkit's own value and call it
+    clean."""
+    found = races(backend.http, [update], {update.remote_id: now}, since)
+    race = found.get(update.remote_id)
+    if race is None:
+        return None
+    back = update.remote_id in put_back(backend, found)
+    return StatusConflict(restore_text(race, update, back),
+                          remote=race.restore if back and race.restore else race.now)
+
+
+def unchecked(update: Update, exc: SyncError) -> SyncError:
+    """The outcome of an update sent but not checked: uncertain, judged next sync."""
+    return SyncError(f"RT ticket #{update.remote_id} was updated but its history could not be "
+                     f"checked ({exc}); the next sync checks it", kind="uncertain",
+                     uncertain=True)
 
 
 def restore_text(race: Race, update: Update, restored: bool) -> str:

@@ -107,6 +107,36 @@ def test_keeping_rt_status_withdraws_the_waiting_solution(proxy, synced, proc, h
         "ticket", "show", "1").out
 
 
+def test_an_overwrite_is_found_after_the_history_read_was_lost(proxy, synced, proc, home):
+    """fieldkit's update overwrote 2nd level's status, then the history read after it was lost:
+    the next sync judges RT's history since the mark stored before the write (re-sending would
+    find only fieldkit's own value there and call it clean)."""
+    import json
+
+    t = new_ticket(proc, "-t", "history read lost")
+    assert proc("sync").code == 0
+    remote_id = one_remote(synced, t["id"])["id"]
+    proc("ticket", "resolve", "1", "--solution", "cable swapped")
+
+    def second_level():
+        synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "stalled"})
+        proxy.add("POST", r"/transactions$", "lost", times=20)  # after the mark: the check
+
+    code, out, err = sync_while_held(proxy, home, "PUT", r"/tickets/bulk$", second_level)
+    assert code != 0, out + err
+    assert one_remote(synced, t["id"])["Status"] == "resolved"  # overwritten, not yet known
+    proxy.clear()
+    r = proc("sync", "--json")
+    assert r.code == 1, r.out + r.err
+    (conflict,) = json.loads(r.out)["conflicts"]
+    assert (conflict["local"], conflict["remote"]) == ("resolved", "stalled")
+    assert one_remote(synced, t["id"])["Status"] == "stalled"  # 2nd level's value is back
+    assert status_changes(synced, remote_id) == [("new", "stalled", "root"),
+                                                 ("stalled", "resolved", "fieldkit"),
+                                                 ("resolved", "stalled", "fieldkit")]
+    assert "Resolved:" not in " ".join(i["Subject"] or "" for i in attachments(synced, remote_id))
+
+
 def test_status_changed_in_rt_after_the_update_landed(proxy, synced, proc, home):
     """fieldkit's update lands, then 2nd level changes the status before fieldkit re-reads:
     RT's value is the newer one and stays; a conflict, not a refusal and not an overwrite."""
