@@ -232,7 +232,7 @@ class RTBackend:
             now = self.get_many([u.remote_id for u in updates]) if sent else {}
             races = rtstatus.races(self.http, guarded, {k: r.status for k, r in now.items()},
                                    since) if guarded else {}
-            restored = rtstatus.put_back(self, races)
+            restored, overwrote = rtstatus.put_back(self, races)
         except SyncError as exc:  # written, not checked: never sent again blindly
             if exc.fatal or not guarded:
                 raise
@@ -246,8 +246,10 @@ class RTBackend:
                 wrong = ["the ticket is not visible any more"]
             if race is not None and wrong in ([], ["Status"]):  # someone else's change
                 back = update.remote_id in restored
-                outcomes.append(StatusConflict(rtstatus.restore_text(race, update, back),
-                                               remote=race.restore if back and race.restore
+                text = rtstatus.restore_text(race, update, back, update.remote_id in overwrote)
+                outcomes.append(StatusConflict(text,
+                                               remote=race.restore if race.restore and (
+                                                   back or update.remote_id in overwrote)
                                                else race.now))
                 continue
             if wrong:

@@ -137,6 +137,38 @@ def test_an_overwrite_is_found_after_the_history_read_was_lost(proxy, synced, pr
     assert "Resolved:" not in " ".join(i["Subject"] or "" for i in attachments(synced, remote_id))
 
 
+def test_a_third_change_met_by_the_put_back_is_reported(proxy, synced, proc, home):
+    """The put-back is a plain PUT, too: a change landing while it is on its way is overwritten
+    by it, and RT's history says so; fieldkit reports it instead of calling the put-back done."""
+    import json
+    import threading
+
+    t = new_ticket(proc, "-t", "three hands on it")
+    assert proc("sync").code == 0
+    remote_id = one_remote(synced, t["id"])["id"]
+    proc("ticket", "resolve", "1", "--solution", "fuser replaced")
+
+    def third(rule):
+        assert rule.arrived.wait(60), "the put-back never came"
+        synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "open"})
+        rule.release()
+
+    def second_level():
+        synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "stalled"})
+        back = proxy.add("PUT", r"/tickets/bulk$", "hold")
+        threading.Thread(target=third, args=(back,), daemon=True).start()
+
+    code, out, err = sync_while_held(proxy, home, "PUT", r"/tickets/bulk$", second_level)
+    assert code == 1, out + err
+    assert status_changes(synced, remote_id) == [("new", "stalled", "root"),
+                                                 ("stalled", "resolved", "fieldkit"),
+                                                 ("resolved", "open", "root"),
+                                                 ("open", "stalled", "fieldkit")]
+    (conflict,) = json.loads(out)["conflicts"]
+    assert conflict["remote"] == "stalled"
+    assert "putting stalled back met another change in RT" in out + err
+
+
 def test_status_changed_in_rt_after_the_update_landed(proxy, synced, proc, home):
     """fieldkit's update lands, then 2nd level changes the status before fieldkit re-reads:
     RT's value is the newer one and stays; a conflict, not a refusal and not an overwrite."""
