@@ -126,6 +126,7 @@ class Update:
     fields: frozenset[str] = frozenset()
     status: str | None = None
     expect: str | None = None
+    since: int | None = None  # RT: the history mark stored before this write (``rtstatus``)
 
 
 Outcome = SyncError | None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import InputError
 from fieldkit.sync.backend import Backend, RemoteTicket, StatusConflict, SyncError, Update
-from fieldkit.tickets.model import FIELDS, STATUS, Ticket, utc_now
+from fieldkit.tickets.model import FIELDS, OPEN_STATUSES, SOLUTION, STATUS, Ticket, utc_now
 
 if TYPE_CHECKING:
     from fieldkit.sync.engine import SyncEngine, Work
@@ -114,6 +114,7 @@ class Merge:
         merge read it (compare-and-set); a change made meanwhile becomes a conflict."""
         action, seen_local, server = self.decision.action, self.ticket.status, self.server
         refused = action == PUSH and outcome is not None
+        unchecked = outcome is not None and outcome.uncertain
         done = {e["event_id"] for e in self.entries if e["kind"] == FIELDS} \
             if outcome is None else set()
         conflict = self.conflict(seen_local) if action == CONFLICT else None
@@ -125,6 +126,7 @@ class Merge:
         unchanged = (action == NONE and not done and not conflict
                      and self.ticket.remote.get("owner") == server.owner
                      and not self.ticket.remote.get("conflict")
+                     and not self.ticket.remote.get("status_write")
                      and self.ticket.remote.get("agreed_local") == seen_local)
         if unchanged:
             return None, False
@@ -135,6 +137,8 @@ class Merge:
             if t.remote.get("owner", "") != server.owner:
                 t.log("sync", f"{label} owner: {server.owner or 'nobody'}")
             t.remote.update(owner=server.owner, synced_at=utc_now(), system=label)
+            if not unchecked:
+                t.remote.pop("status_write", None)  # checked: by this run's update or merge
             had_conflict = t.remote.pop("conflict", None)
             if conflict:
                 t.remote["conflict"] = conflict
@@ -184,7 +188,8 @@ def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
                 f"{engine.backend.label} ticket #{ticket.remote['id']} is not visible to the "
                 "sync user (deleted, moved to a queue without rights, or unreadable)",
                 kind="denied"))
-    updates = [(m, u) for m in merges if (u := m.update()) is not None]
+    merges = _check_written(engine, merges)
+    updates = _guard(engine, [(m, u) for m in merges if (u := m.update()) is not None])
     outcomes = dict(zip((m.ticket.ref for m, _u in updates),
                         _update_all(engine, [u for _m, u in updates]), strict=True))
     settled: dict[str, Settlement] = {}
@@ -207,6 +212,49 @@ def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
     engine.settle(settled)
 
 
+def _check_written(engine: SyncEngine, merges: list[Merge]) -> list[Merge]:
+    """Judge the status writes an earlier run sent but could not check, from the server's
+    history since the mark stored before them (the merge alone would see agreement)."""
+    check = getattr(engine.backend, "check_written", None)
+    kept: list[Merge] = []
+    for m in merges:
+        written = m.ticket.remote.get("status_write")
+        if written and check is not None:
+            try:
+                verdict = check(Update(m.server.id, m.ticket, status=written["status"],
+                                       expect=written["expect"]), m.server.status,
+                                int(written["since"]))
+            except SyncError as exc:
+                if exc.fatal:
+                    raise
+                engine.fail(m.ticket.ref, exc)
+                continue  # checked again next sync: the stored mark stays
+            if verdict is not None:
+                engine.notice(f"{m.ticket.ref}: {verdict}")
+                m.raced(verdict.remote)
+        kept.append(m)
+    return kept
+
+
+def _guard(engine: SyncEngine,
+           updates: list[tuple[Merge, Update]]) -> list[tuple[Merge, Update]]:
+    """Store the history mark and the expected status in each ticket before its status is
+    sent, so that a run that dies or errs after the write leaves the check to the next one."""
+    mark = getattr(engine.backend, "status_mark", None)
+    guarded = [(m, u) for m, u in updates if u.status and u.expect is not None]
+    if mark is None or not guarded:
+        return updates
+    since = int(mark([u.remote_id for _m, u in guarded]))
+
+    def note(written: dict[str, Any]) -> Callable[[Ticket], None]:
+        return lambda t: t.remote.update(status_write=written)
+
+    engine.settle({m.ticket.ref: Settlement(update=note(
+        {"since": since, "expect": u.expect, "status": u.status})) for m, u in guarded})
+    return [(m, replace(u, since=since) if u.status and u.expect is not None else u)
+            for m, u in updates]
+
+
 def _update_all(engine: SyncEngine, updates: list[Update]) -> list[SyncError | None]:
     if not updates:
         return []
@@ -227,11 +275,18 @@ def _update_all(engine: SyncEngine, updates: list[Update]) -> list[SyncError | N
 
 
 def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
-    """Settle a status conflict: keep the local value (pushed next sync) or take the server's."""
+    """Settle a status conflict: keep the local value (pushed next sync) or take the server's.
+
+    Keeping the server's status withdraws a solution still waiting for the local one: posted
+    after that, RT would read "Resolved: ..." on a ticket that stays open or stalled there.
+    """
     ticket = store.get(key)
     conflict = ticket.remote.get("conflict")
     if not conflict:
         raise InputError(f"{ticket.ref} has no sync conflict")
+    kept = conflict.get("remote_local") or ticket.status
+    withdrawn = {e["event_id"] for e in store.outbox().get(ticket.id, [])
+                 if e["kind"] == SOLUTION} if keep == "remote" and kept in OPEN_STATUSES else set()
 
     def apply(t: Ticket) -> None:
         t.remote["status"] = conflict["remote"]  # the new baseline: the server's value
@@ -240,6 +295,9 @@ def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
                 t.status = conflict["remote_local"]
                 t.touch()
             t.remote["agreed_local"] = t.status
+        if withdrawn:
+            t.log("sync", f"solution not posted: the server's status {conflict['remote']} "
+                          "was kept")
         t.remote.pop("conflict", None)
 
-    return store.settle(ticket.ref, update=apply)
+    return store.settle(ticket.ref, done=withdrawn, update=apply)

@@ -220,16 +220,23 @@ class RTBackend:
         sent = [body for body in bodies if len(body) > 1]
         guarded = [u for u, body in zip(updates, bodies, strict=True)
                    if "Status" in body and u.expect is not None]
-        since = rtstatus.mark(self.http, [u.remote_id for u in guarded]) if guarded else 0
+        stored = [u.since for u in guarded if u.since is not None]
+        since = min(stored) if guarded and len(stored) == len(guarded) else \
+            rtstatus.mark(self.http, [u.remote_id for u in guarded]) if guarded else 0
         for chunk in _chunks(sent):
             answer = self.http.call("PUT", "/tickets/bulk", "updating tickets", json=chunk)
             for item in answer if isinstance(answer, list) else []:
                 if isinstance(item, list) and item:
                     said[str(item[0])] = [str(m) for m in item[1:]]
-        now = self.get_many([u.remote_id for u in updates]) if sent else {}
-        races = rtstatus.races(self.http, guarded, {k: r.status for k, r in now.items()},
-                               since) if guarded else {}
-        restored = rtstatus.put_back(self, races)
+        try:
+            now = self.get_many([u.remote_id for u in updates]) if sent else {}
+            races = rtstatus.races(self.http, guarded, {k: r.status for k, r in now.items()},
+                                   since) if guarded else {}
+            restored, overwrote = rtstatus.put_back(self, races)
+        except SyncError as exc:  # written, not checked: never sent again blindly
+            if exc.fatal or not guarded:
+                raise
+            return [rtstatus.unchecked(u, exc) for u in updates]
         outcomes: list[SyncError | None] = []
         for update, body in zip(updates, bodies, strict=True):
             remote = now.get(update.remote_id)
@@ -239,8 +246,10 @@ class RTBackend:
                 wrong = ["the ticket is not visible any more"]
             if race is not None and wrong in ([], ["Status"]):  # someone else's change
                 back = update.remote_id in restored
-                outcomes.append(StatusConflict(rtstatus.restore_text(race, update, back),
-                                               remote=race.restore if back and race.restore
+                text = rtstatus.restore_text(race, update, back, update.remote_id in overwrote)
+                outcomes.append(StatusConflict(text,
+                                               remote=race.restore if race.restore and (
+                                                   back or update.remote_id in overwrote)
                                                else race.now))
                 continue
             if wrong:
@@ -254,6 +263,12 @@ class RTBackend:
             else:
                 outcomes.append(None)
         return outcomes
+
+    def status_mark(self, remote_ids: list[str]) -> int:
+        return rtstatus.mark(self.http, remote_ids)
+
+    def check_written(self, update: Update, now: str, since: int) -> StatusConflict | None:
+        return rtstatus.check_written(self, update, now, since)
 
     def posted_event_ids(self, remote_id: str) -> set[str]:
         seen: set[str] = set()

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fieldkit.sync.backend import Update
+from fieldkit.sync.backend import StatusConflict, SyncError, Update
 
 if TYPE_CHECKING:
     from fieldkit.sync.rt import RTBackend
@@ -81,6 +81,7 @@ class Race:
     other: Change | None  # the change someone else made in between, if RT shows it
     restore: str | None  # the status to put back (fieldkit's write landed last), or None
     now: str  # RT's status after fieldkit's write
+    written: int = 0  # the id of fieldkit's write that overwrote ``other`` (with a restore)
 
 
 def judge(update: Update, changes: list[Change], now: str, mine: set[int]) -> Race | None:
@@ -101,27 +102,60 @@ def judge(update: Update, changes: list[Change], now: str, mine: set[int]) -> Ra
         return None  # someone else set the same status (no write of ours), or ours was clean
     final = ours[-1]
     before = [c for c in others if c.id < final.id]
-    return Race(before[-1] if before else None, final.old, now)
+    return Race(before[-1] if before else None, final.old, now, final.id)
 
 
-def put_back(backend: RTBackend, races: dict[str, Race]) -> set[str]:
-    """Undo fieldkit's status writes that overwrote someone else's; the ids it worked for."""
+def put_back(backend: RTBackend, races: dict[str, Race]) -> tuple[set[str], set[str]]:
+    """Undo fieldkit's status writes that overwrote someone else's: the ids it worked for, and
+    those where the put-back (unconditional, as any bulk PUT) met a third change. RT's history
+    tells: after fieldkit's write, only the put-back itself may be there."""
     back = {rid: race.restore for rid, race in races.items() if race.restore}
     if not back:
-        return set()
+        return set(), set()
     backend.http.call("PUT", "/tickets/bulk", "putting back a status changed in RT",
                       json=[{"id": rid, "Status": status} for rid, status in back.items()])
     now = backend.get_many(list(back))
-    return {rid for rid, status in back.items() if rid in now and now[rid].status == status}
+    after = _changes(backend.http, list(back), min(races[rid].written for rid in back))
+    overwrote = {rid for rid in back if [c.new for c in after.get(rid, [])
+                                         if c.id > races[rid].written] not in ([], [back[rid]])}
+    return {rid for rid, status in back.items() if rid in now and now[rid].status == status
+            and rid not in overwrote}, overwrote
 
 
-def restore_text(race: Race, update: Update, restored: bool) -> str:
+def check_written(backend: RTBackend, update: Update, now: str,
+                  since: int) -> StatusConflict | None:
+    """A status write an earlier run could not check (the history read or the put-back after
+    it failed, or the run died): judged from RT's history since the mark stored before it, as
+    if the check had run then. Re-sending it would see only fieldkit's own value and call it
+    clean."""
+    found = races(backend.http, [update], {update.remote_id: now}, since)
+    race = found.get(update.remote_id)
+    if race is None:
+        return None
+    restored, overwrote = put_back(backend, found)
+    back = update.remote_id in restored
+    return StatusConflict(restore_text(race, update, back, update.remote_id in overwrote),
+                          remote=race.restore if race.restore and (
+                              back or update.remote_id in overwrote) else race.now)
+
+
+def unchecked(update: Update, exc: SyncError) -> SyncError:
+    """The outcome of an update sent but not checked: uncertain, judged next sync."""
+    return SyncError(f"RT ticket #{update.remote_id} was updated but its history could not be "
+                     f"checked ({exc}); the next sync checks it", kind="uncertain",
+                     uncertain=True)
+
+
+def restore_text(race: Race, update: Update, restored: bool, overwrote: bool = False) -> str:
     who = f" by {race.other.by}" if race.other and race.other.by else ""
     changed = race.restore or race.now
     base = (f"RT ticket #{update.remote_id}'s status was changed to {changed}{who} while "
             f"fieldkit's update to {update.status} was on its way")
     if race.restore is None:
         return base
+    if overwrote:
+        return (f"{base}; putting {race.restore} back met another change in RT: check the "
+                "ticket's history there and set its status by hand")
     if restored:
         return f"{base}; fieldkit's change was undone, {race.restore} is back"
     return f"{base}; putting {race.restore} back failed: set it in RT by hand"

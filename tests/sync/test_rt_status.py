@@ -85,6 +85,90 @@ def test_status_changed_in_rt_while_the_update_is_on_its_way(proxy, synced, proc
     assert sum("Resolved: printer driver reinstalled" in s for s in subjects) == 1
 
 
+def test_keeping_rt_status_withdraws_the_waiting_solution(proxy, synced, proc, home):
+    """After `sync resolve --keep remote` the ticket stays stalled in RT: no "Resolved:" there."""
+    t = new_ticket(proc, "-t", "2nd level keeps it")
+    assert proc("sync").code == 0
+    remote_id = one_remote(synced, t["id"])["id"]
+    proc("ticket", "resolve", "1", "--solution", "toner replaced")
+
+    def second_level():
+        synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "stalled"})
+
+    code, out, err = sync_while_held(proxy, home, "PUT", r"/tickets/bulk$", second_level)
+    assert code == 1, out + err
+    assert proc("sync", "resolve", "1", "--keep", "remote").code == 0
+    r = proc("sync", "--json")
+    assert r.code == 0, r.out + r.err
+    assert one_remote(synced, t["id"])["Status"] == "stalled"
+    assert "Resolved:" not in " ".join(i["Subject"] or "" for i in attachments(synced, remote_id))
+    assert proc("ticket", "show", "1", "--json").json()["status"] == "pending"
+    assert "solution not posted: the server's status stalled was kept" in proc(
+        "ticket", "show", "1").out
+
+
+def test_an_overwrite_is_found_after_the_history_read_was_lost(proxy, synced, proc, home):
+    """fieldkit's update overwrote 2nd level's status, then the history read after it was lost:
+    the next sync judges RT's history since the mark stored before the write (re-sending would
+    find only fieldkit's own value there and call it clean)."""
+    import json
+
+    t = new_ticket(proc, "-t", "history read lost")
+    assert proc("sync").code == 0
+    remote_id = one_remote(synced, t["id"])["id"]
+    proc("ticket", "resolve", "1", "--solution", "cable swapped")
+
+    def second_level():
+        synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "stalled"})
+        proxy.add("POST", r"/transactions$", "lost", times=20)  # after the mark: the check
+
+    code, out, err = sync_while_held(proxy, home, "PUT", r"/tickets/bulk$", second_level)
+    assert code != 0, out + err
+    assert one_remote(synced, t["id"])["Status"] == "resolved"  # overwritten, not yet known
+    proxy.clear()
+    r = proc("sync", "--json")
+    assert r.code == 1, r.out + r.err
+    (conflict,) = json.loads(r.out)["conflicts"]
+    assert (conflict["local"], conflict["remote"]) == ("resolved", "stalled")
+    assert one_remote(synced, t["id"])["Status"] == "stalled"  # 2nd level's value is back
+    assert status_changes(synced, remote_id) == [("new", "stalled", "root"),
+                                                 ("stalled", "resolved", "fieldkit"),
+                                                 ("resolved", "stalled", "fieldkit")]
+    assert "Resolved:" not in " ".join(i["Subject"] or "" for i in attachments(synced, remote_id))
+
+
+def test_a_third_change_met_by_the_put_back_is_reported(proxy, synced, proc, home):
+    """The put-back is a plain PUT, too: a change landing while it is on its way is overwritten
+    by it, and RT's history says so; fieldkit reports it instead of calling the put-back done."""
+    import json
+    import threading
+
+    t = new_ticket(proc, "-t", "three hands on it")
+    assert proc("sync").code == 0
+    remote_id = one_remote(synced, t["id"])["id"]
+    proc("ticket", "resolve", "1", "--solution", "fuser replaced")
+
+    def third(rule):
+        assert rule.arrived.wait(60), "the put-back never came"
+        synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "open"})
+        rule.release()
+
+    def second_level():
+        synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "stalled"})
+        back = proxy.add("PUT", r"/tickets/bulk$", "hold")
+        threading.Thread(target=third, args=(back,), daemon=True).start()
+
+    code, out, err = sync_while_held(proxy, home, "PUT", r"/tickets/bulk$", second_level)
+    assert code == 1, out + err
+    assert status_changes(synced, remote_id) == [("new", "stalled", "root"),
+                                                 ("stalled", "resolved", "fieldkit"),
+                                                 ("resolved", "open", "root"),
+                                                 ("open", "stalled", "fieldkit")]
+    (conflict,) = json.loads(out)["conflicts"]
+    assert conflict["remote"] == "stalled"
+    assert "putting stalled back met another change in RT" in out + err
+
+
 def test_status_changed_in_rt_after_the_update_landed(proxy, synced, proc, home):
     """fieldkit's update lands, then 2nd level changes the status before fieldkit re-reads:
     RT's value is the newer one and stays; a conflict, not a refusal and not an overwrite."""
