@@ -40,3 +40,17 @@ def test_attach_two_files_prints_a_line_for_each(proc, tmp_path):
     r = proc("ticket", "attach", "1", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"))
     assert r.code == 0 and [line.split(" (")[0] for line in r.out.splitlines()] == [
         "FK-1: attached a.txt", "FK-1: attached b.txt"]
+
+
+# -- the note limit: 64 KiB of UTF-8 bytes, said so ---------------------------------------------
+
+
+def test_note_limit_counts_utf8_bytes_and_says_so(proc, tmp_path):
+    proc("ticket", "new", "-t", "x")
+    umlauts = tmp_path / "umlauts.txt"
+    umlauts.write_text("ä" * 40000)  # 40,000 characters, 80,000 bytes: over 64 KiB
+    r = proc("ticket", "note", "1", f"@{umlauts}")
+    assert r.code == 2 and "80000 bytes of UTF-8, at most 64 KiB = 65536 bytes" in r.err
+    ascii_text = tmp_path / "ascii.txt"
+    ascii_text.write_text("a" * 65536)
+    assert proc("ticket", "note", "1", f"@{ascii_text}").code == 0
