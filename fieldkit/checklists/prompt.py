@@ -127,8 +127,8 @@ class TerminalAnswers:
 
     def skipped(self, run: ChecklistRun, index: int) -> None:
         step = run.checklist.steps[index]
-        self.say(f"step {index + 1}/{len(run.checklist.steps)}  skipped: {step.title} "
-                 f"({run.records[index].note})")
+        self.say(f"step {index + 1}/{len(run.checklist.steps)}  skipped: {step.title} - "
+                 f"{run.records[index].note}")
 
     def recorded(self, run: ChecklistRun, index: int) -> None:
         step, rec = run.checklist.steps[index], run.records[index]

@@ -109,8 +109,11 @@ def run(args: list[str]) -> int:
         where = exc.ctx.command_path if exc.ctx else "fieldkit"
         return _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code, debug)
     except FieldkitError as exc:
+        if exc.exit_code == EXIT_INTERRUPTED:
+            _end_the_ctrl_c_line()
         return _fail(str(exc), exc.exit_code, debug)
     except (KeyboardInterrupt, typer.Abort):
+        _end_the_ctrl_c_line()
         return _fail("interrupted", EXIT_INTERRUPTED, debug)
     except (_ReaderGone, BrokenPipeError):
         return _closed_pipe(stdout)
@@ -194,6 +197,12 @@ def _closed_pipe(stdout) -> int:
 def _internal(exc: BaseException, debug: bool) -> int:
     return _fail(f"internal error: {exc.__class__.__name__}: {exc} (run with --debug for "
                  "details)", EXIT_INTERNAL, debug)
+
+
+def _end_the_ctrl_c_line() -> None:
+    """The terminal echoed ^C without a newline: the error goes on a line of its own."""
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
 
 
 def _fail(message: str, code: int, debug: bool = False) -> int:

@@ -286,12 +286,12 @@ def attach(
     """
     from fieldkit.cli.attach import attach_files
 
-    added = attach_files(_store(), key, files, name)
+    ref, added = attach_files(_store(), key, files, name)
     if json_out:
         render.print_json(added)
     else:
         for meta in added:
-            print(f"{key.upper()}: attached {meta['name']} ({meta['size']} bytes, sha256 "
+            print(f"{ref}: attached {meta['name']} ({meta['size']} bytes, sha256 "
                   f"{meta['sha256']})")
 
 

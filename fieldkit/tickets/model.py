@@ -262,7 +262,7 @@ class Ticket:
         self.touch()
 
     def add_attachment(self, meta: dict[str, Any]) -> dict[str, Any]:
-        """Record a stored file (see the store's attach_file); it reaches the central system
+        """Record a stored file (see the store's attach_files); it reaches the central system
         as an attachment, once."""
         self._refuse_if_closed("attaching files")
         entry = {"id": new_event_id(), "at": utc_now(), "by": self.actor, **meta}

@@ -37,7 +37,7 @@ from tinydb.table import Document
 
 from fieldkit.errors import NotFoundError, StoreVersionError
 from fieldkit.tickets import bulk
-from fieldkit.tickets.files import store_file
+from fieldkit.tickets.files import store_files
 from fieldkit.tickets.index import Row
 from fieldkit.tickets.migrations import MIGRATIONS
 from fieldkit.tickets.model import Event, Ticket, format_ref, parse_ref, utc_now
@@ -56,6 +56,7 @@ Kept = list[dict[str, str]]
 _PENDING, _FLAGGED = Row._fields.index("pending"), Row._fields.index("flagged")
 Entries = list[dict[str, Any]]
 RunIds = list[str]
+Sources = list[tuple[str, BinaryIO]]  # (file name, open file) for attach_files
 __all__ = ["Event", "Settlement", "TicketStore", "run_summary"]
 
 
@@ -183,17 +184,19 @@ class TicketStore:
     def attach_run(self, key: str, run: dict[str, Any]) -> Ticket:
         return self.change(key, lambda ticket: ticket.attach_run(self.save_run(run)))
 
-    def attach_file(self, key: str, source: BinaryIO, name: str, mime: str,
-                    limit: int) -> tuple[Ticket, dict[str, Any]]:
-        """Store a file for a ticket (streamed, hashed, at most ``limit`` bytes, 0600) and
-        record it on the ticket; the content lives under files/, out of the ticket tables."""
+    def attach_files(self, key: str, sources: Sources, mime: Iterable[str],
+                     limit: int) -> tuple[Ticket, Entries]:
+        """Store files for a ticket (streamed, hashed, at most ``limit`` bytes each, 0600) and
+        record them on the ticket in one write; the content lives under files/, out of the
+        ticket tables. All or none: a file refused leaves the ticket as it was."""
         self.get(key)  # a typo fails before a large copy
         with self._writing():
-            meta = store_file(source, self.files_dir, self.tmp_dir, limit)
-        added: dict[str, Any] = {}
+            metas = store_files(sources, self.files_dir, self.tmp_dir, limit)
+        added: Entries = []
 
         def attach(ticket: Ticket) -> None:
-            added.update(ticket.add_attachment({"name": name, "mime": mime, **meta}))
+            for (name, _source), kind, meta in zip(sources, mime, metas, strict=True):
+                added.append(ticket.add_attachment({"name": name, "mime": kind, **meta}))
 
         return self.change(key, attach), added
 

@@ -91,7 +91,8 @@ def parse_ref(text: str) -> int | None:
 
 
 def clean_text(name: str, value: str | None, limit: int, *, required: bool = False) -> str:
-    """Validate free text from a user: valid UTF-8, no control junk, within ``limit`` characters."""
+    """Validate free text from a user: valid UTF-8, no control junk, within ``limit``
+    (characters for one-line fields, UTF-8 bytes for MAX_LONG_TEXT)."""
     if value is None:
         value = ""
     try:
@@ -106,10 +107,16 @@ def clean_text(name: str, value: str | None, limit: int, *, required: bool = Fal
         raise InputError(f"{name} must not be empty")
     if limit <= MAX_SHORT_TEXT and ("\n" in value or "\r" in value):
         raise InputError(f"{name} must be one line (it is shown as one in lists and in RT)")
-    if len(value) > limit:
-        hint = " (put long logs on the ticket with 'fieldkit ticket attach')" \
-            if limit == MAX_LONG_TEXT else ""
-        raise InputError(f"{name} is too long ({len(value)} characters, at most {limit}){hint}")
+    if limit == MAX_LONG_TEXT:
+        # long text is limited in bytes (what the store, RT and the docs' "64 KiB" count), so
+        # German or pasted emoji text hits the same wall as the file it came from
+        size = len(value.encode("utf-8"))
+        if size > limit:
+            raise InputError(f"{name} is too long ({size} bytes of UTF-8, at most "
+                             f"{limit // 1024} KiB = {limit} bytes; put long logs on the "
+                             "ticket with 'fieldkit ticket attach')")
+    elif len(value) > limit:
+        raise InputError(f"{name} is too long ({len(value)} characters, at most {limit})")
     return value
 
 
