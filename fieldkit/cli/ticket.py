@@ -148,7 +148,9 @@ def list_(
 
 @app.command("search")
 def search(
-    text: str = typer.Argument(..., metavar="TEXT", help="Words to find (all of them)."),
+    text: list[str] = typer.Argument(..., metavar="TEXT...",
+                                     help="Words to find (all of them; the start of a word "
+                                          "is enough, case and umlauts do not matter)."),
     site: str = typer.Option(None, "--site", metavar="SITE", help="Only tickets of this site."),
     since: str = typer.Option(None, "--since", metavar="DATE",
                               help="Only tickets changed since DATE (YYYY-MM-DD, local)."),
@@ -164,6 +166,7 @@ def search(
     Examples:
       fieldkit ticket search "0x800CCC0F"
       fieldkit ticket search toner --site "ACME Berlin"
+      fieldkit ticket search Druck Kassette 2
     """
     from fieldkit.cli.ticketview import local_time
     from fieldkit.tickets import query

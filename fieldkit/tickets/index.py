@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,7 +21,7 @@ from typing import Any, NamedTuple
 from fieldkit.tickets.storage import atomic_write, parse_json
 
 INDEX_VERSION = 1
-WORD_RE = re.compile(r"\w{2,40}")
+WORDS_VERSION = 2  # 2: folded words, compound parts, single digits (fieldkit.knowledge.text)
 
 
 class Row(NamedTuple):
@@ -86,7 +85,9 @@ def searchable_text(doc: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def words(text: str) -> set[str]:
-    return set(WORD_RE.findall(text.casefold()))
+    from fieldkit.knowledge.text import index_words
+
+    return index_words(text)
 
 
 def words_of(data: dict[str, Any]) -> dict[str, list[int]]:
@@ -107,8 +108,9 @@ def write(shard_path: Path, data: dict[str, Any], tmp_dir: Path) -> None:
     rows = [list(row) for row in rows_of(data)]
     atomic_write(idx_path(shard_path), (head + "\n" + json.dumps(rows, ensure_ascii=False))
                  .encode("utf-8"), tmp_dir)
-    lines = [head] + [f"{word}\t{','.join(map(str, numbers))}"
-                      for word, numbers in sorted(words_of(data).items())]
+    lines = [json.dumps({"v": WORDS_VERSION, "sig": sig})]
+    lines += [f"{word}\t{','.join(map(str, numbers))}"
+              for word, numbers in sorted(words_of(data).items())]
     atomic_write(words_path(shard_path), ("\n".join(lines) + "\n").encode("utf-8"), tmp_dir)
 
 
@@ -145,33 +147,50 @@ def read_rows(shard_path: Path, read_shard: Reader, persist: Persist) -> list[li
 
 def lookup(shard_path: Path, wanted: list[str], read_shard: Reader,
            persist: Persist) -> set[int]:
-    """Numbers of the tickets in this shard holding every word in ``wanted``."""
-    raw = _current(words_path(shard_path), shard_path)
+    """Numbers of the tickets in this shard holding every word in ``wanted`` (folded query
+    words: each finds the words it begins, see ``fieldkit.knowledge.text.matches``)."""
+    raw = _current(words_path(shard_path), shard_path, WORDS_VERSION)
     if raw is None:
         data = read_shard()
         persist(data)
-        postings = words_of(data)
-        sets = [set(postings.get(word, ())) for word in wanted]
-    else:
-        blob = "\n" + raw
-        sets = []
-        for word in wanted:
-            at = blob.find(f"\n{word}\t")
-            if at < 0:
-                return set()
+        return _from_postings(words_of(data), wanted)
+    blob = "\n" + raw
+    found: set[int] | None = None
+    for word in wanted:
+        numbers: set[int] = set()
+        # the lines are sorted: the words beginning with ``word`` follow each other
+        at = blob.find(f"\n{word}\t" if len(word) < 2 else f"\n{word}")
+        while at >= 0 and blob.startswith(word, at + 1):
             end = blob.find("\n", at + 1)
-            line = blob[at + len(word) + 2:end if end >= 0 else None]
+            term, tab, line = blob[at + 1:end if end >= 0 else None].partition("\t")
+            if not tab or not term.startswith(word):
+                break
+            if len(word) < 2 and term != word:
+                break
             try:
-                sets.append({int(n) for n in line.split(",") if n})
+                numbers.update(int(n) for n in line.split(",") if n)
             except ValueError:  # damaged: answer from the shard, and repair
                 data = read_shard()
                 persist(data)
-                postings = words_of(data)
-                return set.intersection(*[set(postings.get(w, ())) for w in wanted])
-    return set.intersection(*sets) if sets else set()
+                return _from_postings(words_of(data), wanted)
+            at = end
+        found = numbers if found is None else found & numbers
+        if not found:
+            return set()
+    return found or set()
 
 
-def _current(path: Path, shard_path: Path) -> str | None:
+def _from_postings(postings: dict[str, list[int]], wanted: list[str]) -> set[int]:
+    from fieldkit.knowledge.text import matches
+
+    found: set[int] | None = None
+    for word in wanted:
+        numbers = {n for term, held in postings.items() if matches(word, term) for n in held}
+        found = numbers if found is None else found & numbers
+    return found or set()
+
+
+def _current(path: Path, shard_path: Path, version: int = INDEX_VERSION) -> str | None:
     """The index body when it was built from the shard as it is now; None otherwise."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -182,7 +201,7 @@ def _current(path: Path, shard_path: Path) -> str | None:
         meta = json.loads(head)
     except ValueError:
         return None
-    if not isinstance(meta, dict) or meta.get("v") != INDEX_VERSION \
+    if not isinstance(meta, dict) or meta.get("v") != version \
             or meta.get("sig") != signature(shard_path):
         return None
     return body

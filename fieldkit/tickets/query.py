@@ -8,12 +8,11 @@ of a move) is shown once, from the hot set.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from fieldkit.tickets.index import Row, searchable_text, words
+from fieldkit.tickets.index import Row, searchable_text
 from fieldkit.tickets.shards import Shards, shard_of
 
 if TYPE_CHECKING:
@@ -100,10 +99,14 @@ class Hit:
     snippet: str
 
 
-def search(store: TicketStore, text: str, wanted: Filter, limit: int) -> tuple[list[Hit], int]:
+def search(store: TicketStore, text: str | list[str], wanted: Filter,
+           limit: int) -> tuple[list[Hit], int]:
     """Tickets holding every word of ``text`` (hot and archived), newest first, with the
-    matching snippet; and how many matched in all."""
-    terms = sorted(words(text))
+    matching snippet; and how many matched in all. Words are found folded and by their
+    beginning (``fieldkit.knowledge.text``)."""
+    from fieldkit.knowledge.text import query_words
+
+    terms = query_words(text)
     if not terms:
         return [], 0
     matches: list[tuple[Shards, Row]] = []
@@ -133,13 +136,14 @@ def search(store: TicketStore, text: str, wanted: Filter, limit: int) -> tuple[l
 
 def snippet(doc: dict[str, Any], terms: list[str], width: int = 70) -> tuple[str, str]:
     """Where the words occur, and a short piece of text around the first one."""
+    from fieldkit.knowledge.text import first_hit
+
     for where, text in searchable_text(doc):
-        found = words(text)
-        if not any(term in found for term in terms):
-            continue
         flat = " ".join(text.split())
-        match = re.search("|".join(re.escape(t) for t in terms), flat.casefold())
-        start = max(0, (match.start() if match else 0) - width // 3)
+        hit = first_hit(flat, terms)
+        if hit is None:
+            continue
+        start = max(0, hit[0] - width // 3)
         piece = flat[start:start + width]
         return where, ("…" if start else "") + piece + ("…" if start + width < len(flat) else "")
     return "ticket", doc.get("title", "")
