@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.conftest import need_root, need_tool
+from tests.diagnostics.netlan import diag
 
 ROUTER, CLIENT = "10.221.0.1", "10.221.0.2"
 DROPPING, CLOSED = "10.221.0.53", "10.221.0.54"
@@ -44,15 +45,6 @@ def lan(home):
     finally:
         client.close()
         router.close()
-
-
-def diag(client, home, *args):
-    """`fieldkit diag ARGS --json` inside the client namespace (--json last: it belongs to
-    the subcommand when there is one)."""
-    out = client.run(sys.executable, "-m", "fieldkit", "diag", *args, "--json", check=False,
-                     env={**os.environ, "FIELDKIT_HOME": str(home)})
-    assert out.stdout, out.stderr
-    return out.returncode, json.loads(out.stdout)["findings"]
 
 
 def reach_data(client, home, *args):
