@@ -12,9 +12,12 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fieldkit.configschema import Choices
 
 ENV_HOME = "FIELDKIT_HOME"
 CONFIG_NAME = "config.toml"
@@ -33,11 +36,13 @@ def home() -> Path:
 @dataclass
 class Config:
     """The parsed config.toml. A section is checked against the schema (``configschema``) when
-    first asked for; unknown keys are collected in ``warnings`` for the CLI to show."""
+    first asked for; unknown keys are collected in ``warnings`` for the CLI to show. ``choices``
+    are what the composer hands in for keys a higher part owns (``sync.backend``)."""
 
     path: Path
     data: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    choices: Choices | None = None
     _checked: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def section(self, name: str) -> dict[str, Any]:
@@ -45,7 +50,8 @@ class Config:
         if name not in self._checked:
             from fieldkit.configschema import validate_section
 
-            values, warnings = validate_section(self.path, name, self.data.get(name))
+            values, warnings = validate_section(self.path, name, self.data.get(name),
+                                                self.choices)
             self._checked[name] = values
             self.warnings += warnings
         return self._checked[name]
@@ -62,17 +68,18 @@ class Config:
                                      .replace("[] unknown key", "unknown section"))
 
 
-def load_config(base: Path | None = None) -> Config:
-    """Read config.toml; a missing file is an empty config, a malformed one a clear error."""
+def load_config(base: Path | None = None, *, choices: Choices | None = None) -> Config:
+    """Read config.toml; a missing file is an empty config, a malformed one a clear error.
+    ``choices``: see :data:`fieldkit.configschema.Choices`."""
     path = (base or home()) / CONFIG_NAME
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return Config(path)
+        return Config(path, choices=choices)
     # any other OSError (home is a file, not ours, ...) means the home cannot be used: the CLI
     # reports it as such (exit 4) with the path and the reason
     try:
-        return Config(path, tomllib.loads(raw.decode("utf-8")))
+        return Config(path, tomllib.loads(raw.decode("utf-8")), choices=choices)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
 

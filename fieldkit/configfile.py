@@ -17,6 +17,7 @@ from typing import Any
 from fieldkit.configschema import (
     SECTIONS,
     SETTINGS,
+    Choices,
     Setting,
     check_typed,
     settings_of,
@@ -27,13 +28,14 @@ from fieldkit.errors import ConfigError, InputError
 _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\s*(#.*)?$")
 
 
-def parse_assignment(name: str, raw: str) -> tuple[Setting, str | None, Any]:
+def parse_assignment(name: str, raw: str, choices: Choices | None = None
+                     ) -> tuple[Setting, str | None, Any]:
     """``sync.timeout_s`` + ``"5"`` -> (setting, table key or None, typed value)."""
     parts = name.split(".")
     if len(parts) < 2:
         raise InputError(f"{name!r}: write SECTION.KEY, e.g. sync.timeout_s")
     section, key, sub = parts[0], parts[1], ".".join(parts[2:]) or None
-    setting = settings_of(section).get(key)
+    setting = settings_of(section, choices).get(key)
     if setting is None:
         raise InputError(_unknown(section, key))
     if (setting.kind == "table") != (sub is not None):
@@ -63,11 +65,12 @@ def _unknown(section: str, key: str) -> str:
     return f"no setting {section}.{key}{hint} (known in [{section}]: {known})"
 
 
-def set_value(path: Path, name: str, raw: str, tmp_dir: Path) -> Any:
+def set_value(path: Path, name: str, raw: str, tmp_dir: Path,
+              choices: Choices | None = None) -> Any:
     """Write ``name = raw`` into config.toml; returns the value as stored."""
     from fieldkit.tickets.storage import atomic_write
 
-    setting, sub, value = parse_assignment(name, raw)
+    setting, sub, value = parse_assignment(name, raw, choices)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -81,7 +84,7 @@ def set_value(path: Path, name: str, raw: str, tmp_dir: Path) -> Any:
         raise ConfigError(f"{path} would not be valid TOML after the change ({exc}); "
                           "left untouched") from None
     # the typed value passed already: what fails here is another key the file holds (exit 5)
-    validate_section(path, setting.section, data.get(setting.section))
+    validate_section(path, setting.section, data.get(setting.section), choices)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     atomic_write(path, updated.encode("utf-8"), tmp_dir)

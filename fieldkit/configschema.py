@@ -5,19 +5,28 @@ words of the file (file, section, key, the value, what is allowed) instead of su
 as a Python exception, and so ``fieldkit config`` and docs/configuration.md cannot drift from
 what the code accepts. A section is validated when a command first asks for it: a typo in
 ``[sync]`` must not stop ``fieldkit diag`` on site.
+
+The schema sits below every part that reads config, so it cannot ask them what a key accepts:
+the values of a choice key owned by a higher part (``sync.backend``: the backends sync knows)
+are handed in by whoever composes the program, as :data:`Choices` (the CLI's config loading,
+see ``fieldkit.cli.common.config_choices``; docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from fieldkit.errors import ConfigError
-from fieldkit.sync import BACKENDS
+
+# setting name ("sync.backend") -> the values a choice key accepts, for keys whose choices a
+# part above the schema owns (``handed_in``); given to load_config, settings_of, markdown
+Choices = Mapping[str, Iterable[str]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,9 @@ class Setting:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     table_keys: tuple[str, ...] = ()  # for kind "table": the keys it may hold (values are text)
+    # for kind "choice": the choices are handed in (:data:`Choices`); without them any
+    # text passes here and the owner checks the name when it uses it
+    handed_in: bool = False
 
     @property
     def name(self) -> str:
@@ -41,7 +53,7 @@ class Setting:
 
     def allowed(self) -> str:
         """What the key accepts, in a technician's words."""
-        if self.kind == "choice":
+        if self.kind == "choice" and self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind in ("int", "float"):
             noun = "a whole number" if self.kind == "int" else "a number"
@@ -53,12 +65,18 @@ class Setting:
             return "non-empty text"
         return {"str": "text", "bool": "true or false", "url": "a URL (scheme://host/...)",
                 "list": "a list of non-empty strings",
-                "file": "the path of a readable file"}.get(self.kind, self.kind)
+                "file": "the path of a readable file", "choice": "text"}.get(self.kind, self.kind)
+
+    def with_choices(self, choices: Choices | None) -> Setting:
+        """This key with its handed-in choices filled in (itself when it has none)."""
+        if not self.handed_in or not choices or self.name not in choices:
+            return self
+        return replace(self, choices=tuple(choices[self.name]))
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("sync", "backend", "choice", None, "which central ticket system to sync to",
-            choices=tuple(BACKENDS)),
+            handed_in=True),
     Setting("sync", "url", "url", None, "where the ticket system is (rt: its base URL; sftp: "
             "sftp://user@host[:port]/drop/directory)"),
     Setting("sync", "queue", "str", "General", "queue new tickets are created in"),
@@ -125,11 +143,12 @@ SETTINGS: tuple[Setting, ...] = (
 SECTIONS = tuple(dict.fromkeys(s.section for s in SETTINGS))
 
 
-def settings_of(section: str) -> dict[str, Setting]:
-    return {s.key: s for s in SETTINGS if s.section == section}
+def settings_of(section: str, choices: Choices | None = None) -> dict[str, Setting]:
+    return {s.key: s.with_choices(choices) for s in SETTINGS if s.section == section}
 
 
-def validate_section(path: Path, section: str, raw: Any) -> tuple[dict[str, Any], list[str]]:
+def validate_section(path: Path, section: str, raw: Any, choices: Choices | None = None
+                     ) -> tuple[dict[str, Any], list[str]]:
     """The section's values with defaults filled in, plus warnings (unknown keys).
 
     Raises :class:`ConfigError` naming file, section, key, value and what is allowed.
@@ -138,7 +157,7 @@ def validate_section(path: Path, section: str, raw: Any) -> tuple[dict[str, Any]
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: [{section}] must be a table (got {_show(raw)})")
-    known = settings_of(section)
+    known = settings_of(section, choices)
     values = {key: setting.default for key, setting in known.items()}
     warnings = []
     for key, value in raw.items():
@@ -187,7 +206,8 @@ def _check(path: Path | None, setting: Setting, value: Any) -> Any:
                                                   for v in value):
             raise refuse()
         return list(value)
-    if kind == "choice" and value not in setting.choices:
+    if kind == "choice" and (setting.choices or not setting.handed_in) \
+            and value not in setting.choices:
         raise refuse()
     if kind == "url":
         parts = urlsplit(value)
@@ -237,8 +257,9 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def markdown() -> str:
-    """docs/configuration.md, generated from the schema (a test keeps the file current)."""
+def markdown(choices: Choices) -> str:
+    """docs/configuration.md, generated from the schema and the handed-in choices (a test
+    keeps the file current; ``python -m fieldkit.cli.config`` writes it)."""
     lines = ["# Configuration", "",
              "fieldkit reads `<home>/config.toml` (`fieldkit config path` prints where that is).",
              "Every key is optional; a section is checked when a command first reads it: a wrong",
@@ -251,17 +272,13 @@ def markdown() -> str:
              "`'[\"a\", \"b\"]'` or `a, b`; a mistyped key or section gets a \"did you mean\").",
              "Secrets (passwords, tokens) never go in this file: see docs/sync.md.", "",
              "This page is generated from `fieldkit/configschema.py`",
-             "(`python -m fieldkit.configschema > docs/configuration.md`).", ""]
+             "(`python -m fieldkit.cli.config > docs/configuration.md`).", ""]
     for section in SECTIONS:
         lines += [f"## [{section}]", "", "| key | type | default | allowed | meaning |",
                   "|---|---|---|---|---|"]
-        for s in SETTINGS:
-            if s.section == section:
-                default = "(none)" if s.default in (None, "", {}) else f"`{s.default!r}`"
-                lines.append(f"| `{s.key}` | {s.kind} | {default} | {s.allowed()} | {s.help} |")
+        for s in settings_of(section, choices).values():
+            default = "(none)" if s.default in (None, "", {}) else f"`{s.default!r}`"
+            lines.append(f"| `{s.key}` | {s.kind} | {default} | {s.allowed()} | {s.help} |")
         lines.append("")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":
-    print(markdown(), end="")

@@ -110,8 +110,8 @@ def test_set_keeps_comments_and_validates(proc, home):
 def test_configuration_doc_is_generated_from_the_schema():
     from pathlib import Path
 
-    from fieldkit.configschema import markdown
+    from fieldkit.cli.config import markdown
 
     doc = Path(__file__).parents[1] / "docs" / "configuration.md"
-    assert doc.read_text() == markdown(), "run: python -m fieldkit.configschema > " \
+    assert doc.read_text() == markdown(), "run: python -m fieldkit.cli.config > " \
                                           "docs/configuration.md"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fieldkit.config import Config
+    from fieldkit.configschema import Choices
     from fieldkit.tickets.store import TicketStore
 
 
@@ -23,11 +24,19 @@ def _notice(text: str) -> None:
     print(f"fieldkit: {text}", file=sys.stderr, flush=True)
 
 
+def config_choices() -> Choices:
+    """What the choice keys owned by parts above the config schema accept: the schema sits
+    below sync and must not import it, so the CLI, which composes both, hands the names in."""
+    from fieldkit.sync import BACKENDS
+
+    return {"sync.backend": tuple(BACKENDS)}
+
+
 def config(*sections: str) -> Config:
     """config.toml with these sections validated; unknown keys are warned about on stderr."""
     from fieldkit.config import load_config
 
-    loaded = load_config()
+    loaded = load_config(choices=config_choices())
     for name in sections:
         loaded.section(name)
     for warning in loaded.warnings:

@@ -1,4 +1,7 @@
-"""``fieldkit config``: where config.toml is, what it says, whether it is valid, change a key."""
+"""``fieldkit config``: where config.toml is, what it says, whether it is valid, change a key.
+
+``python -m fieldkit.cli.config > docs/configuration.md`` writes the reference page.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import sys
 
 import typer
 
-from fieldkit.cli import complete, render
+from fieldkit.cli import common, complete, render
 
 app = typer.Typer(help="Show, check and change config.toml (docs/configuration.md).",
                   no_args_is_help=True)
@@ -27,7 +30,7 @@ def show(json_out: bool = typer.Option(False, "--json", help="Print the settings
     from fieldkit.config import load_config
     from fieldkit.configschema import SECTIONS
 
-    config = load_config()
+    config = load_config(choices=common.config_choices())
     values = {name: config.section(name) for name in SECTIONS}
     _warn(config.warnings)
     if json_out:
@@ -48,7 +51,7 @@ def check(json_out: bool = typer.Option(False, "--json", help="Print the result 
     from fieldkit.config import load_config
     from fieldkit.errors import ConfigError
 
-    config = load_config()
+    config = load_config(choices=common.config_choices())
     try:
         config.check_all()
     except ConfigError as exc:
@@ -88,7 +91,7 @@ def set_(
     from fieldkit.configfile import set_value
 
     base = home()
-    stored = set_value(base / CONFIG_NAME, name, value, base)
+    stored = set_value(base / CONFIG_NAME, name, value, base, common.config_choices())
     print(f"{name} = {_show(stored)}  ({base / CONFIG_NAME})")
 
 
@@ -106,3 +109,14 @@ def _show(value) -> str:
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
         print(f"fieldkit: warning: {warning}", file=sys.stderr)
+
+
+def markdown() -> str:
+    """docs/configuration.md: the schema with the choices this program hands it."""
+    from fieldkit.configschema import markdown as schema_markdown
+
+    return schema_markdown(common.config_choices())
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -2,11 +2,10 @@
 
 Built from the installed package each time it is needed, in memory (~30 ms), so it is always
 exactly this fieldkit's checks and never a second implementation. It holds the diagnostics
-package, ``errors``, ``trust``, the config schema its checks read their settings through (with
-the names of the sync backends it lists), and ``remote/probe.py`` as its entry point; not the
-CLI (typer), the store or sync itself. The build is deterministic (sorted names, fixed
-timestamps): the same code gives the same bytes, so ``bench/remote.py`` can copy the identical
-file with scp.
+package, ``errors``, ``trust``, the config schema its checks read their settings through, and
+``remote/probe.py`` as its entry point; not the CLI (typer), the store or sync. The build is
+deterministic (sorted names, fixed timestamps): the same code gives the same bytes, so
+``bench/remote.py`` can copy the identical file with scp.
 
 Python 3.11+ is needed on the remote; ``__main__`` is written so that an older python3 can at
 least read it and say so.
@@ -21,9 +20,9 @@ from pathlib import Path
 import fieldkit
 
 NAME = "fieldkit-probe.pyz"
-# the checks read their settings through the config schema, which names the sync backends
-PARTS = ("__init__.py", "errors.py", "trust.py", "configschema.py", "sync/__init__.py",
-         "diagnostics", "remote/__init__.py", "remote/probe.py")
+# the checks read their settings through the config schema (which imports only errors)
+PARTS = ("__init__.py", "errors.py", "trust.py", "configschema.py", "diagnostics",
+         "remote/__init__.py", "remote/probe.py")
 STAMP = (2026, 1, 1, 0, 0, 0)
 MAIN = b'''import sys
 if sys.version_info < (3, 11):

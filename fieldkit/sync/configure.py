@@ -15,10 +15,16 @@ from fieldkit.sync.backend import Backend
 
 def sync_settings(config: Config) -> dict[str, Any]:
     settings = config.section("sync")
-    if not settings.get("backend"):
+    name = settings.get("backend")
+    if not name:
         raise ConfigError(f"no sync backend configured: add a [sync] section to {config.path} "
                           '(backend = "rt", url, queue, user; or backend = "sftp" and an '
                           "sftp:// url; see docs/sync.md)")
+    if name not in BACKENDS:  # a config loaded without the backend names handed in
+        from fieldkit.configschema import refusal, settings_of
+
+        setting = settings_of("sync", {"sync.backend": tuple(BACKENDS)})["backend"]
+        raise refusal(config.path, setting, name)
     if not settings.get("url"):
         raise ConfigError(f"{config.path}: [sync] url is missing (where the ticket system is)")
     return settings
