@@ -14,7 +14,7 @@ from pathlib import Path
 import paramiko
 
 from fieldkit.errors import InputError, RemoteError
-from fieldkit.remote.ssh import SshOptions, why
+from fieldkit.remote.options import SshOptions, why
 from fieldkit.remote.target import Target
 
 DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from fieldkit.diagnostics.jobs import Job
 from fieldkit.diagnostics.model import DiagRun
 from fieldkit.errors import FieldkitError, RemoteError
-from fieldkit.remote.ssh import CommandResult, Connection, why
+from fieldkit.remote.options import why
+from fieldkit.remote.ssh import CommandResult, Connection
 
 LOOK = r"""umask 077
 if [ "$1" = yes ] && command -v fieldkit >/dev/null 2>&1; then

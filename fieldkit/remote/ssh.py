@@ -19,36 +19,20 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import paramiko
 
 from fieldkit.errors import RemoteError
 from fieldkit.remote import hostkeys
+from fieldkit.remote.auth import authenticate
+from fieldkit.remote.options import SshOptions, why
 from fieldkit.remote.target import Target, lookup_name
 
 # paramiko logs transport failures with tracebacks; the user gets our one line instead
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 logging.getLogger("paramiko").propagate = False
-
-Prompt = Callable[[str], "str | None"]  # a hidden prompt; returns None when nobody can answer
-
-
-@dataclass
-class SshOptions:
-    """How to connect: timeouts, credentials, and where fieldkit keeps the keys it trusts."""
-
-    known_hosts: Path  # fieldkit's own file (<home>/known_hosts): the only one ever written
-    connect_timeout_s: float = 10.0  # TCP connect, SSH banner and key exchange, each
-    auth_timeout_s: float = 30.0  # each login attempt's answer
-    command_timeout_s: float = 120.0  # a remote command, start to exit
-    identity: str | None = None  # -i KEY
-    trust_new_host: bool = False  # --trust-new-host: save an unknown (never a changed) key
-    ask_password: Prompt | None = None  # password and passphrase prompt (None: no terminal)
-    use_agent: bool = True
-    ssh_dir: Path = field(default_factory=lambda: Path.home() / ".ssh")
-
 
 @dataclass
 class CommandResult:
@@ -129,8 +113,6 @@ class Connection:
 
 def connect(target: Target, options: SshOptions) -> Connection:
     """Connect, verify the host key, log in; any failure is a one-line RemoteError."""
-    from fieldkit.remote.auth import authenticate
-
     sock = _open_socket(target, options.connect_timeout_s)
     transport = paramiko.Transport(sock)
     try:
@@ -323,8 +305,3 @@ def _drain(read: Callable[[int], bytes], into: list[bytes]) -> None:
             into.append(chunk)
     except (TimeoutError, OSError, EOFError):
         pass
-
-
-def why(exc: BaseException) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
-    return " ".join(text.split())
