@@ -21,10 +21,10 @@ from fieldkit.tickets.model import (
 )
 
 if TYPE_CHECKING:
-    from fieldkit.tickets.store import TicketStore
+    from fieldkit.tickets.shards import ShardSets
 
 
-def one_entry_per_remote_effect(store: TicketStore) -> None:
+def one_entry_per_remote_effect(store: ShardSets) -> None:
     """Schema 1 -> 2: split the combined outbox entries of schema 1.
 
     Schema 1 had one ``escalated`` entry for a note *and* a level change (a refused level change
@@ -78,4 +78,4 @@ def _split(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [doc]
 
 
-MIGRATIONS: dict[int, Callable[[TicketStore], None]] = {1: one_entry_per_remote_effect}
+MIGRATIONS: dict[int, Callable[[ShardSets], None]] = {1: one_entry_per_remote_effect}

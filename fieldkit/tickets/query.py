@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldkit.tickets.index import Row, searchable_text
-from fieldkit.tickets.shards import Shards, shard_of
-
-if TYPE_CHECKING:
-    from fieldkit.tickets.store import TicketStore
+from fieldkit.tickets.shards import Shards, ShardSets, shard_of
 
 
 @dataclass(frozen=True)
@@ -49,19 +46,19 @@ _STATUS, _SITE, _CATEGORY, _LEVEL, _UPDATED, _PENDING = (
                                          "pending"))
 
 
-def shard_sets(store: TicketStore, archived: bool) -> list[Shards]:
-    return [store.hot, store.archived] if archived else [store.hot]
+def shard_sets(sets: ShardSets, archived: bool) -> list[Shards]:
+    return [sets.hot, sets.archived] if archived else [sets.hot]
 
 
-def _layout(store: TicketStore, archived: bool) -> tuple[list[int], list[tuple[Shards, set[int]]]]:
+def _layout(sets: ShardSets, archived: bool) -> tuple[list[int], list[tuple[Shards, set[int]]]]:
     """Shard numbers newest first, and which set holds which (the hot set first)."""
-    held = [(shards, set(shards.numbers())) for shards in shard_sets(store, archived)]
+    held = [(shards, set(shards.numbers())) for shards in shard_sets(sets, archived)]
     return sorted(set().union(*(numbers for _s, numbers in held)), reverse=True), held
 
 
-def rows(store: TicketStore, wanted: Filter) -> Iterator[tuple[Shards, Row]]:
+def rows(sets: ShardSets, wanted: Filter) -> Iterator[tuple[Shards, Row]]:
     """Matching index rows, newest first."""
-    numbers, held = _layout(store, wanted.archived)
+    numbers, held = _layout(sets, wanted.archived)
     for shard in numbers:
         found: dict[int, tuple[Shards, list[Any]]] = {}
         for shards, present in held:
@@ -99,7 +96,7 @@ class Hit:
     snippet: str
 
 
-def search(store: TicketStore, text: str | list[str], wanted: Filter,
+def search(sets: ShardSets, text: str | list[str], wanted: Filter,
            limit: int) -> tuple[list[Hit], int]:
     """Tickets holding every word of ``text`` (hot and archived), newest first, with the
     matching snippet; and how many matched in all. Words are found folded and by their
@@ -110,7 +107,7 @@ def search(store: TicketStore, text: str | list[str], wanted: Filter,
     if not terms:
         return [], 0
     matches: list[tuple[Shards, Row]] = []
-    numbers, held = _layout(store, True)
+    numbers, held = _layout(sets, True)
     for shard in numbers:
         seen: set[int] = set()
         for shards, present in held:

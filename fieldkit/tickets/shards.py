@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
@@ -25,6 +25,17 @@ TICKETS_PER_SHARD = 256
 
 def shard_of(number: int) -> int:
     return (number - 1) // TICKETS_PER_SHARD
+
+
+class ShardSets(Protocol):
+    """A store's two sets of shards, all that querying and migrating need of it: so
+    ``query`` and ``migrations`` sit below ``store`` (a :class:`TicketStore` is one)."""
+
+    @property
+    def hot(self) -> Shards: ...
+
+    @property
+    def archived(self) -> Shards: ...
 
 
 class Shards:
