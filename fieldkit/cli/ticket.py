@@ -9,13 +9,26 @@ import typer
 from fieldkit.cli import complete, render
 from fieldkit.cli.remote import HOST, IDENTITY, TRUST
 from fieldkit.cli.ticketview import brief, format_ticket
+from fieldkit.tickets import vocabulary as words
 
 app = typer.Typer(
     help="Record and work tickets (offline: no network needed).", no_args_is_help=True
 )
 
-CATEGORY_CHOICES = ("hardware|software|network|printer|email|phone|mobile|server|firewall|"
-                    "account|other")
+
+
+def _alternatives(values: tuple[object, ...]) -> str:
+    """A vocabulary of the core as a metavar (``a|b|c``), which ``complete.of`` also offers."""
+    return "|".join(str(v) for v in values)
+
+
+# the help, the completion and the checks all read the ticket vocabulary (tickets/vocabulary.py)
+CATEGORY_CHOICES = _alternatives(words.CATEGORIES)
+SEVERITY_CHOICES = _alternatives(words.SEVERITIES)
+STATUS_CHOICES = _alternatives(words.STATUSES)
+OPEN_STATUS_CHOICES = _alternatives(words.OPEN_STATUSES)
+LEVEL_CHOICES = _alternatives(words.LEVELS)
+ESCALATION_CHOICES = _alternatives(words.ESCALATION_LEVELS)
 JSON = typer.Option(False, "--json", help="Print the ticket as JSON.")
 KEY = typer.Argument(..., metavar="REF", help="Ticket ref (FK-12, 12) or full id.",
                      autocompletion=complete.refs)
@@ -48,11 +61,11 @@ def new(
     category: str = typer.Option("other", "--category", metavar=CATEGORY_CHOICES,
                                  autocompletion=complete.of(CATEGORY_CHOICES),
                                  help="What kind of problem."),
-    impact: str = typer.Option("medium", "--impact", metavar="high|medium|low",
-                               autocompletion=complete.of("high|medium|low"),
+    impact: str = typer.Option("medium", "--impact", metavar=SEVERITY_CHOICES,
+                               autocompletion=complete.of(SEVERITY_CHOICES),
                                help="How many people or how much business it affects."),
-    urgency: str = typer.Option("medium", "--urgency", metavar="high|medium|low",
-                                autocompletion=complete.of("high|medium|low"),
+    urgency: str = typer.Option("medium", "--urgency", metavar=SEVERITY_CHOICES,
+                                autocompletion=complete.of(SEVERITY_CHOICES),
                                 help="How soon it must work again."),
     asset: str = typer.Option(None, "--asset", metavar="TAG", help="Hostname or inventory tag."),
     diag: bool = typer.Option(False, "--diag", help="Run diagnostics (here, or on --host) and "
@@ -95,13 +108,13 @@ def new(
 
 @app.command("list")
 def list_(
-    status: str = typer.Option(None, "--status", metavar="new|in_progress|pending|resolved|"
-                               "closed", help="Only tickets with this status."),
+    status: str = typer.Option(None, "--status", metavar=STATUS_CHOICES,
+                               help="Only tickets with this status."),
     site: str = typer.Option(None, "--site", metavar="SITE", help="Only tickets of this site."),
     category: str = typer.Option(None, "--category", metavar=CATEGORY_CHOICES,
                                  autocompletion=complete.of(CATEGORY_CHOICES),
                                  help="Only tickets of this category."),
-    level: int = typer.Option(None, "--level", metavar="1|2|3",
+    level: int = typer.Option(None, "--level", metavar=LEVEL_CHOICES,
                               help="Only tickets at this support level."),
     since: str = typer.Option(None, "--since", metavar="DATE",
                               help="Only tickets changed since DATE (YYYY-MM-DD, local)."),
@@ -194,10 +207,10 @@ def _filter(status, site, category, level, since, pending, archived):
     from fieldkit.cli.ticketview import parse_since
     from fieldkit.errors import InputError
     from fieldkit.tickets import query
-    from fieldkit.tickets.model import CATEGORIES, STATUSES, choice
+    from fieldkit.tickets.vocabulary import CATEGORIES, LEVELS, STATUSES, choice, either
 
-    if level is not None and level not in (1, 2, 3):
-        raise InputError(f"--level must be 1, 2 or 3 (got {level})")
+    if level is not None and level not in LEVELS:
+        raise InputError(f"--level must be {either(LEVELS)} (got {level})")
     return query.Filter(status=choice("--status", status, STATUSES) if status else None,
                         site=site, category=choice("--category", category, CATEGORIES)
                         if category else None, level=level,
@@ -224,13 +237,13 @@ def edit(
     category: str = typer.Option(None, "--category", metavar=CATEGORY_CHOICES,
                                  autocompletion=complete.of(CATEGORY_CHOICES),
                                  help="What kind of problem."),
-    impact: str = typer.Option(None, "--impact", metavar="high|medium|low",
-                               autocompletion=complete.of("high|medium|low"), help="New impact."),
-    urgency: str = typer.Option(None, "--urgency", metavar="high|medium|low",
-                                autocompletion=complete.of("high|medium|low"),
+    impact: str = typer.Option(None, "--impact", metavar=SEVERITY_CHOICES,
+                               autocompletion=complete.of(SEVERITY_CHOICES), help="New impact."),
+    urgency: str = typer.Option(None, "--urgency", metavar=SEVERITY_CHOICES,
+                                autocompletion=complete.of(SEVERITY_CHOICES),
                                 help="New urgency."),
     asset: str = typer.Option(None, "--asset", metavar="TAG", help="Hostname or inventory tag."),
-    status: str = typer.Option(None, "--status", metavar="new|in_progress|pending",
+    status: str = typer.Option(None, "--status", metavar=OPEN_STATUS_CHOICES,
                                help="Move between the open statuses."),
     json_out: bool = JSON,
 ) -> None:
@@ -301,7 +314,7 @@ def attach(
 @app.command("escalate")
 def escalate(
     key: str = KEY,
-    level: int = typer.Option(..., "--level", "-l", metavar="2|3",
+    level: int = typer.Option(..., "--level", "-l", metavar=ESCALATION_CHOICES,
                               help="2 (specialists) or 3 (vendor)."),
     reason: str = typer.Option(..., "--reason", "-r", metavar="TEXT",
                                help="Why 1st level cannot fix it."),
@@ -351,11 +364,8 @@ def diag(key: str = KEY, host: str = HOST, trust: bool = TRUST, identity: str = 
     from fieldkit.cli.diag import run_diag
 
     store = _store()
-    ticket = store.get(key)  # fail fast on a typo or a closed ticket, before seconds of checks
-    if ticket.status == "closed":
-        from fieldkit.errors import TransitionError
-
-        raise TransitionError(f"{ticket.ref} is closed; reopen it before attaching diagnostics")
+    # fail fast on a typo or a closed ticket, before seconds of checks
+    store.get(key).refuse_run_if_closed()
     run = run_diag(host=host, trust=trust, identity=identity)
     _emit(store.attach_run(key, run.to_dict()), json_out, "diagnostics attached")
 

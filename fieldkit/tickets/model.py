@@ -24,6 +24,7 @@ from fieldkit.tickets.vocabulary import (
     DETAIL_FIELDS,
     DETAILS,
     DIAG_RUN,
+    ESCALATION_LEVELS,
     ESCALATION_NOTE,
     FIELDS,
     LEVELS,
@@ -43,6 +44,7 @@ from fieldkit.tickets.vocabulary import (
     STATUSES,
     choice,
     clean_text,
+    either,
     format_ref,
     new_event_id,
     parse_ref,
@@ -52,12 +54,12 @@ from fieldkit.tickets.vocabulary import (
 
 # the vocabulary is re-exported: `from fieldkit.tickets.model import CATEGORIES` keeps working
 __all__ = [
-    "Event", "Ticket", "stored_defaults", "CATEGORIES", "SEVERITIES", "STATUSES",
-    "OPEN_STATUSES", "LEVELS", "PRIORITY_MATRIX", "PRIORITY_LABELS", "MAX_SHORT_TEXT",
-    "MAX_LONG_TEXT", "MAX_MINUTES", "REF_PREFIX", "CREATED", "NOTE", "ESCALATION_NOTE",
-    "SOLUTION", "DETAILS", "FIELDS", "STATUS", "DIAG_RUN", "ATTACHMENT", "CHECKLIST_RUN",
-    "NOTE_KINDS", "REMOTE_FIELDS", "DETAIL_FIELDS", "utc_now", "new_event_id", "format_ref",
-    "parse_ref", "clean_text", "choice", "priority_of"
+    "Event", "Ticket", "stored_defaults", "CATEGORIES", "SEVERITIES", "STATUSES", "OPEN_STATUSES",
+    "LEVELS", "ESCALATION_LEVELS", "PRIORITY_MATRIX", "PRIORITY_LABELS", "MAX_SHORT_TEXT",
+    "MAX_LONG_TEXT", "MAX_MINUTES", "REF_PREFIX", "CREATED", "NOTE", "ESCALATION_NOTE", "SOLUTION",
+    "DETAILS", "FIELDS", "STATUS", "DIAG_RUN", "ATTACHMENT", "CHECKLIST_RUN", "NOTE_KINDS",
+    "REMOTE_FIELDS", "DETAIL_FIELDS", "utc_now", "new_event_id", "format_ref", "parse_ref",
+    "clean_text", "choice", "either", "priority_of"
 ]
 
 
@@ -205,8 +207,9 @@ class Ticket:
 
     def escalate(self, level: int, reason: str) -> dict[str, Any]:
         reason = clean_text("reason", reason, MAX_LONG_TEXT, required=True)
-        if level not in (2, 3):
-            raise InputError(f"escalation level must be 2 or 3 (got {level})")
+        if level not in ESCALATION_LEVELS:
+            raise InputError(f"escalation level must be {either(ESCALATION_LEVELS)} "
+                             f"(got {level})")
         if not self.is_open():
             raise TransitionError(f"{self.ref} is {self.status}; reopen it before escalating")
         if level <= self.level:
@@ -253,7 +256,7 @@ class Ticket:
         self.touch()
 
     def attach_run(self, summary: dict[str, Any]) -> None:
-        self._refuse_if_closed("attaching diagnostics")
+        self.refuse_run_if_closed()
         self.diag_runs.append(summary)
         self.events.append(Event(DIAG_RUN, {"run_id": summary["id"]}, summary["id"]))
         counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.get("counts", {}).items()))
@@ -277,6 +280,11 @@ class Ticket:
         """Add to the history: when, who, what happened (never sent as an outbox event)."""
         self.history.append({"at": utc_now(), "by": self.actor, "what": what, "text": text,
                              **details})
+
+    def refuse_run_if_closed(self) -> None:
+        """The refusal :meth:`attach_run` would raise, asked for up front: ``ticket diag``
+        must not spend seconds on checks whose run the ticket will not take."""
+        self._refuse_if_closed("attaching diagnostics")
 
     def _refuse_if_closed(self, doing: str) -> None:
         if self.status == "closed":

@@ -30,6 +30,7 @@ SEVERITIES = ("high", "medium", "low")
 STATUSES = ("new", "in_progress", "pending", "resolved", "closed")
 OPEN_STATUSES = ("new", "in_progress", "pending")
 LEVELS = (1, 2, 3)
+ESCALATION_LEVELS = LEVELS[1:]  # a ticket starts at 1st level and is handed up from there
 
 # ITIL impact x urgency -> priority 1 (critical) .. 5 (planning)
 PRIORITY_MATRIX = {
@@ -125,6 +126,12 @@ def choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     if normalised not in allowed:
         raise InputError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
     return normalised
+
+
+def either(values: tuple[object, ...]) -> str:
+    """``(1, 2, 3)`` -> ``1, 2 or 3``: a vocabulary in a refusal's words."""
+    words = [str(v) for v in values]
+    return ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else "".join(words)
 
 
 def priority_of(impact: str, urgency: str) -> int:
