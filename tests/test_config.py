@@ -2,6 +2,7 @@
 line naming file, section and key; a misspelt key is a warning with a suggestion."""
 
 import json
+import re
 
 import pytest
 
@@ -115,3 +116,22 @@ def test_configuration_doc_is_generated_from_the_schema():
     doc = Path(__file__).parents[1] / "docs" / "configuration.md"
     assert doc.read_text() == markdown(), "run: python -m fieldkit.cli.config > " \
                                           "docs/configuration.md"
+
+
+def test_a_config_loaded_without_the_backend_names_refuses_in_the_same_words(home):
+    """The schema is handed the backend names by the CLI; a library caller who loads the config
+    without them still gets the schema's refusal, from sync, when it builds the backend."""
+    from fieldkit.config import load_config
+    from fieldkit.errors import ConfigError
+    from fieldkit.sync.configure import build_backend
+
+    write(home, "sync", {"backend": "bogus"})
+    config = load_config(home)
+    assert config.section("sync")["backend"] == "bogus"  # any text passes the schema here
+    with pytest.raises(ConfigError) as caught:
+        build_backend(config)
+    assert str(caught.value) == (f"{home / 'config.toml'}: [sync] backend = 'bogus': must be "
+                                 "one of 'rt', 'sftp'")
+    handed = load_config(home, choices={"sync.backend": ("rt", "sftp")})
+    with pytest.raises(ConfigError, match=r"^" + re.escape(str(caught.value)) + "$"):
+        handed.section("sync")

@@ -155,3 +155,34 @@ def test_archive_via_cli(cli, home):
     assert cli("ticket", "show", "FK-1", "--json").json()["status"] == "closed"
     assert cli("ticket", "reopen", "FK-1", "--json").json()["status"] == "in_progress"
     assert [t["ref"] for t in cli("ticket", "list", "--json").json()] == ["FK-1"]
+
+
+def test_the_cli_speaks_the_core_vocabulary(cli):
+    """Help, completion and refusals read tickets/vocabulary.py, so they cannot drift from it."""
+    from fieldkit.cli import complete
+    from fieldkit.cli.ticket import CATEGORY_CHOICES, ESCALATION_CHOICES, LEVEL_CHOICES
+    from fieldkit.tickets.vocabulary import CATEGORIES, ESCALATION_LEVELS, LEVELS
+
+    assert CATEGORY_CHOICES.split("|") == list(CATEGORIES)
+    assert complete.of(CATEGORY_CHOICES)("pr") == ["printer"]
+    assert (LEVEL_CHOICES, ESCALATION_CHOICES) == ("1|2|3", "2|3")
+    assert (LEVELS, ESCALATION_LEVELS) == ((1, 2, 3), (2, 3))
+    r = cli("ticket", "list", "--level", "4")
+    assert (r.code, r.err.strip()) == (2, "fieldkit: error: --level must be 1, 2 or 3 (got 4)")
+    r = cli("ticket", "list", "--category", "toaster")
+    assert r.code == 2 and "--category must be one of " + ", ".join(CATEGORIES) in r.err
+    cli("ticket", "new", "-t", "x")
+    r = cli("ticket", "escalate", "1", "--level", "1", "--reason", "r")
+    assert (r.code, r.err.strip()) == (2, "fieldkit: error: escalation level must be 2 or 3 "
+                                          "(got 1)")
+
+
+def test_a_closed_ticket_refuses_diag_before_any_check_runs(cli):
+    """The rule is the ticket's (Ticket.refuse_run_if_closed), asked before seconds of checks."""
+    cli("ticket", "new", "-t", "x")
+    cli("ticket", "resolve", "1", "-s", "done")
+    cli("ticket", "close", "1")
+    r = cli("ticket", "diag", "1")
+    assert (r.code, r.err.strip()) == (2, "fieldkit: error: FK-1 is closed; reopen it before "
+                                          "attaching diagnostics")
+    assert r.out == ""
