@@ -247,6 +247,20 @@ def test_no_circle_between_folders_nor_inside_sync():
     assert stale == [], f"fixed, remove from KNOWN_CIRCLES: {stale}"
 
 
+def test_only_the_cli_imports_the_terminal_libraries():
+    base = ROOT / "fieldkit"
+    found = []
+    for path in sorted(base.rglob("*.py")):
+        if path.relative_to(base).parts[0] == "cli":
+            continue
+        for node, _typing_only in _walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) \
+                else [node.module or ""]
+            found += [f"{path.relative_to(ROOT).as_posix()}:{node.lineno}: {name}"
+                      for name in names if name.split(".")[0] in ("typer", "click", "rich")]
+    assert found == [], "the core must work without a terminal (docs/architecture.md)"
+
+
 # -- the checker itself, on a tiny fake package -------------------------------------------
 
 TABLE = """<!-- layers -->
