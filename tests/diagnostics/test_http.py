@@ -40,7 +40,7 @@ def web(tmp_path_factory):
 
     certs = make_certs(tmp_path_factory.mktemp("http") / "certs", [LOCAL])
     names = ["ok", "tls", "to_https", "loop", "hop1", "s401", "s404", "s503", "wrongname",
-             "selfsigned"]
+             "selfsigned", "soon", "expired"]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     webpeer = [sys.executable, str(PEERS / "webpeer.py"), LOCAL]
 
@@ -56,6 +56,8 @@ def web(tmp_path_factory):
         "s401": ["status", "401"], "s404": ["status", "404"], "s503": ["status", "503"],
         "wrongname": ["ok", "hello", *tls("wrongname")],
         "selfsigned": ["ok", "hello", *tls("selfsigned")],
+        "soon": ["ok", "hello", *tls("soon")],
+        "expired": ["ok", "hello", *tls("expired")],
     }
     procs = []
     try:
@@ -128,7 +130,8 @@ def test_redirect_loop_fails(web):
     found = one(url(web, "loop"))
     assert found.status == "fail", found
     assert found.data["redirect_problem"] == "loop"
-    assert [h["status"] for h in found.data["redirects"]] == [302]
+    assert [(h["url"], h["status"], h["location"]) for h in found.data["redirects"]] == [
+        (url(web, "loop"), 302, url(web, "hop1")), (url(web, "hop1"), 302, url(web, "loop"))]
     assert found.data["final_url"] == url(web, "hop1")
     assert "redirect loop" in found.summary and found.hint
 
@@ -213,21 +216,52 @@ def test_name_mismatch_as_openssl_says(web):
     assert LOCAL in found.hint
 
 
+@pytest.mark.integration
+def test_a_certificate_about_to_expire_warns(web):
+    found = one(url(web, "soon", "https"), ca_file=str(web["certs"] / "ca.crt"))
+    assert found.status == "warn" and found.data["status_code"] == 200, found
+    assert found.data["tls"]["verify"] == "ok" and found.data["tls"]["days_left"] < 6
+    assert "renew" in found.hint
+
+
+@pytest.mark.integration
+def test_an_expired_certificate_fails(web):
+    found = one(url(web, "expired", "https"))
+    assert found.status == "fail" and found.data["tls"]["verify"] == "expired", found
+    assert found.summary.startswith("certificate expired")
+
+
 @pytest.fixture
-def proxy():
-    """webproxy.py on loopback; yields (URL, a function that stops it and returns its log)."""
-    [port] = free_ports(1)
-    proc = _start([sys.executable, str(PEERS / "webproxy.py"), LOCAL, str(port)])
-    state = {"log": None}
+def proxies():
+    """Starts webproxy.py on loopback: start(*args) -> (URL, a function that stops that proxy
+    and returns its log)."""
+    procs = []
 
-    def log():
-        if state["log"] is None:
+    def start(*args):
+        [port] = free_ports(1)
+        proc = _start([sys.executable, str(PEERS / "webproxy.py"), LOCAL, str(port), *args])
+        procs.append(proc)
+
+        seen: list[str] = []
+
+        def log():
+            if not seen:
+                proc.terminate()
+                seen.append(proc.communicate(timeout=10)[0])
+            return seen[0]
+
+        return f"http://{LOCAL}:{port}", log
+
+    yield start
+    for proc in procs:
+        if proc.returncode is None:
             proc.terminate()
-            state["log"] = proc.communicate(timeout=10)[0]
-        return state["log"]
+            proc.wait(timeout=10)
 
-    yield f"http://{LOCAL}:{port}", log
-    log()
+
+@pytest.fixture
+def proxy(proxies):
+    return proxies()
 
 
 @pytest.mark.integration
@@ -268,6 +302,53 @@ def test_a_dead_proxy_is_blamed(web, monkeypatch):
     found = one(url(web, "ok"))
     assert found.status == "fail", found
     assert found.summary == f"the proxy http://{LOCAL}:{port} refuses the connection"
+
+
+@pytest.mark.integration
+def test_a_proxy_that_wants_a_login(web, proxies, monkeypatch):
+    address, log = proxies("--auth", "bob:s3cr3t")
+    monkeypatch.setenv("http_proxy", address)
+    monkeypatch.setenv("https_proxy", address)
+    plain = one(url(web, "ok"))
+    tunnel = one(url(web, "tls", "https"), ca_file=str(web["certs"] / "ca.crt"))
+    assert (plain.status, plain.data["status_code"]) == ("fail", 407), plain
+    assert "proxy wants a login" in plain.hint
+    assert tunnel.status == "fail" and tunnel.data["error"] == "proxy", tunnel
+    assert "407" in tunnel.summary and "407 means it wants a login" in tunnel.hint
+    assert f"407 GET {url(web, 'ok')}" in log()
+
+
+@pytest.mark.integration
+def test_proxy_login_from_the_environment_is_used_and_never_shown(web, proxies, monkeypatch):
+    address, log = proxies("--auth", "bob:s3cr3t")
+    monkeypatch.setenv("http_proxy", address.replace("://", "://bob:s3cr3t@"))
+    monkeypatch.setenv("https_proxy", address.replace("://", "://bob:s3cr3t@"))
+    found = check_http([parse_http_target(url(web, "ok")),
+                        parse_http_target(url(web, "tls", "https"))], 3.0,
+                       ca_file=str(web["certs"] / "ca.crt"))
+    assert [f.status for f in found] == ["ok", "ok"], found
+    assert all(f.data["proxy"] == address for f in found)
+    assert "s3cr3t" not in repr([f.to_dict() for f in found])
+    lines = log().splitlines()
+    assert f"CONNECT {LOCAL}:{web['tls']}" in lines and f"GET {url(web, 'ok')}" in lines
+    assert not [line for line in lines if line.startswith("407 ")], lines
+
+
+@pytest.mark.integration
+def test_a_name_that_does_not_resolve():
+    found = one("https://nosuch.invalid/")
+    assert found.status == "fail" and found.data["error"] == "dns", found
+    assert "diag -c dns" in found.hint
+
+
+@pytest.mark.integration
+def test_https_to_a_plain_http_port_and_back(web):
+    tls_to_plain = one(url(web, "ok", "https"))
+    plain_to_tls = one(url(web, "tls", "http"))
+    assert tls_to_plain.status == "fail" and tls_to_plain.data["error"] == "tls", tls_to_plain
+    assert "try http://" in tls_to_plain.hint
+    assert plain_to_tls.status == "fail", plain_to_tls
+    assert plain_to_tls.data["error"] == "not-http", plain_to_tls
 
 
 @pytest.mark.integration
@@ -373,5 +454,5 @@ def test_an_endless_chain_stops_after_max_redirects():
         server.server_close()
     assert found.status == "fail", found
     assert found.data["redirect_problem"] == "too-many"
-    assert len(found.data["redirects"]) == MAX_REDIRECTS
+    assert len(found.data["redirects"]) == MAX_REDIRECTS + 1  # the one not followed too
     assert found.data["final_url"].endswith(f"/{MAX_REDIRECTS}")
