@@ -39,8 +39,10 @@ TROUBLE = {
              "escalate to the site's admin with this chain."),
     "too-many": ("more than {count} redirects, stopped at {url}",
                  "The site redirects endlessly: escalate to the site's admin with this chain."),
-    "bad-location": ("{url} redirects to an address that is not a web page",
-                     "The redirect leads outside http/https: escalate to the site's admin."),
+    "bad-location": ("{url} redirects to an address that cannot be followed (not http or "
+                     "https, or malformed)",
+                     "The redirect leads nowhere a browser could follow: escalate to the "
+                     "site's admin with this chain."),
 }
 # the same troubles when the connection went to the proxy
 TROUBLE_VIA_PROXY = {
@@ -62,8 +64,8 @@ TROUBLE_VIA_PROXY = {
 STATUS_HINTS: dict[int, tuple[Status, str]] = {
     300: (Status.WARN, "The server redirects without saying where to (no Location): "
                        "escalate to the site's admin."),
-    401: (Status.WARN, "The site is reachable and asks for a login: that is expected for a "
-                       "protected page; if the user has one and it fails, reset it."),
+    401: (Status.WARN, "The site is reachable and asks for a login: expected for a protected "
+                       "page; if the user's own login fails there, check the account."),
     403: (Status.WARN, "The site is reachable but refuses this page to this user or network: "
                        "check the user's permissions, or whether the site allows this network."),
     404: (Status.WARN, "The server answers but has no such page: check the address (path) "
@@ -91,8 +93,9 @@ TLS_HINTS = {
     "self-signed": "The site presents a self-signed certificate: browsers warn or refuse. A "
                    "certificate from a trusted CA belongs on the server (escalate), or, for an "
                    "internal CA, pass --ca-file.",
-    "hostname-mismatch": "The certificate is for another name than {host}: use the name the "
-                         "certificate lists (see sans) in the address, or escalate.",
+    "hostname-mismatch": "The certificate is for another name than {host}: use a name the "
+                         "certificate lists (sans, in the evidence) in the address, or "
+                         "escalate.",
     "chain-incomplete": "The server sends its own certificate but not the intermediate CA "
                         "certificate that links it to the trusted root: many clients refuse "
                         "it. The site's admin must install the full chain (escalate).",

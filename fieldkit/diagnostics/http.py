@@ -197,10 +197,12 @@ def _follower(target: HttpTarget, timeout_s: float, verifying: ssl.SSLContext,
             if hop.status not in REDIRECTS or not hop.location or (
                     hop.tls and hop.tls["verify"] != "ok" and not insecure):
                 return chain
-            url = urljoin(url, hop.location).partition("#")[0]
-            if urlsplit(url).scheme not in DEFAULT_PORTS:
+            try:  # the same rules as for a typed target: IDNA, ports, no password
+                url = parse_http_target(urljoin(url, hop.location)).url
+            except InputError:
                 chain.ending = "bad-location"
-            elif url in seen:
+                return chain
+            if url in seen:
                 chain.ending = "loop"
             elif len(chain.hops) > MAX_REDIRECTS:
                 chain.ending = "too-many"

@@ -40,7 +40,7 @@ def web(tmp_path_factory):
 
     certs = make_certs(tmp_path_factory.mktemp("http") / "certs", [LOCAL])
     names = ["ok", "tls", "to_https", "loop", "hop1", "s401", "s404", "s503", "wrongname",
-             "selfsigned", "soon", "expired"]
+             "selfsigned", "soon", "expired", "to_ftp"]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     webpeer = [sys.executable, str(PEERS / "webpeer.py"), LOCAL]
 
@@ -51,6 +51,7 @@ def web(tmp_path_factory):
         "ok": ["ok", "hello"],
         "tls": ["ok", "hello", *tls("server")],
         "to_https": ["redirect", f"https://{LOCAL}:{ports['tls']}/landing"],
+        "to_ftp": ["redirect", "ftp://files.example/"],
         "loop": ["redirect", f"http://{LOCAL}:{ports['hop1']}/"],
         "hop1": ["redirect", f"http://{LOCAL}:{ports['loop']}/"],
         "s401": ["status", "401"], "s404": ["status", "404"], "s503": ["status", "503"],
@@ -137,6 +138,14 @@ def test_redirect_loop_fails(web):
 
 
 @pytest.mark.integration
+def test_a_redirect_that_cannot_be_followed(web):
+    found = one(url(web, "to_ftp"))
+    assert found.status == "fail" and found.data["redirect_problem"] == "bad-location", found
+    assert found.data["redirects"] == [{"url": url(web, "to_ftp"), "status": 302,
+                                        "location": "ftp://files.example/"}]
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize(("name", "code", "status"), [("s401", 401, "warn"),
                                                       ("s404", 404, "warn"),
                                                       ("s503", 503, "fail")])
@@ -169,6 +178,32 @@ def test_a_server_that_accepts_and_never_answers():
     assert found.data["error"] == "no-answer", found.data
     assert 0.9 < took < 3.0
     assert "accepts the connection but sends no answer" in found.summary
+
+
+@pytest.mark.integration
+def test_a_connection_attempt_nobody_answers():
+    """A listener whose accept queue is full: Linux drops further SYNs, as a firewall would."""
+    full = socket.socket()
+    full.bind((LOCAL, 0))
+    full.listen(0)
+    port = full.getsockname()[1]
+    waiting = [socket.socket() for _ in range(3)]
+    try:
+        for sock in waiting:
+            sock.setblocking(False)
+            sock.connect_ex((LOCAL, port))
+        time.sleep(0.2)
+        started = time.monotonic()
+        found = one(f"http://{LOCAL}:{port}/", timeout_s=1.0)
+        took = time.monotonic() - started
+    finally:
+        for sock in [*waiting, full]:
+            sock.close()
+    assert found.status == "fail", found
+    assert found.data["error"] == "timeout", found.data
+    assert 0.9 < took < 3.0
+    assert found.summary == f"no answer from {LOCAL} port {port} (timeout)"
+    assert f"diag reach {LOCAL}:{port}" in found.hint
 
 
 @pytest.mark.integration
