@@ -131,6 +131,14 @@ def _split_netloc(netloc: str, shown: str, default: int) -> tuple[str, int]:
     return host, port
 
 
+def merge_http_duplicates(targets: list[HttpTarget]) -> list[HttpTarget]:
+    """Keep the first of each URL (host names compared case-insensitively)."""
+    seen: dict[tuple[str, str, int, str], HttpTarget] = {}
+    for t in targets:
+        seen.setdefault((t.scheme, t.host.lower().rstrip("."), t.port, t.path), t)
+    return list(seen.values())
+
+
 def skipped(target: HttpTarget, why: str) -> Finding:
     """A target that was validated but, by policy, not probed (``--no-probe``)."""
     return Finding(CHECK, target.text, Status.SKIP, f"{target.url} not fetched ({why})",

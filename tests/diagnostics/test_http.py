@@ -13,12 +13,13 @@ import pytest
 from fieldkit.diagnostics.http import (
     MAX_REDIRECTS,
     check_http,
+    merge_http_duplicates,
     parse_http_target,
     shown_url,
     skipped,
 )
 from fieldkit.errors import InputError
-from tests.conftest import need_tool
+from tests.conftest import need, need_tool
 from tests.diagnostics.test_mail import LOCAL, _start, free_ports
 
 PEERS = Path(__file__).parents[1] / "peers"
@@ -387,6 +388,29 @@ def test_https_to_a_plain_http_port_and_back(web):
 
 
 @pytest.mark.integration
+def test_a_proxy_setting_that_cannot_be_used(web, monkeypatch):
+    monkeypatch.setenv("http_proxy", "socks5://127.0.0.1:1080")
+    found = one(url(web, "ok"))
+    assert found.status == "fail" and found.data["error"] == "proxy-setting", found
+    assert "socks5" in found.summary and "http_proxy" in found.hint
+
+
+@pytest.mark.integration
+def test_ipv6_loopback():
+    need(socket.has_ipv6, "needs IPv6")
+    [port] = free_ports(1)
+    peer = _start([sys.executable, str(PEERS / "webpeer.py"), "::1", str(port), "ok", "v6"])
+    try:
+        found = one(f"http://[::1]:{port}/")
+        refused = one(f"http://[::1]:{free_ports(1)[0]}/")
+    finally:
+        peer.terminate()
+        peer.wait(timeout=10)
+    assert found.status == "ok" and found.data["final_url"] == f"http://[::1]:{port}/", found
+    assert refused.status == "fail" and "diag reach [::1]:" in refused.hint, refused
+
+
+@pytest.mark.integration
 def test_targets_are_probed_concurrently_in_order(web):
     silent = socket.create_server((LOCAL, 0))
     try:
@@ -451,6 +475,13 @@ def test_a_password_is_refused_and_never_repeated():
 def test_a_bad_ca_file_is_an_input_error_before_any_traffic(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         check_http([parse_http_target("https://192.0.2.1/")], 1.0, ca_file=str(tmp_path / "x"))
+
+
+def test_duplicates_merge():
+    targets = [parse_http_target(t) for t in ("Example.com", "https://example.com/",
+                                              "http://example.com", "example.com/x")]
+    assert [t.text for t in merge_http_duplicates(targets)] == [
+        "Example.com", "http://example.com", "example.com/x"]
 
 
 def test_redirect_evidence_hides_credentials_and_query_values():
