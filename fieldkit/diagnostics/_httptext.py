@@ -43,6 +43,9 @@ TROUBLE = {
                      "https, or malformed)",
                      "The redirect leads nowhere a browser could follow: escalate to the "
                      "site's admin with this chain."),
+    "downgrade": ("redirected from https to unencrypted http",
+                  "The site sends the browser from an encrypted address to an unencrypted "
+                  "one: what that page shows or asks travels readable. Tell the site's admin."),
 }
 # the same troubles when the connection went to the proxy
 TROUBLE_VIA_PROXY = {

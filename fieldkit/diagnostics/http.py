@@ -18,11 +18,12 @@ Proxies come from the environment (``http_proxy``/``https_proxy``/``no_proxy``, 
 ``_http.proxy_for``): plain http goes to the proxy as an absolute URL, https through a
 CONNECT tunnel, so the certificate judged is still the server's own.
 
-Verdicts: a 2xx at the end of the chain is ``ok``; 401/403 (reachable, needs a login or
-refuses this user), 404/410 and the other 4xx are ``warn`` (the server answers, the page or
-the permission is the problem); 407 (the proxy wants a login) and 5xx are ``fail``, as are
-no answer, a refused or timed-out connection, a failed name lookup, an untrusted certificate,
-a redirect loop and more than :data:`MAX_REDIRECTS` redirects.
+Verdicts: a 2xx at the end of the chain is ``ok``. ``warn``: 401/403 (reachable, needs a
+login or refuses this user), 404/410 and the other 4xx (the server answers, the page or the
+permission is the problem), a certificate that expires within ``tls.EXPIRY_WARN_DAYS``, a
+redirect from https down to plain http. ``fail``: 407 (the proxy wants a login), 5xx, no
+answer, a refused or timed-out connection, a failed name lookup, an untrusted certificate, a
+redirect loop, more than :data:`MAX_REDIRECTS` redirects, a redirect that cannot be followed.
 """
 
 from __future__ import annotations
@@ -356,6 +357,10 @@ def assess(chain: Chain, insecure: bool) -> Finding:
         problems.append((Status.FAIL, summary.format(**words), hint.format(**words)))
     elif last.status:
         problems += _answer(last, words, notes)
+    schemes = [urlsplit(h.url).scheme for h in chain.hops]
+    if "https" in schemes and "http" in schemes[schemes.index("https"):]:
+        summary, hint = TROUBLE["downgrade"]
+        problems.append((Status.WARN, summary, hint))
     if len(chain.hops) > 1 and not chain.ending:
         notes.append(f"{len(chain.hops) - 1} redirect{'s' if len(chain.hops) > 2 else ''}")
     if last.proxy and last.trouble not in TROUBLE_VIA_PROXY:  # else the summary names it

@@ -41,7 +41,7 @@ def web(tmp_path_factory):
 
     certs = make_certs(tmp_path_factory.mktemp("http") / "certs", [LOCAL])
     names = ["ok", "tls", "to_https", "loop", "hop1", "s401", "s404", "s503", "wrongname",
-             "selfsigned", "soon", "expired", "to_ftp"]
+             "selfsigned", "soon", "expired", "to_ftp", "to_http"]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     webpeer = [sys.executable, str(PEERS / "webpeer.py"), LOCAL]
 
@@ -53,6 +53,7 @@ def web(tmp_path_factory):
         "tls": ["ok", "hello", *tls("server")],
         "to_https": ["redirect", f"https://{LOCAL}:{ports['tls']}/landing"],
         "to_ftp": ["redirect", "ftp://files.example/"],
+        "to_http": ["redirect", f"http://{LOCAL}:{ports['ok']}/", *tls("server")],
         "loop": ["redirect", f"http://{LOCAL}:{ports['hop1']}/"],
         "hop1": ["redirect", f"http://{LOCAL}:{ports['loop']}/"],
         "s401": ["status", "401"], "s404": ["status", "404"], "s503": ["status", "503"],
@@ -136,6 +137,16 @@ def test_redirect_loop_fails(web):
         (url(web, "loop"), 302, url(web, "hop1")), (url(web, "hop1"), 302, url(web, "loop"))]
     assert found.data["final_url"] == url(web, "hop1")
     assert "redirect loop" in found.summary and found.hint
+
+
+@pytest.mark.integration
+def test_a_redirect_from_https_to_plain_http_warns(web):
+    found = one(url(web, "to_http", "https"), ca_file=str(web["certs"] / "ca.crt"))
+    assert found.status == "warn", found
+    assert found.data["redirects"] == [{"url": url(web, "to_http", "https"), "status": 302,
+                                        "location": url(web, "ok"), "tls_verify": "ok"}]
+    assert found.data["status_code"] == 200 and found.data["tls"] is None
+    assert found.summary.startswith("redirected from https to unencrypted http; 200 OK")
 
 
 @pytest.mark.integration
