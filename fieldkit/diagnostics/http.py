@@ -29,6 +29,7 @@ redirect loop, more than :data:`MAX_REDIRECTS` redirects, a redirect that cannot
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
 import time
@@ -113,8 +114,6 @@ def _split_netloc(netloc: str, shown: str, default: int) -> tuple[str, int]:
             raise InputError(f"web target {shown!r}: write IPv6 as [address]:port")
         port_text: str | None = after[1:] if after else None
         try:
-            import ipaddress
-
             ipaddress.IPv6Address(host)
         except ValueError:
             raise InputError(f"web target {shown!r}: {host!r} is not an IPv6 address") from None
