@@ -5,6 +5,7 @@ usage: webpeer.py ADDR HTTP_PORT MODE ARG [--offset SECONDS] [--ntp PORT] [--tls
   MODE ok BODY          200 with BODY (a healthy connectivity check)
   MODE redirect URL     302 to URL (a captive portal's login page)
   MODE rewrite BODY     200 with another BODY (a portal or proxy that rewrites pages)
+  MODE status CODE      CODE with a short body (a missing page, a broken server)
 --offset shifts the time this peer tells (HTTP Date, NTP) by SECONDS: the tests keep this
 machine's clock and move the "outside world" instead. --tls serves HTTPS on HTTP_PORT instead
 (a sync server's Date). Prints "ready"; "GET PATH" per request.
@@ -21,7 +22,7 @@ from email.utils import formatdate
 parser = argparse.ArgumentParser()
 parser.add_argument("addr")
 parser.add_argument("port", type=int)
-parser.add_argument("mode", choices=["ok", "redirect", "rewrite"])
+parser.add_argument("mode", choices=["ok", "redirect", "rewrite", "status"])
 parser.add_argument("arg")
 parser.add_argument("--offset", type=float, default=0.0)
 parser.add_argument("--ntp", type=int, default=0)
@@ -37,7 +38,8 @@ def now() -> float:
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - the stdlib's naming
         print(f"GET {self.path}", flush=True)
-        status = 302 if args.mode == "redirect" else 200
+        status = int(args.arg) if args.mode == "status" else (
+            302 if args.mode == "redirect" else 200)
         body = b"" if args.mode == "redirect" else args.arg.encode()
         self.send_response_only(status)
         self.send_header("Date", formatdate(now(), usegmt=True))
