@@ -104,7 +104,7 @@ def _input(step: Step, raw: Any) -> Any:
 
 
 def _host(text: str) -> None:
-    from fieldkit.diagnostics._targets import host_problem
+    from fieldkit.diagnostics.net.targets import host_problem
 
     problem = host_problem(text)  # the linear-time check reach and mail use
     if problem:

@@ -49,15 +49,15 @@ def unknown_check(name: str) -> str | None:
 def parse_target(check: str, text: str) -> None:
     """Raise InputError when ``text`` is not a valid target of ``check``."""
     if check == "reach":
-        from fieldkit.diagnostics.reach import parse_target as parse_reach
+        from fieldkit.diagnostics.net.reach import parse_target as parse_reach
 
         parse_reach(text)
     elif check == "printer":
-        from fieldkit.diagnostics.printtargets import parse_printer_target
+        from fieldkit.diagnostics.printers.targets import parse_printer_target
 
         parse_printer_target(text)
     elif check == "mail":
-        from fieldkit.diagnostics.mail import parse_mail_target
+        from fieldkit.diagnostics.mail.server import parse_mail_target
 
         parse_mail_target(text)
     else:

@@ -63,19 +63,19 @@ class Job:
 
             select(self.checks or None)
         elif self.kind == "reach":
-            from fieldkit.diagnostics.reach import parse_target
+            from fieldkit.diagnostics.net.reach import parse_target
 
             if not self.targets:
                 raise InputError("give at least one target (host:port) or --profile NAME")
             for text in self.targets:
                 parse_target(text)
         elif self.kind == "mail":
-            from fieldkit.diagnostics.mail import parse_mail_target
+            from fieldkit.diagnostics.mail.server import parse_mail_target
 
             for text in self.targets:
                 parse_mail_target(text)
         elif self.kind == "printer":
-            from fieldkit.diagnostics.printtargets import parse_printer_target
+            from fieldkit.diagnostics.printers.targets import parse_printer_target
 
             for text in self.targets:
                 parse_printer_target(text)
@@ -128,7 +128,7 @@ def run_job(job: Job, password: str | None = None) -> DiagRun:
 
 def _targeted(job: Job, context: CheckContext, password: str | None) -> list[Finding]:
     if job.kind == "reach":
-        from fieldkit.diagnostics import reach as probes
+        from fieldkit.diagnostics.net import reach as probes
 
         unique, given = probes.merge_duplicates([probes.parse_target(t) for t in job.targets])
         if context.probe:
@@ -141,8 +141,8 @@ def _targeted(job: Job, context: CheckContext, password: str | None) -> list[Fin
                 finding.data["given"] = given[target.key]  # duplicates merged: probed once
         return found
     if job.kind == "mail":
-        from fieldkit.diagnostics.clock import outside_time
-        from fieldkit.diagnostics.mail import (
+        from fieldkit.diagnostics.host.clock import outside_time
+        from fieldkit.diagnostics.mail.server import (
             check_mail,
             merge_mail_duplicates,
             parse_mail_target,
@@ -156,7 +156,7 @@ def _targeted(job: Job, context: CheckContext, password: str | None) -> list[Fin
         credentials = (job.user, password or "") if job.user else None
         return check_mail(parsed, job.timeout or 5.0, job.ca_file, credentials,
                           clock=lambda: outside_time(context))
-    from fieldkit.diagnostics.printers import Options, diagnose
+    from fieldkit.diagnostics.printers.printer import Options, diagnose
 
     return diagnose(job.targets, job.discover, Options.from_settings(job.settings, job.timeout),
                     probe=context.probe, no_probe_reason=job.no_probe_reason)

@@ -6,7 +6,7 @@ jam, an open cover, or a printer the computer cannot reach. Plain ``fieldkit dia
 ``--no-probe``, the network printer behind each. ``fieldkit diag printer TARGET...`` asks
 printers directly: IPP Get-Printer-Attributes (IPP 2.0, then 1.1; ``/ipp/print``, ``/ipp``,
 ``/``), raw 9100 with a PJL status query, LPD reachability. Every port is first probed by
-:func:`~fieldkit.diagnostics.reach.sweep`, all at once, so a dead printer costs one timeout.
+:func:`~fieldkit.diagnostics.net.reach.sweep`, all at once, so a dead printer costs one timeout.
 
 ipps: a printer's certificate is nearly always self-signed. Verification is tried first (OS
 trust store, ``fieldkit.trust``); when it fails the printer is asked once more over an
@@ -21,14 +21,16 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fieldkit.diagnostics import cups, ipp, pjl, printtls
 from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import assess_printer, worst
-from fieldkit.diagnostics.printtargets import PrinterTarget, device_target, parse_printer_target
-from fieldkit.diagnostics.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
+from fieldkit.diagnostics.net.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
+from fieldkit.diagnostics.printers import cups, pjl
+from fieldkit.diagnostics.printers import tls as printtls
+from fieldkit.diagnostics.printers.state import assess_printer, worst
+from fieldkit.diagnostics.printers.supplies import assess_supplies
+from fieldkit.diagnostics.printers.targets import PrinterTarget, device_target, parse_printer_target
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
-from fieldkit.diagnostics.supplies import assess_supplies
+from fieldkit.diagnostics.wire import ipp
 
 AUTO_ORDER = (("ipp", 631), ("socket", 9100), ("lpd", 515))
 CHECK_OF = {"ipp": "printer.ipp", "ipps": "printer.ipp", "socket": "printer.raw",
@@ -384,7 +386,7 @@ def diagnose(texts: list[str], discover: bool, options: Options,
     findings = check_targets(targets, options.timeout, options.pjl) if targets else \
         check_local(options)
     if discover:
-        from fieldkit.diagnostics.printdiscover import discover_printers
+        from fieldkit.diagnostics.printers.discover import discover_printers
 
         findings += discover_printers(options.discover_s)
     return findings

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import Reading, parse_fields, texts, worst
+from fieldkit.diagnostics.printers.state import Reading, parse_fields, texts, worst
 
 LOW_PCT = 15
 WASTE_WARN_PCT = 90

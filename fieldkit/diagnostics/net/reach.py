@@ -2,7 +2,7 @@
 
 The vocabulary is nmap's (state plus a reason), the words are a colleague's. Two phases per
 target, each with its own deadline: resolution (the system resolver's own patience, see
-``_resolve``) and the TCP connect (``--timeout``, started only once that name is resolved, so
+``resolve``) and the TCP connect (``--timeout``, started only once that name is resolved, so
 slow DNS is reported as slow DNS and never as a filtered port). All names resolve at once and
 every connection is a non-blocking socket polled by one selector, in waves that fit the
 open-file limit, so 300 targets cost about one timeout. No raw sockets and no root: SYN-ACK =
@@ -24,8 +24,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from fieldkit.diagnostics import _connect, _dnswire, _resolve, _route
-from fieldkit.diagnostics._reachtext import (
+from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.net import connect, resolve, route
+from fieldkit.diagnostics.net.reachtext import (
     BACKUP_NOTE,
     FILTERED_BY_REASON,
     HINTS,
@@ -36,8 +37,8 @@ from fieldkit.diagnostics._reachtext import (
     dead_note,
     hijack_note,
 )
-from fieldkit.diagnostics._targets import Target, merge_duplicates, parse_target
-from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.net.targets import Target, merge_duplicates, parse_target
+from fieldkit.diagnostics.wire import dns as dnswire
 
 __all__ = ["HINTS", "SUMMARIES", "Probe", "Target", "merge_duplicates", "parse_target", "sweep",
            "to_finding"]
@@ -57,10 +58,10 @@ class Probe:
     latency_ms: float
     address: str = ""
     addresses: list[dict[str, Any]] = field(default_factory=list)
-    dns: _resolve.Resolution | None = None
+    dns: resolve.Resolution | None = None
     hijacked: list[str] = field(default_factory=list)  # addresses a made-up name also got
     icmp_from: str = ""
-    route: dict[str, Any] = field(default_factory=dict)  # the hop blamed (see _route)
+    route: dict[str, Any] = field(default_factory=dict)  # the hop blamed (see route.py)
 
 
 @dataclass
@@ -72,7 +73,7 @@ class _Sweep:
     active: dict[socket.socket, tuple[int, int, str, float]] = field(default_factory=dict)
     order: collections.deque = field(default_factory=collections.deque)
 
-    def queue(self, indexes: list[int], resolution: _resolve.Resolution) -> None:
+    def queue(self, indexes: list[int], resolution: resolve.Resolution) -> None:
         for i in indexes:
             self.per_address[i] = {}
             for j, (family, address) in enumerate(resolution.addresses):
@@ -90,7 +91,7 @@ class _Sweep:
             i, j, family, address = self.waiting.popleft()
             started = time.monotonic()
             try:
-                sock, code = _connect.start(family, (address, self.targets[i].port))
+                sock, code = connect.start(family, (address, self.targets[i].port))
             except OSError as exc:  # EMFILE despite the budget, or no such family here
                 self.record(i, j, address, started, ("error", f"socket: {exc.strerror}", ""))
                 continue
@@ -99,16 +100,16 @@ class _Sweep:
                 self.order.append((started + self.timeout_s, sock))
                 selector.register(sock, selectors.EVENT_WRITE)
             else:
-                self.record(i, j, address, started, _connect.classify(sock, code))
+                self.record(i, j, address, started, connect.classify(sock, code))
                 sock.close()
 
     def finish(self, selector: selectors.BaseSelector, sock: socket.socket,
                verdict: tuple[str, str, str] | None = None) -> None:
         if verdict is None:
-            code, icmp = _connect.settled(sock)
+            code, icmp = connect.settled(sock)
             if code is None:
                 return  # woken, but still connecting
-            verdict = _connect.classify(sock, code, icmp)
+            verdict = connect.classify(sock, code, icmp)
         i, j, address, started = self.active.pop(sock)
         self.record(i, j, address, started, verdict)
         if verdict[1] == "no-response":
@@ -118,22 +119,22 @@ class _Sweep:
 
 
 def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
-          config: _dnswire.ResolverConfig | None = None) -> list[Probe]:
+          config: dnswire.ResolverConfig | None = None) -> list[Probe]:
     """Probe every target concurrently; returns one Probe per target, in the given order."""
-    config = config or _dnswire.resolver_config()
-    budget = _connect.open_file_budget()
+    config = config or dnswire.resolver_config()
+    budget = connect.open_file_budget()
     state = _Sweep(targets, timeout_s)
     by_host: dict[str, list[int]] = {}
-    resolved: dict[str, _resolve.Resolution] = {}
+    resolved: dict[str, resolve.Resolution] = {}
     for i, target in enumerate(targets):
         by_host.setdefault(target.host, []).append(i)
-    names = [h for h in by_host if _resolve.literal(h) is None]
+    names = [h for h in by_host if resolve.literal(h) is None]
     for host in by_host:
         if host not in names:
-            resolved[host] = cast(_resolve.Resolution, _resolve.literal(host))
+            resolved[host] = cast(resolve.Resolution, resolve.literal(host))
             state.queue(by_host[host], resolved[host])
-    bait = _dnswire.canary_name() if canary and names else ""
-    pool = _resolve.Pool(names + ([bait] if bait else []), config, threads=budget // 4)
+    bait = dnswire.canary_name() if canary and names else ""
+    pool = resolve.Pool(names + ([bait] if bait else []), config, threads=budget // 4)
     selector = selectors.DefaultSelector()
     targets_done_at = 0.0
     try:
@@ -165,8 +166,8 @@ def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
         selector.close()
     flat = [(v, targets[i].port) for i in state.per_address
             for v in state.per_address[i].values()]
-    _route.explain([v for v, _p in flat], [p for _v, p in flat], timeout_s)
-    _route.family_gap([v for v, _p in flat])
+    route.explain([v for v, _p in flat], [p for _v, p in flat], timeout_s)
+    route.family_gap([v for v, _p in flat])
     trap = resolved.get(bait) if bait else None
     trapped = {a for _f, a in trap.addresses} if trap is not None and trap.ok else set()
     return [_probe(t, resolved[t.host], state.per_address.get(i, {}), trapped)
@@ -178,7 +179,7 @@ def _sleep(seconds: float) -> list:
     return []
 
 
-def _probe(target: Target, resolution: _resolve.Resolution, per_address: dict[int, dict],
+def _probe(target: Target, resolution: resolve.Resolution, per_address: dict[int, dict],
            trapped: set[str]) -> Probe:
     if not resolution.ok:
         reason = UNRESOLVED.get(resolution.outcome, "dns-error")

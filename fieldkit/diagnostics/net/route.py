@@ -22,8 +22,8 @@ import sys
 import time
 from typing import Any
 
-from fieldkit.diagnostics import _connect
-from fieldkit.diagnostics.gateway import FAILED_STATES, default_gateways, neighbour_state
+from fieldkit.diagnostics.net import connect
+from fieldkit.diagnostics.net.gateway import FAILED_STATES, default_gateways, neighbour_state
 
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 MAX_REPROBES = 256  # distinct (address, port) pairs tried again via a backup route
@@ -136,16 +136,16 @@ def _reprobe(items: list[tuple[str, int, str]], timeout_s: float) -> dict[tuple,
                 active[sock] = item
                 selector.register(sock, selectors.EVENT_WRITE)
             else:
-                found[item] = _connect.classify(sock, code)[0]
+                found[item] = connect.classify(sock, code)[0]
                 sock.close()
         deadline = time.monotonic() + timeout_s
         while active and (left := deadline - time.monotonic()) > 0:
             for key, _ in selector.select(left):
                 sock = key.fileobj  # type: ignore[assignment]
-                result, icmp = _connect.settled(sock)
+                result, icmp = connect.settled(sock)
                 if result is None:
                     continue
-                found[active.pop(sock)] = _connect.classify(sock, result, icmp)[0]
+                found[active.pop(sock)] = connect.classify(sock, result, icmp)[0]
                 selector.unregister(sock)
                 sock.close()
     finally:

@@ -12,7 +12,7 @@ PORTAL_HINT = ("Captive portal or DNS hijack: open a browser and log in to the n
                "guest Wi-Fi), or ask who runs this network; results for named hosts mean nothing "
                "until DNS answers honestly ('fieldkit diag -c portal').")
 
-# resolution outcome (see _resolve.Resolution) -> reach reason
+# resolution outcome (see resolve.Resolution) -> reach reason
 UNRESOLVED = {"nxdomain": "nxdomain", "no-answer": "dns-timeout", "SERVFAIL": "dns-servfail",
               "REFUSED": "dns-refused", "dns-port-closed": "dns-port-closed",
               "dns-unreachable": "dns-unreachable", "dns-udp-blocked": "dns-udp-blocked",

@@ -18,7 +18,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldkit.diagnostics import tls
+from fieldkit.diagnostics.net import tls
 
 # servers delay answers to failed logins on purpose (dovecot: 2 s, growing per failure)
 AUTH_TIMEOUT_S = 20.0
