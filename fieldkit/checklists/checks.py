@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fieldkit.checklists.model import ERROR, FAIL, OK, SKIP, WARN
 from fieldkit.errors import InputError
 
 if TYPE_CHECKING:
@@ -82,8 +81,6 @@ def run_check(check: str, targets: list[str], timeout_s: float | None,
 
 def verdict(findings: list[dict[str, Any]]) -> str:
     """The step's result from its findings: the worst status; only skips (or none): skip."""
-    statuses = {f["status"] for f in findings}
-    for status in (FAIL, ERROR, WARN, OK):
-        if status in statuses:
-            return status
-    return SKIP
+    from fieldkit.diagnostics.model import worst
+
+    return str(worst(f["status"] for f in findings))

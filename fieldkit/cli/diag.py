@@ -103,13 +103,12 @@ def execute(job: Job, host: str | None, trust: bool = False, identity: str | Non
 
 
 def format_run(run: DiagRun) -> str:
-    from fieldkit.diagnostics.model import SEVERITY_ORDER
+    from fieldkit.diagnostics.model import SEVERITY_ORDER, severity
 
-    order = {status: i for i, status in enumerate(SEVERITY_ORDER)}
     width_check = max((len(f.check) for f in run.findings), default=5)
     width_subject = min(28, max((len(f.subject) for f in run.findings), default=7))
     lines = [render.paint(f"fieldkit diag on {run.host} ({run.duration_s:.1f} s)", "bold")]
-    for f in sorted(run.findings, key=lambda f: order[f.status]):
+    for f in sorted(run.findings, key=lambda f: severity(f.status)):
         subject = (
             f.subject if len(f.subject) <= width_subject else f.subject[: width_subject - 1] + "…"
         )
@@ -119,7 +118,7 @@ def format_run(run: DiagRun) -> str:
         )
         if f.hint and f.status in ("warn", "fail", "error"):
             lines.append(render.paint(render.wrap("-> " + f.hint, 8), "dim"))
-    counts = {s: sum(1 for f in run.findings if f.status == s) for s in order}
+    counts = {s: sum(1 for f in run.findings if f.status == s) for s in SEVERITY_ORDER}
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     return "\n".join(lines)
 

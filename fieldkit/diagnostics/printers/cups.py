@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printers.state import Reading, text, texts, worst
+from fieldkit.diagnostics.model import Finding, Status, worst
+from fieldkit.diagnostics.printers.state import Reading, text, texts
 from fieldkit.diagnostics.wire import ipp
 
 DEFAULT_SOCKETS = ("/run/cups/cups.sock", "/var/run/cups/cups.sock", "/private/var/run/cupsd")

@@ -21,11 +21,11 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.model import Finding, Status, worst
 from fieldkit.diagnostics.net.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
 from fieldkit.diagnostics.printers import cups, pjl
 from fieldkit.diagnostics.printers import tls as printtls
-from fieldkit.diagnostics.printers.state import assess_printer, worst
+from fieldkit.diagnostics.printers.state import assess_printer
 from fieldkit.diagnostics.printers.supplies import assess_supplies
 from fieldkit.diagnostics.printers.targets import PrinterTarget, device_target, parse_printer_target
 from fieldkit.diagnostics.registry import CheckContext, check
