@@ -24,6 +24,19 @@ class Status(StrEnum):
     ERROR = "error"
 
 
+class ReachState(StrEnum):
+    """Where a TCP probe of one port got, nmap's vocabulary (``reason`` says why), best first:
+    open (an answer), closed (refused), filtered (no answer, or a firewall's "prohibited"),
+    unreachable (no route), unresolved (the name did not resolve), error (the probe broke)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    FILTERED = "filtered"
+    UNREACHABLE = "unreachable"
+    UNRESOLVED = "unresolved"
+    ERROR = "error"
+
+
 # worst first: what decides a run's overall verdict
 SEVERITY_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.OK, Status.SKIP)
 _SEVERITY = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}

@@ -31,7 +31,7 @@ from fieldkit.diagnostics.mail.proto import (
     Session,
     converse,
 )
-from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.model import Finding, ReachState, Status
 from fieldkit.diagnostics.net import tls
 from fieldkit.diagnostics.net.reach import Probe, sweep
 from fieldkit.diagnostics.net.reachtext import HINTS, SUMMARIES, hijack_note
@@ -142,12 +142,13 @@ def check_mail(targets: list[MailTarget], timeout_s: float, cafile: str | None =
     probes = sweep([Target(t.text, t.host, t.port) for t in targets], timeout_s)
     budget = timeout_s * 14 + (AUTH_TIMEOUT_S if credentials else 0)
     tasks = [(str(i), _examiner(t, p, timeout_s, cafile, credentials), budget)
-             for i, (t, p) in enumerate(zip(targets, probes, strict=True)) if p.state == "open"]
+             for i, (t, p) in enumerate(zip(targets, probes, strict=True))
+             if p.state == ReachState.OPEN]
     results = run_concurrently(tasks)
     findings = []
     for i, (target, probe) in enumerate(zip(targets, probes, strict=True)):
         outcome = results.get(str(i))
-        if probe.state != "open":
+        if probe.state != ReachState.OPEN:
             finding = _unreachable(target, probe)
         elif isinstance(outcome, Session):
             finding = assess(target, probe, outcome, credentials is not None, clock)

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.model import Finding, ReachState, Status
 from fieldkit.diagnostics.net import connect, resolve, route
 from fieldkit.diagnostics.net.reachtext import (
     BACKUP_NOTE,
@@ -42,8 +42,7 @@ from fieldkit.diagnostics.wire import dns as dnswire
 
 __all__ = ["HINTS", "SUMMARIES", "Probe", "Target", "merge_duplicates", "parse_target", "sweep",
            "to_finding"]
-STATE_RANK = {"open": 0, "closed": 1, "filtered": 2, "unreachable": 3, "unresolved": 4,
-              "error": 5}
+STATE_RANK = {state: rank for rank, state in enumerate(ReachState)}  # best first
 DNS_SLOW_S = 1.0
 CANARY_GRACE_S = 0.5  # once every target has its verdict, the canary may take this much longer
 
@@ -53,7 +52,7 @@ class Probe:
     """The verdict for one target; ``addresses`` has per-address verdicts, in client order."""
 
     target: Target
-    state: str
+    state: ReachState
     reason: str
     latency_ms: float
     address: str = ""
@@ -93,7 +92,8 @@ class _Sweep:
             try:
                 sock, code = connect.start(family, (address, self.targets[i].port))
             except OSError as exc:  # EMFILE despite the budget, or no such family here
-                self.record(i, j, address, started, ("error", f"socket: {exc.strerror}", ""))
+                self.record(i, j, address, started,
+                            (ReachState.ERROR, f"socket: {exc.strerror}", ""))
                 continue
             if code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
                 self.active[sock] = (i, j, address, started)
@@ -159,7 +159,7 @@ def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
             while state.order and state.order[0][0] <= now:
                 _deadline, sock = state.order.popleft()
                 if sock in state.active:
-                    state.finish(selector, sock, ("filtered", "no-response", ""))
+                    state.finish(selector, sock, (ReachState.FILTERED, "no-response", ""))
     finally:
         for sock in list(state.active):
             sock.close()
@@ -183,7 +183,7 @@ def _probe(target: Target, resolution: resolve.Resolution, per_address: dict[int
            trapped: set[str]) -> Probe:
     if not resolution.ok:
         reason = UNRESOLVED.get(resolution.outcome, "dns-error")
-        return Probe(target, "unresolved", reason, 0.0, dns=resolution)
+        return Probe(target, ReachState.UNRESOLVED, reason, 0.0, dns=resolution)
     verdicts = [per_address[j] for j in sorted(per_address)]
     best = min(verdicts, key=lambda v: STATE_RANK[v["state"]])
     hijacked = sorted(trapped & {v["address"] for v in verdicts})
@@ -197,10 +197,10 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
     words = {"host": t.host, "port": t.port, "reason": probe.reason,
              "icmp_from": probe.icmp_from or "a router on the way",
              "dns_s": f"{(probe.dns.ms if probe.dns else 0) / 1000:.1f}"}
-    status = Status.OK if probe.state == "open" else (
-        Status.ERROR if probe.state == "error" else Status.FAIL)
+    status = Status.OK if probe.state == ReachState.OPEN else (
+        Status.ERROR if probe.state == ReachState.ERROR else Status.FAIL)
     template = SUMMARIES[probe.state]
-    if probe.state == "filtered":
+    if probe.state == ReachState.FILTERED:
         template = FILTERED_BY_REASON.get(probe.reason, template)
     if probe.route:
         words.update(probe.route)
@@ -208,9 +208,9 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
         template = ROUTE_SUMMARIES.get((probe.reason, literal),
                                        ROUTE_SUMMARIES.get(probe.reason, template))
     summary = template.format(**words)
-    if probe.state == "unresolved" and probe.dns:
+    if probe.state == ReachState.UNRESOLVED and probe.dns:
         summary += f" ({UNRESOLVED_WORDS.get(probe.reason, probe.reason)}, {words['dns_s']} s)"
-    elif probe.state in ("open", "closed"):
+    elif probe.state in (ReachState.OPEN, ReachState.CLOSED):
         summary += f" ({probe.latency_ms:.0f} ms)"
     hint = HINTS.get((probe.state, probe.reason),
                      "Unexpected network error ({reason}); escalate with this finding.")
@@ -223,8 +223,8 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
     notes: list[tuple[str, str]] = []
     if probe.hijacked:
         notes.append(hijack_note(t.host, probe.hijacked))
-    dead = [v for v in probe.addresses if v["state"] != "open"]
-    if probe.state == "open" and dead:
+    dead = [v for v in probe.addresses if v["state"] != ReachState.OPEN]
+    if probe.state == ReachState.OPEN and dead:
         notes.append(dead_note(t.host, probe.addresses))
     if probe.dns and probe.dns.ok and probe.dns.outcome == "answer" and \
             probe.dns.ms > slow_dns_s * 1000:

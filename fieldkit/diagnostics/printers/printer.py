@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fieldkit.diagnostics.model import Finding, Status, worst
+from fieldkit.diagnostics.model import Finding, ReachState, Status, worst
 from fieldkit.diagnostics.net.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
 from fieldkit.diagnostics.printers import cups, pjl
 from fieldkit.diagnostics.printers import tls as printtls
@@ -45,18 +45,23 @@ PRINTER_ATTRIBUTES = [
     "printer-input-tray",
 ]
 REACH_HINTS = {
-    "closed": "The address {host} answers, but nothing listens on port {port}: this way of "
-              "printing may be switched off on the printer (turn IPP / raw 9100 / LPD on in "
-              "its web settings), or the address now belongs to another device.",
-    "filtered": "No answer from {host} on port {port}: the printer is off or in deep sleep, in "
-                "another network (VLAN, guest Wi-Fi), or a firewall drops the traffic. Check "
-                "that it is on and print its configuration page to see its address.",
-    "unreachable": "{host} does not answer at all: the printer is off or unplugged, or has a "
-                   "new IP address (its configuration page shows the current one). Check this "
-                   "computer's network too.",
-    "unresolved": "The printer name {host} does not resolve: check the spelling, or use its IP "
-                  "address (printed on its configuration page).",
-    "error": "Unexpected network error reaching {host}:{port}; escalate with this finding.",
+    ReachState.CLOSED:
+        "The address {host} answers, but nothing listens on port {port}: this way of "
+        "printing may be switched off on the printer (turn IPP / raw 9100 / LPD on in "
+        "its web settings), or the address now belongs to another device.",
+    ReachState.FILTERED:
+        "No answer from {host} on port {port}: the printer is off or in deep sleep, in "
+        "another network (VLAN, guest Wi-Fi), or a firewall drops the traffic. Check "
+        "that it is on and print its configuration page to see its address.",
+    ReachState.UNREACHABLE:
+        "{host} does not answer at all: the printer is off or unplugged, or has a "
+        "new IP address (its configuration page shows the current one). Check this "
+        "computer's network too.",
+    ReachState.UNRESOLVED:
+        "The printer name {host} does not resolve: check the spelling, or use its IP "
+        "address (printed on its configuration page).",
+    ReachState.ERROR:
+        "Unexpected network error reaching {host}:{port}; escalate with this finding.",
 }
 NOT_IPP_HINT = ("Port {port} answers, but not as an IPP printer: check the address (IPP printers "
                 "usually answer at ipp://HOST/ipp/print), or use socket://HOST for a raw port.")
@@ -91,7 +96,7 @@ def check_targets(targets: list[PrinterTarget], timeout: float, pjl_query: bool 
         per_target.setdefault(i, []).append((kind, port, probe))
     tasks, findings = [], {}
     for i, target in enumerate(targets):
-        opened = [(k, p, pr) for k, p, pr in per_target[i] if pr.state == "open"]
+        opened = [(k, p, pr) for k, p, pr in per_target[i] if pr.state == ReachState.OPEN]
         if opened:
             kind, port, probe = opened[0]
             chosen = replace(target, kind=kind, port=port)
@@ -104,7 +109,7 @@ def check_targets(targets: list[PrinterTarget], timeout: float, pjl_query: bool 
         target = targets[i]
         if isinstance(outcome, BaseException):
             kind, port, probe = next((k, p, pr) for k, p, pr in per_target[i]
-                                     if pr.state == "open")
+                                     if pr.state == ReachState.OPEN)
             findings[i] = [_broken(replace(target, kind=kind, port=port), probe, outcome)]
         else:
             findings[i] = outcome
@@ -149,7 +154,8 @@ def _examiner(target: PrinterTarget, probe: Probe, timeout: float, pjl_query: bo
                 return [examine_raw(target, probe, timeout, pjl_query)]
             return [Finding("printer.lpd", _subject(target), Status.OK,
                             f"LPD port {target.port} on {target.host} is open (queue state "
-                            "not asked)", data={**_reach_data(target, probe), "state": "open"})]
+                            "not asked)",
+                            data={**_reach_data(target, probe), "state": ReachState.OPEN})]
         except Exception as exc:  # noqa: BLE001 - becomes the finding, with the reason
             if target.kind == "ipp" and not isinstance(exc, Unusable):
                 handshake = printtls.speaks_tls(target, probe.address, timeout)
@@ -163,7 +169,7 @@ def _examiner(target: PrinterTarget, probe: Probe, timeout: float, pjl_query: bo
 def _tls_only(target: PrinterTarget, probe: Probe, exc: BaseException,
               handshake: dict[str, Any]) -> Finding:
     ipps = replace(target, kind="ipps").uri(path=target.path or IPP_PATHS[0])
-    data = {**_reach_data(target, probe), "state": "open", "error": str(exc),
+    data = {**_reach_data(target, probe), "state": ReachState.OPEN, "error": str(exc),
             "tls_only": handshake}
     return Finding("printer.ipp", _subject(target), Status.FAIL,
                    f"port {target.port} speaks only TLS: unencrypted IPP (ipp://) gets no answer "
@@ -248,7 +254,7 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
 
 
 def examine_raw(target: PrinterTarget, probe: Probe, timeout: float, query: bool) -> Finding:
-    data = {**_reach_data(target, probe), "state": "open", "pjl": None}
+    data = {**_reach_data(target, probe), "state": ReachState.OPEN, "pjl": None}
     where = f"port {target.port} on {target.host} is open"
     if not query:
         return Finding("printer.raw", _subject(target), Status.OK,
@@ -267,7 +273,7 @@ def examine_raw(target: PrinterTarget, probe: Probe, timeout: float, query: bool
 
 
 def _broken(target: PrinterTarget, probe: Probe, exc: BaseException) -> Finding:
-    data = {**_reach_data(target, probe), "state": "open", "error": str(exc)}
+    data = {**_reach_data(target, probe), "state": ReachState.OPEN, "error": str(exc)}
     if isinstance(exc, Unusable):
         data.update(exc.data)
         return Finding(CHECK_OF[target.kind], _subject(target), Status.FAIL, exc.summary,
