@@ -2,12 +2,12 @@
 
 A check declares who it is (name, domain, platforms it runs on, tools and Python libraries it
 needs, its timeout, whether it sends traffic) next to the one function that does the work, like
-an sos plugin. The registry imports every module of the domain packages (:data:`DOMAINS`)
-once and keeps what the decorator collected; a module there that declares no check (a helper)
-costs one import and nothing else, so no list says which is which. A domain module must import
-even where a library its checks need is missing (the remote probe runs on a bare ``python3``):
-such imports are guarded, and the check declares the library in ``libraries`` so the runner
-says ``skip`` with the reason instead.
+an sos plugin. The registry imports every module of the domain packages
+(:data:`fieldkit.diagnostics.DOMAINS`) once and keeps what the decorator collected; a module
+there that declares no check (a helper) costs one import and nothing else, so no list says
+which is which. A domain module must import even where a library its checks need is missing
+(the remote probe runs on a bare ``python3``): such imports are guarded, and the check declares
+the library in ``libraries`` so the runner says ``skip`` with the reason instead.
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from fieldkit.diagnostics import DOMAINS
 from fieldkit.diagnostics.model import Finding
 
 CheckFunc = Callable[["CheckContext"], list[Finding]]
 T = TypeVar("T")
 
-# the subpackages of fieldkit.diagnostics whose modules may declare checks (the core beside
-# them and the codecs in ``wire`` declare none)
-DOMAINS = ("host", "net", "mail", "printers")
 
 
 @dataclass

@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit import RELEASE_DATE
 from fieldkit.diagnostics.host import timesource
@@ -38,6 +38,10 @@ from fieldkit.diagnostics.net.reachtext import HINTS, SUMMARIES, hijack_note
 from fieldkit.diagnostics.net.targets import Target, ascii_host, host_problem, parse_port
 from fieldkit.diagnostics.runner import run_concurrently
 from fieldkit.errors import InputError
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
+    from fieldkit.diagnostics.registry import CheckContext
 
 # scheme -> (protocol, default port, TLS from the first byte)
 SCHEMES = {
@@ -397,3 +401,17 @@ def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, s
                        f"{timesource.describe_offset(reading.offset_s)}")
     return (Status.FAIL, f"{shown} ({info.get('version')}; {clock_words})",
             tls.VERIFY_HINTS[info["verify"]])
+
+
+def run(job: Job, context: CheckContext, password: str | None) -> list[Finding]:
+    """``diag mail``: each server once; the clock asked before a certificate is blamed."""
+    from fieldkit.diagnostics.host.clock import outside_time
+
+    parsed = merge_mail_duplicates([t for text in job.targets for t in parse_mail_target(text)])
+    if not context.probe:
+        return [skipped(t, job.no_probe_reason) for t in parsed]
+    user = job.options.get("user")
+    credentials = (user, password or "") if user else None
+    assert job.timeout is not None  # run_job gives the kind's default
+    return check_mail(parsed, job.timeout, job.options.get("ca_file"), credentials,
+                      clock=lambda: outside_time(context))

@@ -22,7 +22,7 @@ import selectors
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from fieldkit.diagnostics.model import Finding, ReachState, Status
 from fieldkit.diagnostics.net import connect, resolve, route
@@ -39,6 +39,10 @@ from fieldkit.diagnostics.net.reachtext import (
 )
 from fieldkit.diagnostics.net.targets import Target, merge_duplicates, parse_target
 from fieldkit.diagnostics.wire import dns as dnswire
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
+    from fieldkit.diagnostics.registry import CheckContext
 
 __all__ = ["HINTS", "SUMMARIES", "Probe", "Target", "merge_duplicates", "parse_target", "sweep",
            "to_finding"]
@@ -271,3 +275,18 @@ def skipped(target: Target, why: str) -> Finding:
     return Finding("reach", target.text, Status.SKIP, f"{target.host}:{target.port} not probed "
                    f"({why})", data={"host": target.host, "port": target.port,
                                      "state": "not-probed"})
+
+
+def run(job: Job, context: CheckContext, password: str | None = None) -> list[Finding]:
+    """``diag reach``: every target probed once (duplicates merged, and counted)."""
+    unique, given = merge_duplicates([parse_target(t) for t in job.targets])
+    if context.probe:
+        slow = context.number("dns_slow_s") or DNS_SLOW_S
+        assert job.timeout is not None  # run_job gives the kind's default
+        found = [to_finding(p, slow) for p in sweep(unique, job.timeout)]
+    else:
+        found = [skipped(t, job.no_probe_reason) for t in unique]
+    for finding, target in zip(found, unique, strict=True):
+        if given[target.key] > 1:
+            finding.data["given"] = given[target.key]  # duplicates merged: probed once
+    return found

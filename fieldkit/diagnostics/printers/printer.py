@@ -19,7 +19,7 @@ from __future__ import annotations
 import ssl
 import sys
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit.diagnostics.model import Finding, ReachState, Status, worst
 from fieldkit.diagnostics.net.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
@@ -31,6 +31,9 @@ from fieldkit.diagnostics.printers.targets import PrinterTarget, device_target, 
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
 from fieldkit.diagnostics.wire import ipp
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
 
 AUTO_ORDER = (("ipp", 631), ("socket", 9100), ("lpd", 515))
 CHECK_OF = {"ipp": "printer.ipp", "ipps": "printer.ipp", "socket": "printer.raw",
@@ -396,3 +399,10 @@ def diagnose(texts: list[str], discover: bool, options: Options,
 
         findings += discover_printers(options.discover_s)
     return findings
+
+
+def run(job: Job, context: CheckContext, password: str | None = None) -> list[Finding]:
+    """``diag printer``: the targets, or with none this computer's queues."""
+    return diagnose(job.targets, bool(job.options.get("discover")),
+                    Options.from_settings(job.settings, job.timeout), probe=context.probe,
+                    no_probe_reason=job.no_probe_reason)
