@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldkit.checklists import checks
-from fieldkit.checklists.model import Checklist, Step
+from fieldkit.checklists.model import BASIC_INPUT_TYPES, Checklist, Step
 from fieldkit.errors import InputError
 
 RUN, SKIP_CHECK = "run", "skip"
@@ -62,7 +62,7 @@ def _check(step: Step, raw: Any) -> str | list[str]:
     """``run`` (the step's own targets), ``skip``, or other targets to use instead."""
     if isinstance(raw, str) and raw.strip().lower() in (RUN, SKIP_CHECK):
         return raw.strip().lower()
-    if step.check not in checks.TARGETED:
+    if checks.target_kind(step.check) is None:
         raise InputError(f"answer 'run' or 'skip' (check {step.check} takes no targets)")
     items = raw if isinstance(raw, list) else str(raw).replace(",", " ").split()
     if not items or not all(isinstance(t, str) and t.strip() for t in items):
@@ -97,14 +97,17 @@ def _input(step: Step, raw: Any) -> Any:
         raise InputError(f"{text!r} does not have the expected form ({step.pattern})")
     if step.type == "host":
         _host(text)
-    elif step.type in ("host-port", "printer", "mail"):
-        checks.parse_target({"host-port": "reach", "printer": "printer", "mail": "mail"}
-                            [step.type], text)
+    elif step.type not in BASIC_INPUT_TYPES:  # a targeted kind's: its answers are targets
+        from fieldkit.diagnostics import kinds
+
+        kind = kinds.for_input_type(step.type)
+        if kind is not None:
+            kind.parse_target(text)
     return text
 
 
 def _host(text: str) -> None:
-    from fieldkit.diagnostics._targets import host_problem
+    from fieldkit.diagnostics.net.targets import host_problem
 
     problem = host_problem(text)  # the linear-time check reach and mail use
     if problem:

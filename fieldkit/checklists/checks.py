@@ -11,57 +11,56 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fieldkit.checklists.model import ERROR, FAIL, OK, SKIP, WARN
 from fieldkit.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fieldkit.diagnostics.jobs import Job
+    from fieldkit.diagnostics.kinds import TargetedKind
     from fieldkit.diagnostics.model import DiagRun, Finding
 
     JobRunner = Callable[[Job], DiagRun]
 
-TARGETED = ("reach", "printer", "mail")
-# the input type whose answers are valid targets of each targeted check
-TARGET_TYPES = {"reach": "host-port", "printer": "printer", "mail": "mail"}
-DEFAULT_TIMEOUT_S = {"reach": 3.0, "mail": 5.0}
-
 
 def unknown_check(name: str) -> str | None:
     """Why ``name`` is not a check a step can run, or None when it is one."""
-    if name in TARGETED:
-        return None
+    from fieldkit.diagnostics import kinds
     from fieldkit.diagnostics.registry import all_checks
 
+    if kinds.get(name):
+        return None
     checks = all_checks()
     known = {c.name for c in checks} | {c.domain for c in checks}
     if name in known:
         return None
     import difflib
 
-    close = difflib.get_close_matches(name, sorted(known | set(TARGETED)), n=1)
+    close = difflib.get_close_matches(name, sorted(known | set(kinds.names())), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return (f"unknown check {name!r}{hint}; use reach, printer, mail or a check of "
+    return (f"unknown check {name!r}{hint}; use {', '.join(targeted())} or a check of "
             "'fieldkit diag' (" + ", ".join(sorted(known)) + ")")
+
+
+def targeted() -> tuple[str, ...]:
+    """The checks a step can give targets to: the targeted kinds (reach, printer, mail)."""
+    from fieldkit.diagnostics import kinds
+
+    return kinds.names()
+
+
+def target_kind(check: str) -> TargetedKind | None:
+    from fieldkit.diagnostics import kinds
+
+    return kinds.get(check)
 
 
 def parse_target(check: str, text: str) -> None:
     """Raise InputError when ``text`` is not a valid target of ``check``."""
-    if check == "reach":
-        from fieldkit.diagnostics.reach import parse_target as parse_reach
-
-        parse_reach(text)
-    elif check == "printer":
-        from fieldkit.diagnostics.printtargets import parse_printer_target
-
-        parse_printer_target(text)
-    elif check == "mail":
-        from fieldkit.diagnostics.mail import parse_mail_target
-
-        parse_mail_target(text)
-    else:
+    kind = target_kind(check)
+    if kind is None:
         raise InputError(f"check {check!r} takes no targets")
+    kind.parse_target(text)
 
 
 def run_check(check: str, targets: list[str], timeout_s: float | None,
@@ -72,9 +71,10 @@ def run_check(check: str, targets: list[str], timeout_s: float | None,
     SSH); by default here."""
     from fieldkit.diagnostics.jobs import Job, run_job
 
-    if check in ("reach", "printer", "mail"):
+    kind = target_kind(check)
+    if kind is not None:
         job = Job(check, targets=list(targets), settings=settings,
-                  timeout=timeout_s or DEFAULT_TIMEOUT_S.get(check))
+                  timeout=timeout_s or kind.timeout_s)
     else:
         job = Job("diag", checks=[check], settings=settings)
     return (runner or run_job)(job).findings
@@ -82,8 +82,6 @@ def run_check(check: str, targets: list[str], timeout_s: float | None,
 
 def verdict(findings: list[dict[str, Any]]) -> str:
     """The step's result from its findings: the worst status; only skips (or none): skip."""
-    statuses = {f["status"] for f in findings}
-    for status in (FAIL, ERROR, WARN, OK):
-        if status in statuses:
-            return status
-    return SKIP
+    from fieldkit.diagnostics.model import worst
+
+    return str(worst(f["status"] for f in findings))

@@ -21,12 +21,12 @@ from fieldkit.checklists import checks, conditions
 from fieldkit.checklists.answers import default_answer, parse_answer
 from fieldkit.checklists.model import (
     ASKED,
-    INPUT_TYPES,
     STEP_KINDS,
     Checklist,
     Option,
     Outcome,
     Step,
+    input_types,
 )
 from fieldkit.errors import InputError, NotFoundError
 from fieldkit.tickets.model import CATEGORIES, LEVELS, SEVERITIES
@@ -239,9 +239,9 @@ def _check_fields(raw: dict[str, Any], earlier: list[Step], where: _Where) -> di
     targets = raw.get("targets", [])
     if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
         raise where.error("targets", "must be a list of text")
-    if targets and name not in checks.TARGETED:
+    if targets and checks.target_kind(name) is None:
         raise where.error("targets", f"check {name!r} takes no targets (only "
-                                     f"{', '.join(checks.TARGETED)} do)")
+                                     f"{', '.join(checks.targeted())} do)")
     for target in targets:
         _check_target(name, target.strip(), earlier, where)
     timeout = raw.get("timeout_s")
@@ -263,7 +263,9 @@ def _check_target(check: str, target: str, earlier: list[Step], where: _Where) -
         if step.kind == "choice" or step.type == "choice":
             answers = [o.value for o in step.options] or list(step.choices)
         else:
-            wanted = (checks.TARGET_TYPES[check],) if whole else ("host", "number")
+            kind = checks.target_kind(check)
+            assert kind is not None  # only a targeted check has targets (checked before)
+            wanted = (kind.input_type,) if whole else ("host", "number")
             if step.type not in wanted:
                 raise where.error("targets", f"'{{{ref}}}' is an input of type {step.type}; "
                                              f"{'a' if whole else 'inside a'} {check} target "
@@ -289,8 +291,8 @@ def _confirm_fields(raw: dict[str, Any], _earlier: list[Step], where: _Where
 
 def _input_fields(raw: dict[str, Any], _earlier: list[Step], where: _Where) -> dict[str, Any]:
     kind = _text(raw, "type", where) or "text"
-    if kind not in INPUT_TYPES:
-        raise where.error("type", f"{kind!r} is not an input type ({', '.join(INPUT_TYPES)})")
+    if kind not in input_types():
+        raise where.error("type", f"{kind!r} is not an input type ({', '.join(input_types())})")
     values: dict[str, Any] = {"type": kind, "example": _text(raw, "example", where),
                               "default": raw.get("default")}
     pattern = _text(raw, "pattern", where)

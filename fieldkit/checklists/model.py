@@ -13,8 +13,9 @@ from typing import Any
 
 RUN_SCHEMA = "fieldkit.checklist-run/1"
 STEP_KINDS = ("check", "confirm", "input", "choice")
-INPUT_TYPES = ("text", "number", "email", "choice", "pattern", "host", "host-port", "printer",
-               "mail")
+# an input's own types; each targeted kind adds one whose answers are its targets (host-port,
+# printer, mail: see input_types)
+BASIC_INPUT_TYPES = ("text", "number", "email", "choice", "pattern", "host")
 ASKED = ("technician", "user")
 
 # step results: the diagnostics' statuses, plus "info" (answered, no verdict) and "pending"
@@ -219,3 +220,10 @@ class ChecklistRun:
                    ticket.get("id", ""), ticket.get("ref", ""), bool(ticket.get("created")),
                    data.get("suggestions", {}),
                    data.get("override", {}))
+
+
+def input_types() -> tuple[str, ...]:
+    """Every input type: the basic ones, then the targeted kinds' (reach: host-port, ...)."""
+    from fieldkit.diagnostics import kinds
+
+    return BASIC_INPUT_TYPES + tuple(k.input_type for k in kinds.all_kinds())

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from fieldkit.checklists import conditions
 from fieldkit.checklists.answers import RUN, SKIP_CHECK
-from fieldkit.checklists.checks import verdict
+from fieldkit.checklists.checks import target_kind, verdict
 from fieldkit.checklists.loader import PLACEHOLDER_RE
 from fieldkit.checklists.model import (
     COMPLETED,
@@ -124,7 +124,8 @@ class Runner:
     def _run_check(self, step: Step, rec: StepRecord) -> None:
         targets = rec.answer if isinstance(rec.answer, list) else resolve_targets(step, self.run)
         rec.targets = list(targets)
-        if not targets and step.targets and step.check != "printer":
+        kind = target_kind(step.check)
+        if not targets and step.targets and not (kind and kind.runs_without_targets):
             rec.result = SKIP
             rec.note = "no target: the step that gives it was skipped or left empty"
             return

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from fieldkit.checklists.answers import default_answer
-from fieldkit.checklists.checks import TARGETED
+from fieldkit.checklists.checks import target_kind
 from fieldkit.checklists.model import Checklist, Step
 
 
@@ -57,7 +57,7 @@ def _accepts(step: Step) -> str:
                                       if o.label != o.value else o.value for o in step.options)
     if step.kind == "check":
         targets = f" (targets: {', '.join(step.targets)})" if step.targets else ""
-        other = ', or a list of targets to use instead' if step.check in TARGETED else ""
+        other = ', or a list of targets to use instead' if target_kind(step.check) else ""
         return f'"run"{targets}, "skip"{other}'
     if step.type == "choice":
         return "one of: " + ", ".join(step.choices)
@@ -67,10 +67,12 @@ def _accepts(step: Step) -> str:
         return "a number " + " ".join(b for b in bounds if b)
     if step.type == "pattern":
         return f"text matching {step.pattern}"
-    return {"text": "text", "email": "an e-mail address", "host": "a host name or IP address",
-            "host-port": "host:port", "printer": "ipp://host/..., ipps://, socket://host, "
-            "lpd://host/queue, a host, or \"\" for this computer's queues",
-            "mail": "smtp|submission|smtps|imap|imaps|pop3|pop3s://host[:port], or a host"
+    from fieldkit.diagnostics import kinds
+
+    kind = kinds.for_input_type(step.type)
+    if kind is not None:
+        return kind.input_words
+    return {"text": "text", "email": "an e-mail address", "host": "a host name or IP address"
             }[step.type]
 
 

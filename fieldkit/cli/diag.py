@@ -1,22 +1,66 @@
 """``fieldkit diag``: run the diagnostics here or, with ``--host``, on another machine over SSH
-(and, as subcommands, the targeted network checks). Each command only builds a
+(and, as subcommands, the targeted kinds, each built from its declaration in
+:mod:`fieldkit.diagnostics.kinds`). Each command only builds a
 :class:`~fieldkit.diagnostics.jobs.Job`; where it runs is decided in one place (:func:`execute`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import inspect
+from typing import TYPE_CHECKING, Any
 
 import typer
+from typer.core import TyperGroup
+from typer.main import get_command_from_info
+from typer.models import CommandInfo
 
 from fieldkit.cli import render
 from fieldkit.cli.remote import HOST, IDENTITY, TRUST
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fieldkit.diagnostics.jobs import Job
+    from fieldkit.diagnostics.kinds import Password, TargetedKind
     from fieldkit.diagnostics.model import DiagRun
 
+
+class _KindsGroup(TyperGroup):
+    """``fieldkit diag``: the targeted kinds' commands are built from their declarations the
+    first time anything asks the group for its commands, so ``fieldkit --help`` and every other
+    command never import the diagnostics."""
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if self._loaded or not hasattr(self, "_commands"):
+            return
+        self._loaded = True
+        from fieldkit.diagnostics import kinds
+
+        for kind in kinds.all_kinds():
+            self._add(kind.name, command_of(kind))
+            if kind.name == "reach":  # its companion: the named target lists --profile takes
+                self._add("profiles", profiles_)
+
+    def _add(self, name: str, callback: Callable[..., None]) -> None:
+        self.add_command(get_command_from_info(
+            CommandInfo(name=name, callback=callback),
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            rich_markup_mode=self.rich_markup_mode))  # the group's, as main.py set it
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, Any]:  # what Click reads: built on first use
+        self._load()
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict[str, Any]) -> None:
+        self._commands = value
+
+
 app = typer.Typer(
+    cls=_KindsGroup,
     short_help="Diagnose this machine, or another over SSH.",
     help="Diagnose this machine (or another over SSH): system, disk, network, printers, "
          "mail.\n\nWithout a subcommand: run the local checks. Exit 0 when every check ran "
@@ -31,7 +75,6 @@ app = typer.Typer(
 
 EXIT_FAILED = 1
 EXIT_INCOMPLETE = 8  # nothing failed, but a check broke or timed out (status error)
-NO_PROBE = "Send nothing: validate the targets only."
 
 
 @app.callback()
@@ -103,13 +146,12 @@ def execute(job: Job, host: str | None, trust: bool = False, identity: str | Non
 
 
 def format_run(run: DiagRun) -> str:
-    from fieldkit.diagnostics.model import SEVERITY_ORDER
+    from fieldkit.diagnostics.model import SEVERITY_ORDER, severity
 
-    order = {status: i for i, status in enumerate(SEVERITY_ORDER)}
     width_check = max((len(f.check) for f in run.findings), default=5)
     width_subject = min(28, max((len(f.subject) for f in run.findings), default=7))
     lines = [render.paint(f"fieldkit diag on {run.host} ({run.duration_s:.1f} s)", "bold")]
-    for f in sorted(run.findings, key=lambda f: order[f.status]):
+    for f in sorted(run.findings, key=lambda f: severity(f.status)):
         subject = (
             f.subject if len(f.subject) <= width_subject else f.subject[: width_subject - 1] + "…"
         )
@@ -119,7 +161,7 @@ def format_run(run: DiagRun) -> str:
         )
         if f.hint and f.status in ("warn", "fail", "error"):
             lines.append(render.paint(render.wrap("-> " + f.hint, 8), "dim"))
-    counts = {s: sum(1 for f in run.findings if f.status == s) for s in order}
+    counts = {s: sum(1 for f in run.findings if f.status == s) for s in SEVERITY_ORDER}
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     return "\n".join(lines)
 
@@ -130,44 +172,6 @@ def _probing(ctx: typer.Context, no_probe: bool) -> bool:
     return not (no_probe or parent.get("no_probe"))
 
 
-@app.command("reach")
-def reach(
-    ctx: typer.Context,
-    targets: list[str] = typer.Argument(None, metavar="HOST:PORT...",
-                                        help="host:port or [v6]:port"),
-    timeout: float = typer.Option(3.0, "--timeout", "-t", metavar="SECONDS",
-                                  help="Seconds to wait per target."),
-    profiles: list[str] = typer.Option(None, "--profile", "-p", metavar="NAME",
-                                       help="Add a named target list (repeatable)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
-    no_probe: bool = typer.Option(False, "--no-probe", help=NO_PROBE),
-    host: str = HOST,
-    trust: bool = TRUST,
-    identity: str = IDENTITY,
-) -> None:
-    """Can this machine (or --host) reach HOST:PORT?
-
-    Every target is probed at once, so a sweep costs about one timeout. States follow nmap:
-    open, closed, filtered, unreachable, unresolved, each with the reason.
-
-    \b
-    Examples:
-      fieldkit diag reach erp.acme.local:1433 files.acme.local:445 --timeout 2
-      fieldkit diag reach --profile microsoft365
-      fieldkit diag reach files.acme.local:445 --host ssh://pc-042.acme.local
-    """
-    from fieldkit.config import home
-    from fieldkit.diagnostics.jobs import Job
-    from fieldkit.diagnostics.profiles import load_profile
-
-    texts = list(targets or [])
-    for name in profiles or []:  # the technician's profiles, also for a remote run
-        texts += load_profile(name, home()).targets
-    job = Job("reach", targets=texts, timeout=timeout, probe=_probing(ctx, no_probe))
-    _finish(execute(job, host, trust, identity), json_out)
-
-
-@app.command("profiles")
 def profiles_(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List the reach profiles (built in, and your own)."""
     from fieldkit.config import home
@@ -195,92 +199,71 @@ def _finish(run: DiagRun, json_out: bool) -> None:
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
-@app.command("mail")
-def mail(
-    ctx: typer.Context,
-    targets: list[str] = typer.Argument(..., metavar="TARGET...",
-                                        help="A URL SCHEME://host[:port] with SCHEME one of "
-                                             "smtp, submission, smtps, imap, imaps, pop3, pop3s; "
-                                             "or a bare host for all seven ports."),
-    timeout: float = typer.Option(5.0, "--timeout", "-t", metavar="SECONDS",
-                                  help="Seconds per network step."),
-    ca_file: str = typer.Option(None, "--ca-file", metavar="PEM",
-                                help="Also trust this CA (PEM), e.g. an internal company CA "
-                                     "(with --host: a file on that machine)."),
-    user: str = typer.Option(None, "--user", "-u", metavar="NAME",
-                             help="Test a login as this user (asks for the password; "
-                                  "FIELDKIT_MAIL_PASSWORD)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
-    no_probe: bool = typer.Option(False, "--no-probe", help=NO_PROBE),
-    host: str = HOST,
-    trust: bool = TRUST,
-    identity: str = IDENTITY,
-) -> None:
-    """Check mail servers: reach, TLS, certificate, login.
-
-    Per target: reachability, greeting, capabilities, STARTTLS, TLS version and certificate
-    verdict, and with --user a login test. Sends no mail.
-
-    \b
-    Examples:
-      fieldkit diag mail mail.acme.example
-      fieldkit diag mail submission://mail.acme.example --user ann
-    """
-    import os
-    import sys
-    from pathlib import Path
-
+def _run_kind(kind: TargetedKind, ctx: typer.Context, targets: list[str] | None, json_out: bool,
+              no_probe: bool, host: str, trust: bool, identity: str, **options: Any) -> None:
+    """One targeted kind's command: its job from the arguments, then the one way to run it."""
     from fieldkit.diagnostics.jobs import Job
-    from fieldkit.errors import InputError
 
-    if ca_file and not host and not Path(ca_file).is_file():
-        raise InputError(f"--ca-file {ca_file}: no such file")
+    texts = list(targets or [])
+    if kind.expand:  # resolved here, also for a remote run (reach's --profile)
+        texts += kind.call(kind.expand, options)
     probe = _probing(ctx, no_probe)
-    job = Job("mail", targets=list(targets), timeout=timeout, ca_file=ca_file, user=user,
-              probe=probe)
-    job.validate()  # a typo is refused before the password is asked for
+    job = Job(kind.name, targets=texts, timeout=options.get("timeout"), probe=probe,
+              options={o.name: options[o.name] for o in kind.options
+                       if o.remote and o.name != "timeout"})
+    if kind.check_here and not host:
+        kind.call(kind.check_here, job)
     password = None
-    if user and probe:
-        password = os.environ.get("FIELDKIT_MAIL_PASSWORD")
-        if password is None:
-            if not sys.stdin.isatty():
-                raise InputError("--user needs a password: no terminal to ask for it (set "
-                                 "FIELDKIT_MAIL_PASSWORD)")
-            password = typer.prompt(f"Password for {user}", hide_input=True)
+    if kind.password:
+        job.validate()  # a typo is refused before the password is asked for
+        if probe and job.options.get(kind.password.option):
+            password = _password(kind.password, str(job.options[kind.password.option]))
     _finish(execute(job, host, trust, identity, password), json_out)
 
 
-@app.command("printer")
-def printer(
-    ctx: typer.Context,
-    targets: list[str] = typer.Argument(
-        None, metavar="TARGET...",
-        help="ipp://host[:port][/path], ipps://host/..., socket://host[:9100], "
-             "lpd://host[/queue], or a host (IPP, then 9100, then 515). None: the computer's "
-             "own print queues."),
-    discover: bool = typer.Option(False, "--discover",
-                                  help="Also list printers announcing themselves (mDNS)."),
-    timeout: float = typer.Option(None, "--timeout", "-t", metavar="SECONDS",
-                                  help="Seconds per network step (default 3)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the run as JSON."),
-    no_probe: bool = typer.Option(False, "--no-probe", help="Ask no printer over the network "
-                                                            "(the local queues only)."),
-    host: str = HOST,
-    trust: bool = TRUST,
-    identity: str = IDENTITY,
-) -> None:
-    """Why doesn't it print? Queues, state, paper, toner, ports.
+def _password(secret: Password, value: str) -> str:
+    import os
+    import sys
 
-    With no TARGET: the print queues and the printers behind them.
+    from fieldkit.errors import InputError
 
-    \b
-    Examples:
-      fieldkit diag printer
-      fieldkit diag printer ipp://printer-2.acme.local socket://10.0.0.50
-      fieldkit diag printer --discover
-    """
-    from fieldkit.diagnostics.jobs import Job
+    password = os.environ.get(secret.env)
+    if password is None:
+        if not sys.stdin.isatty():
+            raise InputError(secret.missing)
+        password = typer.prompt(secret.prompt.format(value=value), hide_input=True)
+    return password
 
-    job = Job("printer", targets=list(targets or []), timeout=timeout, discover=discover,
-              probe=_probing(ctx, no_probe))
-    _finish(execute(job, host, trust, identity), json_out)
+
+_OPTION_TYPES: dict[str, Any] = {"text": str, "texts": list[str], "flag": bool, "seconds": float}
+
+
+def command_of(kind: TargetedKind) -> Callable[..., None]:
+    """The Typer command of a targeted kind, built from its declaration: Typer reads the
+    parameters from ``__signature__``, so they are exactly those a hand-written command would
+    have (target argument, the kind's options in order, then --json, --no-probe, --host ...)."""
+    def param(name: str, default: Any, annotation: Any) -> inspect.Parameter:
+        return inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
+                                 annotation=annotation)
+
+    targets = typer.Argument(... if kind.targets_required else None, metavar=kind.targets,
+                             help=kind.targets_help)
+    params = [param("ctx", inspect.Parameter.empty, typer.Context),
+              param("targets", targets, list[str])]
+    params += [param(o.name, typer.Option(o.default, *o.flags, metavar=o.metavar, help=o.help),
+                     _OPTION_TYPES[o.type]) for o in kind.options]
+    params += [param("json_out", typer.Option(False, "--json", help="Print the run as JSON."),
+                     bool),
+               param("no_probe", typer.Option(False, "--no-probe", help=kind.no_probe_help),
+                     bool),
+               param("host", HOST, str), param("trust", TRUST, bool),
+               param("identity", IDENTITY, str)]
+
+    def command(**arguments: Any) -> None:
+        _run_kind(kind, **arguments)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = f"{kind.summary}\n\n{kind.details}"
+    command.__name__ = command.__qualname__ = kind.name
+    return command

@@ -1,7 +1,8 @@
 """One diagnostics command as data, so that it runs the same here and on a remote machine.
 
-``fieldkit diag``, ``diag reach``, ``diag mail`` and ``diag printer`` each become a :class:`Job`,
-and :func:`run_job` runs it with this machine's checks. ``--host`` sends the same job elsewhere
+``fieldkit diag`` and each targeted kind (``diag reach``, ``diag mail``, ``diag printer``, as
+:mod:`fieldkit.diagnostics.kinds` declares them) become a :class:`Job`, and :func:`run_job`
+runs it with this machine's checks. ``--host`` sends the same job elsewhere
 (``fieldkit.remote``): as arguments to a fieldkit installed there (:meth:`Job.argv`), or as JSON
 to the probe built from this very package (:meth:`Job.to_dict`), whose entry point calls
 :func:`run_job` too. What a check does exists once, wherever it runs.
@@ -13,16 +14,16 @@ is refused by :meth:`Job.validate` before any traffic, locally, even for a remot
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from fieldkit.diagnostics.model import DiagRun, Finding, hostname, utc_timestamp
+from fieldkit.diagnostics import kinds
+from fieldkit.diagnostics.model import DiagRun, hostname, utc_timestamp
 from fieldkit.errors import InputError
 
 if TYPE_CHECKING:
-    from fieldkit.diagnostics.registry import CheckContext
+    from fieldkit.diagnostics.kinds import TargetedKind
 
-KINDS = ("diag", "reach", "mail", "printer")
 MAX_TIMEOUT_S = 120.0
 
 
@@ -30,14 +31,14 @@ MAX_TIMEOUT_S = 120.0
 class Job:
     """What one ``fieldkit diag ...`` command asks for (reach profiles already expanded)."""
 
-    kind: str  # diag, reach, mail, printer
+    kind: str  # diag, or a targeted kind (fieldkit.diagnostics.kinds)
     checks: list[str] = field(default_factory=list)  # diag: check names or domains
     probe: bool = True  # diag: False for --no-probe
-    targets: list[str] = field(default_factory=list)  # reach, mail, printer
+    targets: list[str] = field(default_factory=list)  # a targeted kind's targets
     timeout: float | None = None  # seconds per target or network step
-    ca_file: str | None = None  # mail: a CA to trust (a path on the machine that runs the job)
-    user: str | None = None  # mail: test a login as this user
-    discover: bool = False  # printer: also browse mDNS
+    # a targeted kind's own options by name (mail: ca_file, a path on the machine that runs the
+    # job, and user; printer: discover), as its declaration lists them
+    options: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)  # [diag] of the technician's config
     no_probe_reason: str = "--no-probe"  # what a skipped probe says (the flag, or the policy)
     sync_url: str = ""  # the sync server: one more outside time source for the clock
@@ -49,9 +50,15 @@ class Job:
     def from_dict(cls, data: dict[str, Any]) -> Job:
         known = {f.name for f in fields(cls)}
         job = cls(**{k: v for k, v in data.items() if k in known})
-        if job.kind not in KINDS:
+        if job.kind != "diag" and kinds.get(job.kind) is None:
             raise InputError(f"unknown diagnostics job {job.kind!r}")
         return job
+
+    def targeted(self) -> TargetedKind:
+        kind = kinds.get(self.kind)
+        if kind is None:
+            raise InputError(f"unknown diagnostics job {self.kind!r}")
+        return kind
 
     def validate(self) -> None:
         """Refuse bad input before anything is sent (InputError, exit 2)."""
@@ -62,23 +69,20 @@ class Job:
             from fieldkit.diagnostics.registry import select
 
             select(self.checks or None)
-        elif self.kind == "reach":
-            from fieldkit.diagnostics.reach import parse_target
+            return
+        kind = self.targeted()
+        if not self.targets and kind.empty_error:
+            raise InputError(kind.empty_error)
+        for text in self.targets:
+            kind.parse_target(text)
 
-            if not self.targets:
-                raise InputError("give at least one target (host:port) or --profile NAME")
-            for text in self.targets:
-                parse_target(text)
-        elif self.kind == "mail":
-            from fieldkit.diagnostics.mail import parse_mail_target
-
-            for text in self.targets:
-                parse_mail_target(text)
-        elif self.kind == "printer":
-            from fieldkit.diagnostics.printtargets import parse_printer_target
-
-            for text in self.targets:
-                parse_printer_target(text)
+    def password_env(self) -> str | None:
+        """The variable that carries this job's password to a fieldkit elsewhere, if it needs
+        one (mail with --user)."""
+        if self.kind == "diag":
+            return None
+        secret = self.targeted().password
+        return secret.env if secret and self.options.get(secret.option) else None
 
     def argv(self) -> list[str]:
         """The same job as arguments of ``fieldkit`` (a fieldkit installed on the remote reads
@@ -93,12 +97,17 @@ class Job:
             return args
         if self.timeout is not None:
             args += ["--timeout", f"{self.timeout:g}"]
-        if self.ca_file:
-            args += ["--ca-file", self.ca_file]
-        if self.user:
-            args += ["--user", self.user]
-        if self.discover:
-            args.append("--discover")
+        for option in self.targeted().options:
+            value = self.options.get(option.name)
+            if option.name == "timeout" or not option.remote or not value:
+                continue
+            if option.type == "flag":
+                args.append(option.flags[0])
+            elif option.type == "texts":
+                for item in value:
+                    args += [option.flags[0], str(item)]
+            else:
+                args += [option.flags[0], str(value)]
         return [*args, "--", *self.targets]
 
 
@@ -121,42 +130,8 @@ def run_job(job: Job, password: str | None = None) -> DiagRun:
         from fieldkit.diagnostics.runner import run_checks
 
         return run_checks(select(job.checks or None), context)
+    kind = job.targeted()
     started, t0 = utc_timestamp(), time.monotonic()
-    findings = _targeted(job, context, password)
+    timed = replace(job, timeout=job.timeout or kind.timeout_s)  # the kind's default
+    findings = kind.findings(timed, context, password)
     return DiagRun(hostname(), started, time.monotonic() - t0, findings)
-
-
-def _targeted(job: Job, context: CheckContext, password: str | None) -> list[Finding]:
-    if job.kind == "reach":
-        from fieldkit.diagnostics import reach as probes
-
-        unique, given = probes.merge_duplicates([probes.parse_target(t) for t in job.targets])
-        if context.probe:
-            slow = context.number("dns_slow_s") or probes.DNS_SLOW_S
-            found = [probes.to_finding(p, slow) for p in probes.sweep(unique, job.timeout or 3.0)]
-        else:
-            found = [probes.skipped(t, job.no_probe_reason) for t in unique]
-        for finding, target in zip(found, unique, strict=True):
-            if given[target.key] > 1:
-                finding.data["given"] = given[target.key]  # duplicates merged: probed once
-        return found
-    if job.kind == "mail":
-        from fieldkit.diagnostics.clock import outside_time
-        from fieldkit.diagnostics.mail import (
-            check_mail,
-            merge_mail_duplicates,
-            parse_mail_target,
-            skipped,
-        )
-
-        parsed = merge_mail_duplicates([t for text in job.targets
-                                        for t in parse_mail_target(text)])
-        if not context.probe:
-            return [skipped(t, job.no_probe_reason) for t in parsed]
-        credentials = (job.user, password or "") if job.user else None
-        return check_mail(parsed, job.timeout or 5.0, job.ca_file, credentials,
-                          clock=lambda: outside_time(context))
-    from fieldkit.diagnostics.printers import Options, diagnose
-
-    return diagnose(job.targets, job.discover, Options.from_settings(job.settings, job.timeout),
-                    probe=context.probe, no_probe_reason=job.no_probe_reason)

@@ -7,6 +7,7 @@ means the check itself broke or timed out. Neither is ever dressed up as ``ok``.
 from __future__ import annotations
 
 import platform
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,8 +24,33 @@ class Status(StrEnum):
     ERROR = "error"
 
 
+class ReachState(StrEnum):
+    """Where a TCP probe of one port got, nmap's vocabulary (``reason`` says why), best first:
+    open (an answer), closed (refused), filtered (no answer, or a firewall's "prohibited"),
+    unreachable (no route), unresolved (the name did not resolve), error (the probe broke)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    FILTERED = "filtered"
+    UNREACHABLE = "unreachable"
+    UNRESOLVED = "unresolved"
+    ERROR = "error"
+
+
 # worst first: what decides a run's overall verdict
 SEVERITY_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.OK, Status.SKIP)
+_SEVERITY = {status: rank for rank, status in enumerate(SEVERITY_ORDER)}
+
+
+def severity(status: str) -> int:
+    """The rank of ``status`` in :data:`SEVERITY_ORDER` (0 = fail): a sort key, worst first."""
+    return _SEVERITY[Status(status)]
+
+
+def worst(statuses: Iterable[str], default: Status = Status.SKIP) -> Status:
+    """Worst status wins: the first of fail, error, warn, ok, skip among ``statuses``;
+    ``default`` when there are none. The one place this rule is written."""
+    return min((Status(s) for s in statuses), key=severity, default=default)
 
 
 @dataclass

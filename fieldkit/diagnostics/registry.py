@@ -2,10 +2,12 @@
 
 A check declares who it is (name, domain, platforms it runs on, tools and Python libraries it
 needs, its timeout, whether it sends traffic) next to the one function that does the work, like
-an sos plugin. The registry imports every module of this package once and keeps what the
-decorator collected. A domain module must import even where a library its checks need is
-missing (the remote probe runs on a bare ``python3``): such imports are guarded, and the check
-declares the library in ``libraries`` so the runner says ``skip`` with the reason instead.
+an sos plugin. The registry imports every module of the domain packages
+(:data:`fieldkit.diagnostics.DOMAINS`) once and keeps what the decorator collected; a module
+there that declares no check (a helper) costs one import and nothing else, so no list says
+which is which. A domain module must import even where a library its checks need is missing
+(the remote probe runs on a bare ``python3``): such imports are guarded, and the check declares
+the library in ``libraries`` so the runner says ``skip`` with the reason instead.
 """
 
 from __future__ import annotations
@@ -18,16 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from fieldkit.diagnostics import DOMAINS
 from fieldkit.diagnostics.model import Finding
 
 CheckFunc = Callable[["CheckContext"], list[Finding]]
 T = TypeVar("T")
 
-# modules of this package that declare no checks (reach and mail are run by their commands,
-# jobs runs commands; the printer domain's helpers serve printers.py)
-_NOT_DOMAINS = {"model", "registry", "runner", "jobs", "__main__", "reach", "mail", "mailproto",
-                "tls", "ipp", "cups", "pjl", "printstate", "supplies", "printdiscover",
-                "printtargets"}
 
 
 @dataclass
@@ -129,10 +127,15 @@ def check(
 def all_checks() -> list[Check]:
     global _discovered
     if not _discovered:
-        package = importlib.import_module("fieldkit.diagnostics")
-        for module in pkgutil.iter_modules(package.__path__):
-            if module.name not in _NOT_DOMAINS and not module.name.startswith("_"):
-                importlib.import_module(f"fieldkit.diagnostics.{module.name}")
+        # by module name across the domains: a run lists its findings in the same order as
+        # when the modules sat in one folder (clock, disk, dns, ... system)
+        for name, package in sorted(
+            (module.name, domain)
+            for domain in DOMAINS
+            for module in pkgutil.iter_modules(
+                importlib.import_module(f"fieldkit.diagnostics.{domain}").__path__)
+        ):
+            importlib.import_module(f"fieldkit.diagnostics.{package}.{name}")
         _discovered = True
     return list(_REGISTRY.values())
 

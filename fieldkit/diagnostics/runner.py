@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from fieldkit.diagnostics._platform import stands_in
+from fieldkit.diagnostics.host.source import stands_in
 from fieldkit.diagnostics.model import DiagRun, Finding, Status, hostname, utc_timestamp
 from fieldkit.diagnostics.registry import Check, CheckContext
 

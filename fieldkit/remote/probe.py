@@ -1,7 +1,7 @@
 """The probe's entry point on the remote machine: one job in (stdin), one run out (stdout).
 
 It runs under whatever ``python3`` the remote has, with no third-party library guaranteed
-(where psutil or netifaces is missing, ``diagnostics/_platform`` reads /proc, /sys and os
+(where psutil or netifaces is missing, ``diagnostics/host/source.py`` reads /proc, /sys and os
 instead, so those checks still run). Input is one JSON object ``{"job": {...}, "password":
 ...}`` (the password only for a mail login test; stdin keeps it off the remote's process
 list); output is the ``fieldkit.diag/1`` run. A failure is ``{"probe_error": KIND,

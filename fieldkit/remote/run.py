@@ -86,8 +86,9 @@ def look(connection: Connection, use_installed: bool) -> Found:
 def _run_installed(connection: Connection, job: Job, password: str | None) -> DiagRun:
     command = "fieldkit " + " ".join(shlex.quote(a) for a in job.argv())
     stdin = b""
-    if job.user and password is not None:  # stdin, never the command line (ps shows that)
-        command = f"IFS= read -r FIELDKIT_MAIL_PASSWORD; export FIELDKIT_MAIL_PASSWORD; {command}"
+    env = job.password_env()
+    if env and password is not None:  # stdin, never the command line (ps shows that)
+        command = f"IFS= read -r {env}; export {env}; {command}"
         stdin = password.encode() + b"\n"
     result = connection.run(f"sh -c {shlex.quote(command)}", stdin=stdin)
     if result.status in RAN:  # ok, a finding failed, or a check broke: a run either way

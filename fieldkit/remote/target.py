@@ -69,7 +69,7 @@ def parse_host(text: str, ssh_dir: Path | None = None) -> Target:
     if parts.scheme != "ssh" or not parts.hostname or port == -1 or parts.password \
             or parts.path not in ("", "/") or parts.query or parts.fragment:
         raise InputError(f"--host {text!r}: give {SYNTAX}, e.g. ssh://ann@pc-042.acme.local")
-    from fieldkit.diagnostics._targets import ascii_host, host_problem
+    from fieldkit.diagnostics.net.targets import ascii_host, host_problem
 
     problem = host_problem(parts.hostname)  # an international name is encoded (IDNA), as
     if problem:                             # reach, mail and printer targets are

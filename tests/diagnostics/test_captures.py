@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.diagnostics import ipp
-from fieldkit.diagnostics.printstate import assess_printer
-from fieldkit.diagnostics.supplies import assess_supplies
+from fieldkit.diagnostics.printers.state import assess_printer
+from fieldkit.diagnostics.printers.supplies import assess_supplies
+from fieldkit.diagnostics.wire import ipp
 
 CAPTURES = Path(__file__).parent / "captures"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from fieldkit import RELEASE_DATE
-from fieldkit.diagnostics import _timesource
-from fieldkit.diagnostics._timesource import Reading
+from fieldkit.diagnostics.host import timesource
+from fieldkit.diagnostics.host.timesource import Reading
 from tests.conftest import need, need_tool
 from tests.diagnostics.test_mail import LOCAL, _start, free_ports
 
@@ -78,16 +78,16 @@ def test_one_ntp_server_off_is_outvoted_and_named(time_peers, cli, home):
 
 def test_one_against_one_is_not_weighed():
     ntp, date = Reading("ntp a", 150.0, 0.01), Reading("Date of b", 0.0, 1.0)
-    best = _timesource.weigh([ntp, date])
+    best = timesource.weigh([ntp, date])
     assert best is ntp and best.outvoted == []
 
 
 def test_agreeing_sources_outvote_the_precise_liar():
     liar = Reading("ntp liar", -150.0, 0.001)
     a, b = Reading("ntp a", 0.2, 0.01), Reading("Date of c", 0.6, 1.0)
-    best = _timesource.weigh([liar, a, b])
+    best = timesource.weigh([liar, a, b])
     assert best is a and best.outvoted == [liar]
-    assert _timesource.weigh([]) is None
+    assert timesource.weigh([]) is None
 
 
 def faked(home, *args, when="2019-05-01 12:00:00"):
@@ -152,7 +152,7 @@ def test_not_yet_valid_certificate_with_an_impossible_clock_blames_the_clock(smt
 
 
 def test_not_yet_valid_with_a_possible_clock_and_no_source_does_not_say_renew():
-    from fieldkit.diagnostics import mail
+    from fieldkit.diagnostics.mail import server as mail
 
     info = {"verify": "not-yet-valid", "not_before": "2027-01-01T00:00:00+00:00",
             "not_after": "2028-01-01T00:00:00+00:00"}
@@ -163,7 +163,7 @@ def test_not_yet_valid_with_a_possible_clock_and_no_source_does_not_say_renew():
 def test_a_wrong_clock_is_not_called_right_when_the_certificate_is_bad_anyway():
     """Seven years behind (a reading says so) and a certificate not valid at the real date
     either: both are named, the clock is not 'right'."""
-    from fieldkit.diagnostics import mail
+    from fieldkit.diagnostics.mail import server as mail
 
     info = {"verify": "not-yet-valid", "version": "TLSv1.3",
             "not_before": "2099-01-01T00:00:00+00:00", "not_after": "2100-01-01T00:00:00+00:00"}

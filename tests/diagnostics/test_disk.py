@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from fieldkit.diagnostics.disk import assess_smart, assess_usage
+from fieldkit.diagnostics.host.disk import assess_smart, assess_usage
 from fieldkit.diagnostics.model import Status
 from tests.conftest import need, need_root, need_tool
 
@@ -102,7 +102,7 @@ def test_read_only_filesystem_fails(loop_fs, tmp_path):
 @pytest.mark.integration
 def test_smartctl_runs_when_installed():
     need_tool("smartctl")
-    from fieldkit.diagnostics.disk import smart
+    from fieldkit.diagnostics.host.disk import smart
     from fieldkit.diagnostics.registry import CheckContext
 
     findings = smart(CheckContext())

@@ -3,9 +3,9 @@ host: reach, mail, printers, --host, checklist answers (issue 23 item 14)."""
 
 import pytest
 
-from fieldkit.diagnostics._targets import ascii_host, host_problem, parse_target
-from fieldkit.diagnostics.mail import parse_mail_target
-from fieldkit.diagnostics.printtargets import parse_printer_target
+from fieldkit.diagnostics.mail.server import parse_mail_target
+from fieldkit.diagnostics.net.targets import ascii_host, host_problem, parse_target
+from fieldkit.diagnostics.printers.targets import parse_printer_target
 from fieldkit.errors import InputError
 from fieldkit.remote.target import parse_host
 

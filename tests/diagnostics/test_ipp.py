@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldkit.diagnostics import ipp
+from fieldkit.diagnostics.wire import ipp
 
 CAPTURES = Path(__file__).parent / "captures"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.diagnostics.mail import parse_mail_target
+from fieldkit.diagnostics.mail.server import parse_mail_target
 from fieldkit.errors import InputError
 from tests.conftest import need, need_root, need_tool
 

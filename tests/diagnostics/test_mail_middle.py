@@ -103,10 +103,10 @@ def test_version_mismatch_only_with_evidence(reason, words):
     alert is not, and its hint must not guess one."""
     import ssl
 
-    from fieldkit.diagnostics import mail
-    from fieldkit.diagnostics._targets import Target
-    from fieldkit.diagnostics.mailproto import DialogueError, Session
-    from fieldkit.diagnostics.reach import Probe
+    from fieldkit.diagnostics.mail import server as mail
+    from fieldkit.diagnostics.mail.proto import DialogueError, Session
+    from fieldkit.diagnostics.net.reach import Probe
+    from fieldkit.diagnostics.net.targets import Target
 
     session = Session(steps=["connect", "banner", "ehlo", "starttls"], current="handshake",
                       tls={"offered_versions": []})

@@ -215,8 +215,8 @@ def test_dead_first_address_hint_is_true_about_happy_eyeballs(lan, home):
 # the pure parts, edge cases ----------------------------------------------------------------------
 
 def test_words_for_what_was_done():
-    from fieldkit.diagnostics.dns import did
-    from fieldkit.diagnostics.gateway import ping_words
+    from fieldkit.diagnostics.net.dns import did
+    from fieldkit.diagnostics.net.gateway import ping_words
 
     assert did("SERVFAIL") == "answers SERVFAIL" and did("refused") == "has its DNS port closed"
     assert did("timeout") == "does not answer" and did("error: boom") == "fails (boom)"
@@ -227,7 +227,7 @@ def test_words_for_what_was_done():
 
 
 def test_backup_only_for_the_preferred_route_on_another_interface():
-    from fieldkit.diagnostics._route import _backup_for
+    from fieldkit.diagnostics.net.route import _backup_for
 
     gws = [{"family": "ipv4", "address": "10.0.0.1", "interface": "eth0"},
            {"family": "ipv4", "address": "10.0.0.254", "interface": "eth0"},
@@ -238,20 +238,20 @@ def test_backup_only_for_the_preferred_route_on_another_interface():
 
 
 def test_family_gap_needs_the_other_family_present(monkeypatch):
-    from fieldkit.diagnostics import _route
+    from fieldkit.diagnostics.net import route
 
     def unreachable(address):
         return {"address": address, "state": "unreachable", "reason": "net-unreach"}
 
-    monkeypatch.setattr(_route, "default_gateways", lambda: [
+    monkeypatch.setattr(route, "default_gateways", lambda: [
         {"family": "ipv6", "address": "fe80::1", "interface": "eth0"}])
     v4, v6 = unreachable("192.0.2.1"), unreachable("2001:db8::1")
-    _route.family_gap([v4, v6])
+    route.family_gap([v4, v6])
     assert v4["reason"] == "family-missing" and v4["route"]["missing"] == "IPv4"
     assert v6["reason"] == "net-unreach"  # IPv6 has a route: a different fault
-    monkeypatch.setattr(_route, "default_gateways", lambda: [])
+    monkeypatch.setattr(route, "default_gateways", lambda: [])
     v4 = unreachable("192.0.2.1")
-    _route.family_gap([v4])
+    route.family_gap([v4])
     assert v4["reason"] == "net-unreach"  # no route at all: not a family question
 
 
@@ -261,7 +261,7 @@ def test_reprobe_survives_sockets_that_cannot_be_made(monkeypatch):
     import errno
     import socket
 
-    from fieldkit.diagnostics import _route
+    from fieldkit.diagnostics.net import route
 
     listener = socket.create_server(("127.0.0.1", 0))
     spare = socket.create_server(("127.0.0.1", 0))
@@ -279,11 +279,11 @@ def test_reprobe_survives_sockets_that_cannot_be_made(monkeypatch):
                 raise OSError(errno.EMFILE, "Too many open files")
             return socket.socket(*args)
 
-    monkeypatch.setattr(_route, "socket", Flaky())
+    monkeypatch.setattr(route, "socket", Flaky())
     items = [("127.0.0.1", 1, "lo"), ("127.0.0.1", open_port, "lo"),
              ("127.0.0.1", 2, "lo"), ("127.0.0.1", closed_port, "lo")]
     try:
-        found = _route._reprobe(items, 5.0)
+        found = route._reprobe(items, 5.0)
     finally:
         listener.close()
     assert len(calls) == 4

@@ -94,7 +94,7 @@ def test_use_vc_against_a_udp_only_resolver_names_use_vc(lan, home):
 
 
 def test_use_vc_is_read_from_resolv_conf_and_res_options(tmp_path, monkeypatch):
-    from fieldkit.diagnostics._dnswire import resolver_config
+    from fieldkit.diagnostics.wire.dns import resolver_config
 
     conf = tmp_path / "resolv.conf"
     conf.write_text("nameserver 192.0.2.1\noptions timeout:2 use-vc\n")

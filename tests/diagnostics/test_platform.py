@@ -5,8 +5,8 @@ import sys
 import psutil
 import pytest
 
-from fieldkit.diagnostics import _platform
-from fieldkit.diagnostics._platform import KernelSource
+from fieldkit.diagnostics.host import source
+from fieldkit.diagnostics.host.source import KernelSource
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc and /sys")
 KERNEL = KernelSource()
@@ -39,14 +39,14 @@ def test_interfaces_match_psutil():
 
 
 def test_the_kernel_stands_in_for_psutil_and_netifaces_on_linux():
-    assert _platform.stands_in("psutil") and _platform.stands_in("netifaces")
-    assert not _platform.stands_in("smartctl")
+    assert source.stands_in("psutil") and source.stands_in("netifaces")
+    assert not source.stands_in("smartctl")
 
 
 def test_kernel_gateways_match_iproute2():
-    from fieldkit.diagnostics import gateway
+    from fieldkit.diagnostics.net import gateway
 
     routes = gateway._ip_routes()
     if routes is None:
         pytest.skip("needs iproute2 (ip)")
-    assert _platform.kernel_gateways() == routes
+    assert source.kernel_gateways() == routes

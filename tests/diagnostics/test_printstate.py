@@ -6,11 +6,11 @@ The real peers produce these states in test_printers.py; here are the edge cases
 
 import pytest
 
-from fieldkit.diagnostics import cups, pjl
 from fieldkit.diagnostics.model import Status
-from fieldkit.diagnostics.printstate import assess_printer, assess_reason, split_reason
-from fieldkit.diagnostics.printtargets import device_target, parse_printer_target
-from fieldkit.diagnostics.supplies import assess_supplies, from_markers, merged
+from fieldkit.diagnostics.printers import cups, pjl
+from fieldkit.diagnostics.printers.state import assess_printer, assess_reason, split_reason
+from fieldkit.diagnostics.printers.supplies import assess_supplies, from_markers, merged
+from fieldkit.diagnostics.printers.targets import device_target, parse_printer_target
 from fieldkit.errors import InputError
 
 
@@ -233,7 +233,7 @@ def test_queue_verdicts():
 
 def test_printer_settings():
     """Bad values are refused by the config schema (tests/test_config.py covers every key)."""
-    from fieldkit.diagnostics.printers import Options
+    from fieldkit.diagnostics.printers.printer import Options
 
     assert Options.from_settings({}) == Options(3.0, 10.0, True, 3.0)
     assert Options.from_settings({"printer_timeout_s": 5, "printer_pjl": False}, 1.5) == \

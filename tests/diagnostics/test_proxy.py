@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.diagnostics import _http
+from fieldkit.diagnostics.net import httpget
 from tests.conftest import need_root, need_tool
 
 CLIENT, PROXY_IN, PROXY_OUT, WEB = "10.227.0.2", "10.227.0.1", "10.227.1.1", "10.227.1.2"
@@ -129,20 +129,20 @@ def test_proxy_settings_read_like_curl(monkeypatch):
     for key in list(os.environ):
         if "proxy" in key.lower():
             monkeypatch.delenv(key)
-    assert _http.proxy_for(URL) is None
+    assert httpget.proxy_for(URL) is None
     monkeypatch.setenv("HTTPS_PROXY", "proxy.example:8080")
-    assert _http.proxy_for(URL) is None  # https_proxy is for https:// only
-    assert _http.proxy_for("https://rt.example/").shown == "http://proxy.example:8080"
+    assert httpget.proxy_for(URL) is None  # https_proxy is for https:// only
+    assert httpget.proxy_for("https://rt.example/").shown == "http://proxy.example:8080"
     monkeypatch.setenv("http_proxy", "http://user:p%40ss@10.0.0.1:3128/")
-    proxy = _http.proxy_for(URL)
+    proxy = httpget.proxy_for(URL)
     assert (proxy.host, proxy.port, proxy.shown) == ("10.0.0.1", 3128, "http://10.0.0.1:3128")
     assert proxy.authorization == "Basic dXNlcjpwQHNz"  # user:p@ss
     monkeypatch.setenv("NO_PROXY", "connect.test")
-    assert _http.proxy_for(URL) is None
+    assert httpget.proxy_for(URL) is None
     monkeypatch.setenv("http_proxy", "socks5://10.0.0.1:1080")
     monkeypatch.delenv("NO_PROXY")
     with pytest.raises(ValueError, match="not an http:// proxy"):
-        _http.proxy_for(URL)
+        httpget.proxy_for(URL)
 
 
 def locked(password):
@@ -193,7 +193,7 @@ def test_malformed_proxy_value_message_is_fixed(monkeypatch, value):
             monkeypatch.delenv(key)
     monkeypatch.setenv("http_proxy", value)
     with pytest.raises(ValueError) as caught:
-        _http.proxy_for(URL)
+        httpget.proxy_for(URL)
     assert str(caught.value) == ("the http proxy setting is not a valid URL (a / ? # or @ in "
                                  "the user name or password must be percent-encoded: %2F %3F "
                                  "%23 %40); not shown, it may hold a password")

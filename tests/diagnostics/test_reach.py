@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from fieldkit.diagnostics.reach import parse_target, sweep, to_finding
+from fieldkit.diagnostics.net.reach import parse_target, sweep, to_finding
 from fieldkit.errors import InputError
 from tests.conftest import need_root, need_tool
 

@@ -70,3 +70,12 @@ def test_run_concurrently_keeps_order_and_exceptions():
     results = run_concurrently([("a", lambda: 1, 1), ("b", lambda: 1 / 0, 1)])
     assert list(results) == ["a", "b"]
     assert results["a"] == 1 and isinstance(results["b"], ZeroDivisionError)
+
+
+def test_worst_status_wins_and_skips_count_least():
+    from fieldkit.diagnostics.model import Status, worst
+
+    assert worst(["ok", "warn", "skip"]) == Status.WARN
+    assert worst([Status.ERROR, Status.FAIL]) == Status.FAIL
+    assert worst(["skip", "ok"]) == Status.OK
+    assert worst([]) == Status.SKIP and worst([], Status.OK) == Status.OK

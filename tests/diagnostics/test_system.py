@@ -3,8 +3,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fieldkit.diagnostics import _timesource, clock, system
-from fieldkit.diagnostics._timesource import Reading
+from fieldkit.diagnostics.host import clock, system, timesource
+from fieldkit.diagnostics.host.timesource import Reading
 from fieldkit.diagnostics.model import Status
 from fieldkit.diagnostics.registry import CheckContext
 
@@ -104,6 +104,6 @@ def test_bad_settings_are_named_not_ignored(key, value):
 def test_ntp_servers_from_the_system_configuration(tmp_path):
     (tmp_path / "chrony.conf").write_text("pool 2.debian.pool.ntp.org iburst\n# server x\n")
     (tmp_path / "timesyncd.conf").write_text("[Time]\nNTP=ntp1.example ntp2.example\n")
-    assert _timesource.system_ntp_servers([tmp_path / "chrony.conf",
+    assert timesource.system_ntp_servers([tmp_path / "chrony.conf",
                                            tmp_path / "timesyncd.conf"]) == [
         "2.debian.pool.ntp.org", "ntp1.example", "ntp2.example"]

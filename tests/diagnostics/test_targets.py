@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldkit.diagnostics._targets import merge_duplicates, parse_target
-from fieldkit.diagnostics.mail import parse_mail_target
+from fieldkit.diagnostics.mail.server import parse_mail_target
+from fieldkit.diagnostics.net.targets import merge_duplicates, parse_target
 from fieldkit.errors import InputError
 
 HOSTILE = "fileserver-muenchen-zentrale-backup,.acme.local:445"

@@ -24,7 +24,7 @@ def test_build_is_deterministic_and_carries_only_the_checks():
     assert first == second
     names = zipfile.ZipFile(BytesIO(first)).namelist()
     assert "__main__.py" in names and "fieldkit/remote/probe.py" in names
-    assert "fieldkit/diagnostics/system.py" in names
+    assert "fieldkit/diagnostics/host/system.py" in names
     assert "fieldkit/configschema.py" in names  # the checks' settings schema
     # nothing of sync: the schema is handed the backend names, it does not import them
     assert not [n for n in names if n.startswith(("fieldkit/cli", "fieldkit/sync",

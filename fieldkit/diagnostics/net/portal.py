@@ -10,10 +10,11 @@ redirect to a login page, not as another page. Both send traffic: ``--no-probe``
 
 from __future__ import annotations
 
-from fieldkit.diagnostics import _dnswire, _http, _resolve
-from fieldkit.diagnostics._reachtext import PORTAL_HINT
 from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.net import httpget, resolve
+from fieldkit.diagnostics.net.reachtext import PORTAL_HINT
 from fieldkit.diagnostics.registry import CheckContext, check
+from fieldkit.diagnostics.wire import dns as dnswire
 
 LOGIN_HINT = ("Captive portal: open a browser and log in (or accept the terms) on this network, "
               "then run the checks again. Until then every connection reaches the portal, not "
@@ -33,13 +34,13 @@ NO_WEB_HINT = ("No Internet web access from here: see the gateway and dns findin
        "must not resolve; a known URL must come back unchanged)", timeout_s=40.0, probes=True)
 def portal(ctx: CheckContext) -> list[Finding]:
     expect = ctx.text("portal_expect")
-    _http.connectivity(ctx)  # validates the settings before any packet leaves
-    config = _dnswire.resolver_config()
-    canary = _resolve.lookup(_dnswire.canary_name(), config)
-    return [assess_canary(canary), assess_connectivity(_http.connectivity(ctx), expect)]
+    httpget.connectivity(ctx)  # validates the settings before any packet leaves
+    config = dnswire.resolver_config()
+    canary = resolve.lookup(dnswire.canary_name(), config)
+    return [assess_canary(canary), assess_connectivity(httpget.connectivity(ctx), expect)]
 
 
-def assess_canary(result: _resolve.Resolution) -> Finding:
+def assess_canary(result: resolve.Resolution) -> Finding:
     addresses = [a for _f, a in result.addresses]
     data = {"name": result.host, "outcome": result.outcome, "ms": round(result.ms, 1),
             "addresses": addresses}
@@ -56,7 +57,7 @@ def assess_canary(result: _resolve.Resolution) -> Finding:
                    data=data)
 
 
-def assess_connectivity(result: _http.Fetched, expect: str) -> Finding:
+def assess_connectivity(result: httpget.Fetched, expect: str) -> Finding:
     data = {"url": result.url, "status": result.status, "location": result.location,
             "expected": expect, "body": result.body[:200], "error": result.error,
             "proxy": result.proxy or None}

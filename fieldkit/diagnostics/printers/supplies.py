@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import Reading, parse_fields, texts, worst
+from fieldkit.diagnostics.model import Finding, Status, worst
+from fieldkit.diagnostics.printers.state import Reading, parse_fields, texts
 
 LOW_PCT = 15
 WASTE_WARN_PCT = 90
@@ -182,7 +182,7 @@ def assess_supplies(subject: str, attrs: dict[str, list[Any]],
                        "the printer reports no supply levels", data=data)
     context = Context.of(attrs)
     verdicts = [(s, *judge(s, context)) for s in supplies]
-    status = worst([v[1] for v in verdicts])
+    status = worst([v[1] for v in verdicts], Status.OK)
     bad = [v for v in verdicts if v[1] != Status.OK]
     shown = bad or verdicts
     summary = ", ".join(words for _s, _st, words in shown[:6])

@@ -60,7 +60,7 @@ def default_gateways() -> list[dict[str, Any]]:
     try:
         import netifaces
     except ImportError:  # a bare python3 (the remote probe): the kernel's own route table
-        from fieldkit.diagnostics._platform import kernel_gateways
+        from fieldkit.diagnostics.host.source import kernel_gateways
 
         return kernel_gateways()
     defaults = netifaces.gateways().get("default", {})

@@ -15,11 +15,12 @@ that answers over TCP while UDP port 53 is dropped is a firewall fault, not a de
 
 from __future__ import annotations
 
-from fieldkit.diagnostics import _dnswire, _resolve
-from fieldkit.diagnostics._dnswire import Answer, configured_resolvers
 from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.net import resolve
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
+from fieldkit.diagnostics.wire import dns as dnswire
+from fieldkit.diagnostics.wire.dns import Answer, configured_resolvers
 
 __all__ = ["Answer", "configured_resolvers", "dns", "assess_resolver", "assess_system"]
 DEFAULT_NAME = "example.com"
@@ -80,7 +81,7 @@ RESOLVER_FAILING = ("{server} fails to resolve: it answered {outcome} in {ms:.0f
 SYSTEM_TO_RESOLVER = {"no-answer": "timeout", "dns-port-closed": "refused",
                       "dns-unreachable": "unreachable", "dns-udp-blocked": "tcp-only",
                       "dns-tcp-blocked": "udp-only"}
-# what the system lookup's failure was, by the resolution outcome (see _resolve)
+# what the system lookup's failure was, by the resolution outcome (see net/resolve.py)
 SYSTEM_FAILURES = {
     "no-answer": ("looking up {name} timed out: no resolver answers", SYSTEM_TIMEOUT_HINT),
     "SERVFAIL": ("looking up {name} failed: the DNS server answered SERVFAIL (in {ms:.0f} ms, "
@@ -102,7 +103,7 @@ SYSTEM_FAILURES = {
 def dns(ctx: CheckContext) -> list[Finding]:
     name = ctx.text("dns_name")
     slow = ctx.number("dns_slow_s") or SLOW_S
-    config = _dnswire.resolver_config()
+    config = dnswire.resolver_config()
     timeout = ctx.number("dns_timeout_s") or config.timeout_s
     servers = config.servers
     findings: list[Finding] = []
@@ -120,7 +121,7 @@ def dns(ctx: CheckContext) -> list[Finding]:
     wait = timeout * config.attempts
     tasks = [(server, _asker(server, name, timeout, config.attempts, config.tcp),
               wait + timeout + 2) for server in servers or []]
-    tasks.append(("system", lambda: _resolve.lookup(name, config), _resolve.deadline_s(config)))
+    tasks.append(("system", lambda: resolve.lookup(name, config), resolve.deadline_s(config)))
     results = run_concurrently(tasks)
     answers = {s: _as_answer(results[s], wait) for s in servers or []}
     working = [s for s, a in answers.items() if a.outcome in ("answer", "nxdomain")]
@@ -139,7 +140,7 @@ def did(outcome: str) -> str:
 
 
 def _asker(server: str, name: str, timeout: float, attempts: int, tcp: bool):
-    return lambda: _dnswire.probe(server, name, timeout, attempts, tcp)
+    return lambda: dnswire.probe(server, name, timeout, attempts, tcp)
 
 
 def _as_answer(result: object, wait: float) -> Answer:
@@ -186,8 +187,8 @@ def assess_system(name: str, result: object, slow_s: float = SLOW_S,
     failing = failing or {}
     kinds = set(failing.values())
     kind = kinds.pop() if len(kinds) == 1 else ""
-    if not isinstance(result, _resolve.Resolution):
-        result = _resolve.Resolution(name, "no-answer")
+    if not isinstance(result, resolve.Resolution):
+        result = resolve.Resolution(name, "no-answer")
     outcome = "timeout" if result.outcome == "no-answer" else result.outcome
     addresses = [a for _f, a in result.addresses]
     data = {"name": name, "outcome": outcome, "addresses": addresses, "ms": round(result.ms, 1)}

@@ -8,85 +8,87 @@ from __future__ import annotations
 
 from typing import Any
 
+from fieldkit.diagnostics.model import ReachState
+
 PORTAL_HINT = ("Captive portal or DNS hijack: open a browser and log in to the network (hotel, "
                "guest Wi-Fi), or ask who runs this network; results for named hosts mean nothing "
                "until DNS answers honestly ('fieldkit diag -c portal').")
 
-# resolution outcome (see _resolve.Resolution) -> reach reason
+# resolution outcome (see resolve.Resolution) -> reach reason
 UNRESOLVED = {"nxdomain": "nxdomain", "no-answer": "dns-timeout", "SERVFAIL": "dns-servfail",
               "REFUSED": "dns-refused", "dns-port-closed": "dns-port-closed",
               "dns-unreachable": "dns-unreachable", "dns-udp-blocked": "dns-udp-blocked",
               "dns-tcp-blocked": "dns-tcp-blocked", "dns-error": "dns-error"}
 
 HINTS = {
-    ("closed", "conn-refused"):
+    (ReachState.CLOSED, "conn-refused"):
         "The host answered but nothing accepts connections on port {port}: the service is not "
         "running or listens on another port - or a firewall actively rejects it. Check the "
         "service on {host}, then the firewall.",
-    ("filtered", "no-response"):
+    (ReachState.FILTERED, "no-response"):
         "No answer at all: a firewall between here and {host} silently drops connections to port "
         "{port} (or the host is down). Ask the firewall/network team to allow it, or escalate "
         "with this target.",
-    ("filtered", "admin-prohibited"):
+    (ReachState.FILTERED, "admin-prohibited"):
         "A firewall out there rejects connections to {host}:{port} ({icmp_from} answered "
         "'administratively prohibited'): not this machine. Ask whoever runs that firewall to "
         "allow it, or escalate with this target.",
-    ("filtered", "local-firewall"):
+    (ReachState.FILTERED, "local-firewall"):
         "This machine's own firewall blocks connections to {host}:{port}: check the local "
         "firewall or security software.",
-    ("unreachable", "host-unreach"):
+    (ReachState.UNREACHABLE, "host-unreach"):
         "{host} cannot be reached at all: it is switched off, not on this network, or a router/"
         "firewall on the way rejects it. Check the address, then cable/Wi-Fi/VPN.",
-    ("unreachable", "net-unreach"):
+    (ReachState.UNREACHABLE, "net-unreach"):
         "This machine has no route to {host}'s network: check the network connection, the "
         "default gateway and the VPN.",
-    ("unreachable", "gateway-down"):
+    (ReachState.UNREACHABLE, "gateway-down"):
         "The gateway this machine sends the traffic to does not answer, so nothing beyond it is "
         "reached: neither {host} nor a firewall is the cause. Check the cable/Wi-Fi and the "
         "router; run 'fieldkit diag -c gateway'.",
-    ("unreachable", "family-missing"):
+    (ReachState.UNREACHABLE, "family-missing"):
         "This network has no route for the kind of address {host} has (IPv4 vs IPv6): ask the "
         "network team, or the service owner for an address of the other kind.",
-    ("unreachable", "gateway-no-route"):
+    (ReachState.UNREACHABLE, "gateway-no-route"):
         "The preferred gateway is up but gets nothing to {host}, while a backup route does: not "
         "a firewall at {host}. Check that router and its uplink (escalate), or take its "
         "connection down so traffic uses the backup.",
-    ("unresolved", "nxdomain"):
+    (ReachState.UNRESOLVED, "nxdomain"):
         "The name {host} does not exist in DNS: check the spelling, or whether the name changed.",
-    ("unresolved", "dns-timeout"):
+    (ReachState.UNRESOLVED, "dns-timeout"):
         "No DNS server answered for {host} within {dns_s} s: run 'fieldkit diag -c dns' - the "
         "resolver is unreachable or down.",
-    ("unresolved", "dns-servfail"):
+    (ReachState.UNRESOLVED, "dns-servfail"):
         "The DNS server is up but answered SERVFAIL for {host}: it cannot resolve the name (no "
         "upstream connection, or a broken zone/DNSSEC). Run 'fieldkit diag -c dns'; escalate to "
         "whoever runs the DNS server.",
-    ("unresolved", "dns-refused"):
+    (ReachState.UNRESOLVED, "dns-refused"):
         "The DNS server is up but REFUSED to answer for {host}: it does not serve this client "
         "(wrong DNS server configured, or an access list). Check the DNS settings; escalate.",
-    ("unresolved", "dns-port-closed"):
+    (ReachState.UNRESOLVED, "dns-port-closed"):
         "Nothing answers DNS on the configured DNS server (port closed): the DNS setting is "
         "wrong or its service is down. Run 'fieldkit diag -c dns'.",
-    ("unresolved", "dns-unreachable"):
+    (ReachState.UNRESOLVED, "dns-unreachable"):
         "The configured DNS server cannot be reached (no route): fix the connection first (run "
         "'fieldkit diag -c network').",
-    ("unresolved", "dns-udp-blocked"):
+    (ReachState.UNRESOLVED, "dns-udp-blocked"):
         "The DNS server answers over TCP but not over UDP, which lookups use: something between "
         "here and it blocks UDP port 53. Ask whoever runs the firewall to allow it (escalate); "
         "run 'fieldkit diag -c dns'.",
-    ("unresolved", "dns-tcp-blocked"):
+    (ReachState.UNRESOLVED, "dns-tcp-blocked"):
         "This machine asks DNS over TCP only ('options use-vc') but the DNS server answers only "
         "over UDP: remove use-vc, or have TCP port 53 allowed and served (escalate).",
-    ("unresolved", "dns-error"):
+    (ReachState.UNRESOLVED, "dns-error"):
         "The name {host} could not be resolved: run 'fieldkit diag -c dns'.",
 }
 
 SUMMARIES = {
-    "open": "port {port} on {host} is open",
-    "closed": "port {port} on {host} is closed (connection refused)",
-    "filtered": "port {port} on {host} is filtered (no answer)",
-    "unreachable": "{host} is unreachable",
-    "unresolved": "{host} does not resolve",
-    "error": "probing {host}:{port} failed",
+    ReachState.OPEN: "port {port} on {host} is open",
+    ReachState.CLOSED: "port {port} on {host} is closed (connection refused)",
+    ReachState.FILTERED: "port {port} on {host} is filtered (no answer)",
+    ReachState.UNREACHABLE: "{host} is unreachable",
+    ReachState.UNRESOLVED: "{host} does not resolve",
+    ReachState.ERROR: "probing {host}:{port} failed",
 }
 FILTERED_BY_REASON = {"admin-prohibited": "port {port} on {host} is filtered (rejected by "
                                           "{icmp_from}: administratively prohibited)",
@@ -135,13 +137,13 @@ def hijack_note(host: str, addresses: list[str]) -> tuple[str, str]:
 
 
 def dead_note(host: str, verdicts: list[dict[str, Any]]) -> tuple[str, str]:
-    dead = [v for v in verdicts if v["state"] != "open"]
+    dead = [v for v in verdicts if v["state"] != ReachState.OPEN]
     words = ", ".join(f"{v['address']} {v['state']}" for v in dead)
     first = verdicts[0]
-    if first["state"] != "open":
+    if first["state"] != ReachState.OPEN:
         wait = first["latency_ms"] / 1000
         v6 = ":" in first["address"]
-        other = next((v["address"] for v in verdicts if v["state"] == "open" and
+        other = next((v["address"] for v in verdicts if v["state"] == ReachState.OPEN and
                       (":" in v["address"]) != v6), "")
         if other:  # Happy Eyeballs (RFC 8305) races the other family after ~0.25 s
             clients = (f"A client that tries one address at a time waits {wait:.1f} s (or its "

@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
-from fieldkit.diagnostics._targets import ascii_host, host_problem
+from fieldkit.diagnostics.net.targets import ascii_host, host_problem
 from fieldkit.errors import InputError
 
 DEFAULT_PORTS = {"ipp": 631, "ipps": 631, "socket": 9100, "lpd": 515}

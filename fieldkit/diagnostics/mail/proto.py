@@ -10,15 +10,17 @@ delivered.
 
 from __future__ import annotations
 
-import imaplib
-import poplib
-import smtplib
 import socket
 import ssl
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fieldkit.diagnostics import tls
+from fieldkit.diagnostics.net import tls
+
+if TYPE_CHECKING:  # imported where a dialogue runs: plain `fieldkit diag` never loads them
+    import imaplib
+    import poplib
+    import smtplib
 
 # servers delay answers to failed logins on purpose (dovecot: 2 s, growing per failure)
 AUTH_TIMEOUT_S = 20.0
@@ -89,6 +91,10 @@ class _Recorder:
 
 
 def converse(address: str, port: int, plan: Plan, timeout_s: float) -> Session:
+    import imaplib
+    import poplib
+    import smtplib
+
     session = Session()
     try:
         session.begin("connect")
@@ -119,6 +125,10 @@ def converse(address: str, port: int, plan: Plan, timeout_s: float) -> Session:
 def _leave(say_goodbye: Any, hang_up: Any) -> None:
     """End a dialogue without hiding why it ended: after a failed TLS handshake the socket is
     already closed, and a goodbye on it fails again; that must not replace the real error."""
+    import imaplib
+    import poplib
+    import smtplib
+
     try:
         say_goodbye()
     except (smtplib.SMTPException, imaplib.IMAP4.error, poplib.error_proto, OSError, EOFError):
@@ -129,6 +139,8 @@ def _leave(say_goodbye: Any, hang_up: Any) -> None:
 
 
 def _text(exc: BaseException) -> str:
+    import smtplib
+
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {_decode(exc.smtp_error)}"
     if len(exc.args) == 1 and isinstance(exc.args[0], bytes):  # poplib hands over the reply
@@ -143,20 +155,21 @@ def _decode(value: bytes | str) -> str:
 # -- SMTP ---------------------------------------------------------------------------------------
 
 
-class _SMTP(smtplib.SMTP):
-    def __init__(self, sock: socket.socket, host: str, timeout_s: float) -> None:
-        self._ready = sock
-        super().__init__(local_hostname="fieldkit.invalid", timeout=timeout_s)
-        # the name STARTTLS verifies; smtplib keeps it only when its constructor connects, and
-        # we connect ourselves to read the banner as a step of its own
-        self._host = host
-
-    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
-        return self._ready
-
-
 def _smtp(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_s: float) -> None:
-    smtp = _SMTP(sock, plan.host, timeout_s)
+    import smtplib
+
+    class Client(smtplib.SMTP):
+        def __init__(self, sock: socket.socket, host: str, timeout_s: float) -> None:
+            self._ready = sock
+            super().__init__(local_hostname="fieldkit.invalid", timeout=timeout_s)
+            # the name STARTTLS verifies; smtplib keeps it only when its constructor connects,
+            # and we connect ourselves to read the banner as a step of its own
+            self._host = host
+
+        def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+            return self._ready
+
+    smtp = Client(sock, plan.host, timeout_s)
     try:
         session.begin("banner")
         code, message = smtp.connect(plan.host, port)
@@ -192,6 +205,8 @@ def _ehlo(smtp: smtplib.SMTP, session: Session, step: str) -> list[str]:
 
 def _smtp_login(smtp: smtplib.SMTP, user: str, password: str) -> str:
     """smtplib's own negotiation (CRAM-MD5, PLAIN, LOGIN - whatever the server offers)."""
+    import smtplib
+
     if not smtp.has_extn("auth"):
         return "not offered: the server offers no login (AUTH) on this port"
     smtp.sock.settimeout(max(smtp.sock.gettimeout() or 0, AUTH_TIMEOUT_S))  # type: ignore[union-attr]
@@ -214,18 +229,19 @@ def _smtp_login(smtp: smtplib.SMTP, user: str, password: str) -> str:
 # -- IMAP ---------------------------------------------------------------------------------------
 
 
-class _IMAP(imaplib.IMAP4):
-    def __init__(self, sock: socket.socket, host: str, port: int, timeout_s: float) -> None:
-        self._ready = sock
-        super().__init__(host, port, timeout_s)
-
-    def _create_socket(self, timeout: float | None) -> socket.socket:
-        return self._ready
-
-
 def _imap(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_s: float) -> None:
+    import imaplib
+
+    class Client(imaplib.IMAP4):
+        def __init__(self, sock: socket.socket, host: str, port: int, timeout_s: float) -> None:
+            self._ready = sock
+            super().__init__(host, port, timeout_s)
+
+        def _create_socket(self, timeout: float | None) -> socket.socket:
+            return self._ready
+
     session.begin("banner")  # imaplib reads the greeting, then asks for CAPABILITY itself
-    imap = _IMAP(sock, plan.host, port, timeout_s)
+    imap = Client(sock, plan.host, port, timeout_s)
     try:
         session.banner = _decode(imap.welcome)
         caps = [c.upper() for c in imap.capabilities]
@@ -249,6 +265,8 @@ def _imap(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_
 
 
 def _imap_login(imap: imaplib.IMAP4, user: str, password: str) -> str:
+    import imaplib
+
     imap.sock.settimeout(max(imap.sock.gettimeout() or 0, AUTH_TIMEOUT_S))
     caps = [c.upper() for c in imap.capabilities]
     try:
@@ -264,18 +282,19 @@ def _imap_login(imap: imaplib.IMAP4, user: str, password: str) -> str:
 # -- POP3 ---------------------------------------------------------------------------------------
 
 
-class _POP3(poplib.POP3):
-    def __init__(self, sock: socket.socket, host: str, port: int, timeout_s: float) -> None:
-        self._ready = sock
-        super().__init__(host, port, timeout_s)
-
-    def _create_socket(self, timeout: float) -> socket.socket:
-        return self._ready
-
-
 def _pop3(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_s: float) -> None:
+    import poplib
+
+    class Client(poplib.POP3):
+        def __init__(self, sock: socket.socket, host: str, port: int, timeout_s: float) -> None:
+            self._ready = sock
+            super().__init__(host, port, timeout_s)
+
+        def _create_socket(self, timeout: float) -> socket.socket:
+            return self._ready
+
     session.begin("banner")
-    pop = _POP3(sock, plan.host, port, timeout_s)
+    pop = Client(sock, plan.host, port, timeout_s)
     try:
         session.banner = _decode(pop.getwelcome())
         session.capabilities = _capa(pop, session)
@@ -297,6 +316,8 @@ def _pop3(sock: socket.socket, port: int, plan: Plan, session: Session, timeout_
 
 
 def _capa(pop: poplib.POP3, session: Session) -> list[str]:
+    import poplib
+
     session.begin("capa")
     try:
         caps = pop.capa()
@@ -306,6 +327,8 @@ def _capa(pop: poplib.POP3, session: Session) -> list[str]:
 
 
 def _pop3_login(pop: poplib.POP3, caps: list[str], user: str, password: str) -> str:
+    import poplib
+
     pop.sock.settimeout(max(pop.sock.gettimeout() or 0, AUTH_TIMEOUT_S))
     if caps and "USER" not in caps:
         return "not possible: the server offers no USER/PASS login"

@@ -123,7 +123,7 @@ def date_of(url: str, timeout_s: float) -> Fetched:
     parts = urlsplit(url)
     if parts.scheme != "https":
         return fetch(url, timeout_s)
-    from fieldkit.diagnostics.tls import inspection_context
+    from fieldkit.diagnostics.net.tls import inspection_context
 
     result = Fetched(url)
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.model import Finding, Status, worst
 
 STATE_NAMES = {3: "idle", 4: "processing", 5: "stopped"}
 SUFFIXES = ("-report", "-warning", "-error")
@@ -153,13 +153,6 @@ def assess_reasons(reasons: list[str]) -> list[Condition]:
     return [c for c in (assess_reason(r) for r in reasons) if c is not None]
 
 
-def worst(statuses: list[Status]) -> Status:
-    for level in (Status.FAIL, Status.ERROR, Status.WARN):
-        if level in statuses:
-            return level
-    return Status.OK
-
-
 def state_name(value: Any) -> str:
     return STATE_NAMES.get(value, f"unknown ({value})") if value is not None else "unknown"
 
@@ -254,7 +247,7 @@ def judge_state(state: str, accepting: bool | None, conditions: list[Condition],
         tips.append(tips_for.get("rejecting", REJECTING_HINT))
     if message and message.lower().rstrip(".") not in ("", "idle", "ready", "none"):
         words.append(f"'{message}'")
-    return worst(statuses), words, tips
+    return worst(statuses, Status.OK), words, tips
 
 
 def assess_printer(subject: str, attrs: dict[str, list[Any]],

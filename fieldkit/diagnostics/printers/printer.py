@@ -6,7 +6,7 @@ jam, an open cover, or a printer the computer cannot reach. Plain ``fieldkit dia
 ``--no-probe``, the network printer behind each. ``fieldkit diag printer TARGET...`` asks
 printers directly: IPP Get-Printer-Attributes (IPP 2.0, then 1.1; ``/ipp/print``, ``/ipp``,
 ``/``), raw 9100 with a PJL status query, LPD reachability. Every port is first probed by
-:func:`~fieldkit.diagnostics.reach.sweep`, all at once, so a dead printer costs one timeout.
+:func:`~fieldkit.diagnostics.net.reach.sweep`, all at once, so a dead printer costs one timeout.
 
 ipps: a printer's certificate is nearly always self-signed. Verification is tried first (OS
 trust store, ``fieldkit.trust``); when it fails the printer is asked once more over an
@@ -19,16 +19,21 @@ from __future__ import annotations
 import ssl
 import sys
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fieldkit.diagnostics import cups, ipp, pjl, printtls
-from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import assess_printer, worst
-from fieldkit.diagnostics.printtargets import PrinterTarget, device_target, parse_printer_target
-from fieldkit.diagnostics.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
+from fieldkit.diagnostics.model import Finding, ReachState, Status, worst
+from fieldkit.diagnostics.net.reach import STATE_RANK, SUMMARIES, Probe, Target, sweep
+from fieldkit.diagnostics.printers import cups, pjl
+from fieldkit.diagnostics.printers import tls as printtls
+from fieldkit.diagnostics.printers.state import assess_printer
+from fieldkit.diagnostics.printers.supplies import assess_supplies
+from fieldkit.diagnostics.printers.targets import PrinterTarget, device_target, parse_printer_target
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
-from fieldkit.diagnostics.supplies import assess_supplies
+from fieldkit.diagnostics.wire import ipp
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
 
 AUTO_ORDER = (("ipp", 631), ("socket", 9100), ("lpd", 515))
 CHECK_OF = {"ipp": "printer.ipp", "ipps": "printer.ipp", "socket": "printer.raw",
@@ -43,18 +48,23 @@ PRINTER_ATTRIBUTES = [
     "printer-input-tray",
 ]
 REACH_HINTS = {
-    "closed": "The address {host} answers, but nothing listens on port {port}: this way of "
-              "printing may be switched off on the printer (turn IPP / raw 9100 / LPD on in "
-              "its web settings), or the address now belongs to another device.",
-    "filtered": "No answer from {host} on port {port}: the printer is off or in deep sleep, in "
-                "another network (VLAN, guest Wi-Fi), or a firewall drops the traffic. Check "
-                "that it is on and print its configuration page to see its address.",
-    "unreachable": "{host} does not answer at all: the printer is off or unplugged, or has a "
-                   "new IP address (its configuration page shows the current one). Check this "
-                   "computer's network too.",
-    "unresolved": "The printer name {host} does not resolve: check the spelling, or use its IP "
-                  "address (printed on its configuration page).",
-    "error": "Unexpected network error reaching {host}:{port}; escalate with this finding.",
+    ReachState.CLOSED:
+        "The address {host} answers, but nothing listens on port {port}: this way of "
+        "printing may be switched off on the printer (turn IPP / raw 9100 / LPD on in "
+        "its web settings), or the address now belongs to another device.",
+    ReachState.FILTERED:
+        "No answer from {host} on port {port}: the printer is off or in deep sleep, in "
+        "another network (VLAN, guest Wi-Fi), or a firewall drops the traffic. Check "
+        "that it is on and print its configuration page to see its address.",
+    ReachState.UNREACHABLE:
+        "{host} does not answer at all: the printer is off or unplugged, or has a "
+        "new IP address (its configuration page shows the current one). Check this "
+        "computer's network too.",
+    ReachState.UNRESOLVED:
+        "The printer name {host} does not resolve: check the spelling, or use its IP "
+        "address (printed on its configuration page).",
+    ReachState.ERROR:
+        "Unexpected network error reaching {host}:{port}; escalate with this finding.",
 }
 NOT_IPP_HINT = ("Port {port} answers, but not as an IPP printer: check the address (IPP printers "
                 "usually answer at ipp://HOST/ipp/print), or use socket://HOST for a raw port.")
@@ -89,7 +99,7 @@ def check_targets(targets: list[PrinterTarget], timeout: float, pjl_query: bool 
         per_target.setdefault(i, []).append((kind, port, probe))
     tasks, findings = [], {}
     for i, target in enumerate(targets):
-        opened = [(k, p, pr) for k, p, pr in per_target[i] if pr.state == "open"]
+        opened = [(k, p, pr) for k, p, pr in per_target[i] if pr.state == ReachState.OPEN]
         if opened:
             kind, port, probe = opened[0]
             chosen = replace(target, kind=kind, port=port)
@@ -102,7 +112,7 @@ def check_targets(targets: list[PrinterTarget], timeout: float, pjl_query: bool 
         target = targets[i]
         if isinstance(outcome, BaseException):
             kind, port, probe = next((k, p, pr) for k, p, pr in per_target[i]
-                                     if pr.state == "open")
+                                     if pr.state == ReachState.OPEN)
             findings[i] = [_broken(replace(target, kind=kind, port=port), probe, outcome)]
         else:
             findings[i] = outcome
@@ -147,7 +157,8 @@ def _examiner(target: PrinterTarget, probe: Probe, timeout: float, pjl_query: bo
                 return [examine_raw(target, probe, timeout, pjl_query)]
             return [Finding("printer.lpd", _subject(target), Status.OK,
                             f"LPD port {target.port} on {target.host} is open (queue state "
-                            "not asked)", data={**_reach_data(target, probe), "state": "open"})]
+                            "not asked)",
+                            data={**_reach_data(target, probe), "state": ReachState.OPEN})]
         except Exception as exc:  # noqa: BLE001 - becomes the finding, with the reason
             if target.kind == "ipp" and not isinstance(exc, Unusable):
                 handshake = printtls.speaks_tls(target, probe.address, timeout)
@@ -161,7 +172,7 @@ def _examiner(target: PrinterTarget, probe: Probe, timeout: float, pjl_query: bo
 def _tls_only(target: PrinterTarget, probe: Probe, exc: BaseException,
               handshake: dict[str, Any]) -> Finding:
     ipps = replace(target, kind="ipps").uri(path=target.path or IPP_PATHS[0])
-    data = {**_reach_data(target, probe), "state": "open", "error": str(exc),
+    data = {**_reach_data(target, probe), "state": ReachState.OPEN, "error": str(exc),
             "tls_only": handshake}
     return Finding("printer.ipp", _subject(target), Status.FAIL,
                    f"port {target.port} speaks only TLS: unencrypted IPP (ipp://) gets no answer "
@@ -246,7 +257,7 @@ def query_ipp(target: PrinterTarget, address: str, timeout: float,
 
 
 def examine_raw(target: PrinterTarget, probe: Probe, timeout: float, query: bool) -> Finding:
-    data = {**_reach_data(target, probe), "state": "open", "pjl": None}
+    data = {**_reach_data(target, probe), "state": ReachState.OPEN, "pjl": None}
     where = f"port {target.port} on {target.host} is open"
     if not query:
         return Finding("printer.raw", _subject(target), Status.OK,
@@ -265,7 +276,7 @@ def examine_raw(target: PrinterTarget, probe: Probe, timeout: float, query: bool
 
 
 def _broken(target: PrinterTarget, probe: Probe, exc: BaseException) -> Finding:
-    data = {**_reach_data(target, probe), "state": "open", "error": str(exc)}
+    data = {**_reach_data(target, probe), "state": ReachState.OPEN, "error": str(exc)}
     if isinstance(exc, Unusable):
         data.update(exc.data)
         return Finding(CHECK_OF[target.kind], _subject(target), Status.FAIL, exc.summary,
@@ -384,7 +395,14 @@ def diagnose(texts: list[str], discover: bool, options: Options,
     findings = check_targets(targets, options.timeout, options.pjl) if targets else \
         check_local(options)
     if discover:
-        from fieldkit.diagnostics.printdiscover import discover_printers
+        from fieldkit.diagnostics.printers.discover import discover_printers
 
         findings += discover_printers(options.discover_s)
     return findings
+
+
+def run(job: Job, context: CheckContext, password: str | None = None) -> list[Finding]:
+    """``diag printer``: the targets, or with none this computer's queues."""
+    return diagnose(job.targets, bool(job.options.get("discover")),
+                    Options.from_settings(job.settings, job.timeout), probe=context.probe,
+                    no_probe_reason=job.no_probe_reason)

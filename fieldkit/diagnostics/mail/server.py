@@ -17,14 +17,12 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldkit import RELEASE_DATE
-from fieldkit.diagnostics import _mailtext as words
-from fieldkit.diagnostics import _timesource, tls
-from fieldkit.diagnostics._reachtext import HINTS, SUMMARIES, hijack_note
-from fieldkit.diagnostics._targets import Target, ascii_host, host_problem, parse_port
-from fieldkit.diagnostics.mailproto import (
+from fieldkit.diagnostics.host import timesource
+from fieldkit.diagnostics.mail import texts as words
+from fieldkit.diagnostics.mail.proto import (
     AUTH_TIMEOUT_S,
     STEP_WORDS,
     DialogueError,
@@ -33,10 +31,17 @@ from fieldkit.diagnostics.mailproto import (
     Session,
     converse,
 )
-from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.reach import Probe, sweep
+from fieldkit.diagnostics.model import Finding, ReachState, Status
+from fieldkit.diagnostics.net import tls
+from fieldkit.diagnostics.net.reach import Probe, sweep
+from fieldkit.diagnostics.net.reachtext import HINTS, SUMMARIES, hijack_note
+from fieldkit.diagnostics.net.targets import Target, ascii_host, host_problem, parse_port
 from fieldkit.diagnostics.runner import run_concurrently
 from fieldkit.errors import InputError
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
+    from fieldkit.diagnostics.registry import CheckContext
 
 # scheme -> (protocol, default port, TLS from the first byte)
 SCHEMES = {
@@ -45,7 +50,7 @@ SCHEMES = {
     "pop3": ("pop3", 110, False), "pop3s": ("pop3", 995, True),
 }
 WRONG_CLOCK_S = 300.0  # as system.clock: beyond this the clock is wrong, not merely imprecise
-ClockAsk = Callable[[], "tuple[_timesource.Reading | None, list[str]]"]
+ClockAsk = Callable[[], "tuple[timesource.Reading | None, list[str]]"]
 
 
 @dataclass(frozen=True)
@@ -141,12 +146,13 @@ def check_mail(targets: list[MailTarget], timeout_s: float, cafile: str | None =
     probes = sweep([Target(t.text, t.host, t.port) for t in targets], timeout_s)
     budget = timeout_s * 14 + (AUTH_TIMEOUT_S if credentials else 0)
     tasks = [(str(i), _examiner(t, p, timeout_s, cafile, credentials), budget)
-             for i, (t, p) in enumerate(zip(targets, probes, strict=True)) if p.state == "open"]
+             for i, (t, p) in enumerate(zip(targets, probes, strict=True))
+             if p.state == ReachState.OPEN]
     results = run_concurrently(tasks)
     findings = []
     for i, (target, probe) in enumerate(zip(targets, probes, strict=True)):
         outcome = results.get(str(i))
-        if probe.state != "open":
+        if probe.state != ReachState.OPEN:
             finding = _unreachable(target, probe)
         elif isinstance(outcome, Session):
             finding = assess(target, probe, outcome, credentials is not None, clock)
@@ -365,7 +371,7 @@ def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, s
     reading, _reasons = clock() if clock else (None, [])
     now = datetime.now(UTC)
     shown = words.CERT_WORDS[info["verify"]]
-    if reading is None and now < _timesource.EARLIEST and info["verify"] == "not-yet-valid":
+    if reading is None and now < timesource.EARLIEST and info["verify"] == "not-yet-valid":
         # no source needed: the clock is impossible, and a clock in the past is exactly what
         # makes a certificate look not yet valid
         info.update(verify="clock", release_date=RELEASE_DATE)
@@ -384,7 +390,7 @@ def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, s
     info["clock_offset_s"] = round(reading.offset_s, 1)
     if start <= real_now <= end:
         info["verify"] = "clock"
-        offset = _timesource.describe_offset(reading.offset_s)
+        offset = timesource.describe_offset(reading.offset_s)
         return (Status.FAIL, f"this machine's clock is {offset}: the certificate only looks "
                 f"{'expired' if reading.offset_s > 0 else 'not yet valid'}",
                 words.CLOCK_HINT.format(offset=offset, source=reading.source,
@@ -392,6 +398,20 @@ def _dated(info: dict[str, Any], clock: ClockAsk | None) -> tuple[Status, str, s
     clock_words = "this machine's clock is right"
     if abs(reading.offset_s) > WRONG_CLOCK_S:  # both are wrong: say both, fix the clock first
         clock_words = (f"for the real date too; this machine's clock is also "
-                       f"{_timesource.describe_offset(reading.offset_s)}")
+                       f"{timesource.describe_offset(reading.offset_s)}")
     return (Status.FAIL, f"{shown} ({info.get('version')}; {clock_words})",
             tls.VERIFY_HINTS[info["verify"]])
+
+
+def run(job: Job, context: CheckContext, password: str | None) -> list[Finding]:
+    """``diag mail``: each server once; the clock asked before a certificate is blamed."""
+    from fieldkit.diagnostics.host.clock import outside_time
+
+    parsed = merge_mail_duplicates([t for text in job.targets for t in parse_mail_target(text)])
+    if not context.probe:
+        return [skipped(t, job.no_probe_reason) for t in parsed]
+    user = job.options.get("user")
+    credentials = (user, password or "") if user else None
+    assert job.timeout is not None  # run_job gives the kind's default
+    return check_mail(parsed, job.timeout, job.options.get("ca_file"), credentials,
+                      clock=lambda: outside_time(context))

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fieldkit.diagnostics._platform import source
+from fieldkit.diagnostics.host.source import source
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 

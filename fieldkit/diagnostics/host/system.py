@@ -10,7 +10,7 @@ import platform
 import time
 from datetime import UTC, datetime
 
-from fieldkit.diagnostics._platform import source
+from fieldkit.diagnostics.host.source import source
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 

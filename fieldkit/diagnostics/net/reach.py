@@ -2,7 +2,7 @@
 
 The vocabulary is nmap's (state plus a reason), the words are a colleague's. Two phases per
 target, each with its own deadline: resolution (the system resolver's own patience, see
-``_resolve``) and the TCP connect (``--timeout``, started only once that name is resolved, so
+``resolve``) and the TCP connect (``--timeout``, started only once that name is resolved, so
 slow DNS is reported as slow DNS and never as a filtered port). All names resolve at once and
 every connection is a non-blocking socket polled by one selector, in waves that fit the
 open-file limit, so 300 targets cost about one timeout. No raw sockets and no root: SYN-ACK =
@@ -22,10 +22,11 @@ import selectors
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from fieldkit.diagnostics import _connect, _dnswire, _resolve, _route
-from fieldkit.diagnostics._reachtext import (
+from fieldkit.diagnostics.model import Finding, ReachState, Status
+from fieldkit.diagnostics.net import connect, resolve, route
+from fieldkit.diagnostics.net.reachtext import (
     BACKUP_NOTE,
     FILTERED_BY_REASON,
     HINTS,
@@ -36,13 +37,16 @@ from fieldkit.diagnostics._reachtext import (
     dead_note,
     hijack_note,
 )
-from fieldkit.diagnostics._targets import Target, merge_duplicates, parse_target
-from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.net.targets import Target, merge_duplicates, parse_target
+from fieldkit.diagnostics.wire import dns as dnswire
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
+    from fieldkit.diagnostics.registry import CheckContext
 
 __all__ = ["HINTS", "SUMMARIES", "Probe", "Target", "merge_duplicates", "parse_target", "sweep",
            "to_finding"]
-STATE_RANK = {"open": 0, "closed": 1, "filtered": 2, "unreachable": 3, "unresolved": 4,
-              "error": 5}
+STATE_RANK = {state: rank for rank, state in enumerate(ReachState)}  # best first
 DNS_SLOW_S = 1.0
 CANARY_GRACE_S = 0.5  # once every target has its verdict, the canary may take this much longer
 
@@ -52,15 +56,15 @@ class Probe:
     """The verdict for one target; ``addresses`` has per-address verdicts, in client order."""
 
     target: Target
-    state: str
+    state: ReachState
     reason: str
     latency_ms: float
     address: str = ""
     addresses: list[dict[str, Any]] = field(default_factory=list)
-    dns: _resolve.Resolution | None = None
+    dns: resolve.Resolution | None = None
     hijacked: list[str] = field(default_factory=list)  # addresses a made-up name also got
     icmp_from: str = ""
-    route: dict[str, Any] = field(default_factory=dict)  # the hop blamed (see _route)
+    route: dict[str, Any] = field(default_factory=dict)  # the hop blamed (see route.py)
 
 
 @dataclass
@@ -72,7 +76,7 @@ class _Sweep:
     active: dict[socket.socket, tuple[int, int, str, float]] = field(default_factory=dict)
     order: collections.deque = field(default_factory=collections.deque)
 
-    def queue(self, indexes: list[int], resolution: _resolve.Resolution) -> None:
+    def queue(self, indexes: list[int], resolution: resolve.Resolution) -> None:
         for i in indexes:
             self.per_address[i] = {}
             for j, (family, address) in enumerate(resolution.addresses):
@@ -90,25 +94,26 @@ class _Sweep:
             i, j, family, address = self.waiting.popleft()
             started = time.monotonic()
             try:
-                sock, code = _connect.start(family, (address, self.targets[i].port))
+                sock, code = connect.start(family, (address, self.targets[i].port))
             except OSError as exc:  # EMFILE despite the budget, or no such family here
-                self.record(i, j, address, started, ("error", f"socket: {exc.strerror}", ""))
+                self.record(i, j, address, started,
+                            (ReachState.ERROR, f"socket: {exc.strerror}", ""))
                 continue
             if code in (errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
                 self.active[sock] = (i, j, address, started)
                 self.order.append((started + self.timeout_s, sock))
                 selector.register(sock, selectors.EVENT_WRITE)
             else:
-                self.record(i, j, address, started, _connect.classify(sock, code))
+                self.record(i, j, address, started, connect.classify(sock, code))
                 sock.close()
 
     def finish(self, selector: selectors.BaseSelector, sock: socket.socket,
                verdict: tuple[str, str, str] | None = None) -> None:
         if verdict is None:
-            code, icmp = _connect.settled(sock)
+            code, icmp = connect.settled(sock)
             if code is None:
                 return  # woken, but still connecting
-            verdict = _connect.classify(sock, code, icmp)
+            verdict = connect.classify(sock, code, icmp)
         i, j, address, started = self.active.pop(sock)
         self.record(i, j, address, started, verdict)
         if verdict[1] == "no-response":
@@ -118,22 +123,22 @@ class _Sweep:
 
 
 def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
-          config: _dnswire.ResolverConfig | None = None) -> list[Probe]:
+          config: dnswire.ResolverConfig | None = None) -> list[Probe]:
     """Probe every target concurrently; returns one Probe per target, in the given order."""
-    config = config or _dnswire.resolver_config()
-    budget = _connect.open_file_budget()
+    config = config or dnswire.resolver_config()
+    budget = connect.open_file_budget()
     state = _Sweep(targets, timeout_s)
     by_host: dict[str, list[int]] = {}
-    resolved: dict[str, _resolve.Resolution] = {}
+    resolved: dict[str, resolve.Resolution] = {}
     for i, target in enumerate(targets):
         by_host.setdefault(target.host, []).append(i)
-    names = [h for h in by_host if _resolve.literal(h) is None]
+    names = [h for h in by_host if resolve.literal(h) is None]
     for host in by_host:
         if host not in names:
-            resolved[host] = cast(_resolve.Resolution, _resolve.literal(host))
+            resolved[host] = cast(resolve.Resolution, resolve.literal(host))
             state.queue(by_host[host], resolved[host])
-    bait = _dnswire.canary_name() if canary and names else ""
-    pool = _resolve.Pool(names + ([bait] if bait else []), config, threads=budget // 4)
+    bait = dnswire.canary_name() if canary and names else ""
+    pool = resolve.Pool(names + ([bait] if bait else []), config, threads=budget // 4)
     selector = selectors.DefaultSelector()
     targets_done_at = 0.0
     try:
@@ -158,15 +163,15 @@ def sweep(targets: list[Target], timeout_s: float, *, canary: bool = True,
             while state.order and state.order[0][0] <= now:
                 _deadline, sock = state.order.popleft()
                 if sock in state.active:
-                    state.finish(selector, sock, ("filtered", "no-response", ""))
+                    state.finish(selector, sock, (ReachState.FILTERED, "no-response", ""))
     finally:
         for sock in list(state.active):
             sock.close()
         selector.close()
     flat = [(v, targets[i].port) for i in state.per_address
             for v in state.per_address[i].values()]
-    _route.explain([v for v, _p in flat], [p for _v, p in flat], timeout_s)
-    _route.family_gap([v for v, _p in flat])
+    route.explain([v for v, _p in flat], [p for _v, p in flat], timeout_s)
+    route.family_gap([v for v, _p in flat])
     trap = resolved.get(bait) if bait else None
     trapped = {a for _f, a in trap.addresses} if trap is not None and trap.ok else set()
     return [_probe(t, resolved[t.host], state.per_address.get(i, {}), trapped)
@@ -178,11 +183,11 @@ def _sleep(seconds: float) -> list:
     return []
 
 
-def _probe(target: Target, resolution: _resolve.Resolution, per_address: dict[int, dict],
+def _probe(target: Target, resolution: resolve.Resolution, per_address: dict[int, dict],
            trapped: set[str]) -> Probe:
     if not resolution.ok:
         reason = UNRESOLVED.get(resolution.outcome, "dns-error")
-        return Probe(target, "unresolved", reason, 0.0, dns=resolution)
+        return Probe(target, ReachState.UNRESOLVED, reason, 0.0, dns=resolution)
     verdicts = [per_address[j] for j in sorted(per_address)]
     best = min(verdicts, key=lambda v: STATE_RANK[v["state"]])
     hijacked = sorted(trapped & {v["address"] for v in verdicts})
@@ -196,10 +201,10 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
     words = {"host": t.host, "port": t.port, "reason": probe.reason,
              "icmp_from": probe.icmp_from or "a router on the way",
              "dns_s": f"{(probe.dns.ms if probe.dns else 0) / 1000:.1f}"}
-    status = Status.OK if probe.state == "open" else (
-        Status.ERROR if probe.state == "error" else Status.FAIL)
+    status = Status.OK if probe.state == ReachState.OPEN else (
+        Status.ERROR if probe.state == ReachState.ERROR else Status.FAIL)
     template = SUMMARIES[probe.state]
-    if probe.state == "filtered":
+    if probe.state == ReachState.FILTERED:
         template = FILTERED_BY_REASON.get(probe.reason, template)
     if probe.route:
         words.update(probe.route)
@@ -207,9 +212,9 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
         template = ROUTE_SUMMARIES.get((probe.reason, literal),
                                        ROUTE_SUMMARIES.get(probe.reason, template))
     summary = template.format(**words)
-    if probe.state == "unresolved" and probe.dns:
+    if probe.state == ReachState.UNRESOLVED and probe.dns:
         summary += f" ({UNRESOLVED_WORDS.get(probe.reason, probe.reason)}, {words['dns_s']} s)"
-    elif probe.state in ("open", "closed"):
+    elif probe.state in (ReachState.OPEN, ReachState.CLOSED):
         summary += f" ({probe.latency_ms:.0f} ms)"
     hint = HINTS.get((probe.state, probe.reason),
                      "Unexpected network error ({reason}); escalate with this finding.")
@@ -222,8 +227,8 @@ def to_finding(probe: Probe, slow_dns_s: float = DNS_SLOW_S) -> Finding:
     notes: list[tuple[str, str]] = []
     if probe.hijacked:
         notes.append(hijack_note(t.host, probe.hijacked))
-    dead = [v for v in probe.addresses if v["state"] != "open"]
-    if probe.state == "open" and dead:
+    dead = [v for v in probe.addresses if v["state"] != ReachState.OPEN]
+    if probe.state == ReachState.OPEN and dead:
         notes.append(dead_note(t.host, probe.addresses))
     if probe.dns and probe.dns.ok and probe.dns.outcome == "answer" and \
             probe.dns.ms > slow_dns_s * 1000:
@@ -270,3 +275,18 @@ def skipped(target: Target, why: str) -> Finding:
     return Finding("reach", target.text, Status.SKIP, f"{target.host}:{target.port} not probed "
                    f"({why})", data={"host": target.host, "port": target.port,
                                      "state": "not-probed"})
+
+
+def run(job: Job, context: CheckContext, password: str | None = None) -> list[Finding]:
+    """``diag reach``: every target probed once (duplicates merged, and counted)."""
+    unique, given = merge_duplicates([parse_target(t) for t in job.targets])
+    if context.probe:
+        slow = context.number("dns_slow_s") or DNS_SLOW_S
+        assert job.timeout is not None  # run_job gives the kind's default
+        found = [to_finding(p, slow) for p in sweep(unique, job.timeout)]
+    else:
+        found = [skipped(t, job.no_probe_reason) for t in unique]
+    for finding, target in zip(found, unique, strict=True):
+        if given[target.key] > 1:
+            finding.data["given"] = given[target.key]  # duplicates merged: probed once
+    return found

@@ -9,13 +9,13 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from fieldkit.diagnostics import ipp
-from fieldkit.diagnostics.printtargets import PrinterTarget
+from fieldkit.diagnostics.printers.targets import PrinterTarget
+from fieldkit.diagnostics.wire import ipp
 
 
 def tls_channel(target: PrinterTarget, address: str, timeout: float,
                  ) -> tuple[ipp.Channel, dict[str, Any]]:
-    from fieldkit.diagnostics import tls
+    from fieldkit.diagnostics.net import tls
     from fieldkit.trust import client_context
 
     channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address,
@@ -44,7 +44,7 @@ def speaks_tls(target: PrinterTarget, address: str, timeout: float) -> dict[str,
     alert or silence, which looks like a hung service; a handshake that succeeds shows the
     port simply speaks TLS (ipps). Nothing is sent on it after the handshake.
     """
-    from fieldkit.diagnostics import tls
+    from fieldkit.diagnostics.net import tls
 
     channel = ipp.Channel(target.host, target.port, timeout=timeout, address=address,
                           context=tls.inspection_context())

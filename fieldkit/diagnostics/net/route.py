@@ -22,13 +22,14 @@ import sys
 import time
 from typing import Any
 
-from fieldkit.diagnostics import _connect
-from fieldkit.diagnostics.gateway import FAILED_STATES, default_gateways, neighbour_state
+from fieldkit.diagnostics.model import ReachState
+from fieldkit.diagnostics.net import connect
+from fieldkit.diagnostics.net.gateway import FAILED_STATES, default_gateways, neighbour_state
 
 SO_BINDTODEVICE = getattr(socket, "SO_BINDTODEVICE", 25)
 MAX_REPROBES = 256  # distinct (address, port) pairs tried again via a backup route
 # verdicts that may be the next hop's fault rather than the target's
-UNANSWERED = {("filtered", "no-response"), ("unreachable", "host-unreach")}
+UNANSWERED = {(ReachState.FILTERED, "no-response"), (ReachState.UNREACHABLE, "host-unreach")}
 
 
 def route_to(address: str) -> dict[str, str] | None:
@@ -75,19 +76,20 @@ def explain(verdicts: list[dict[str, Any]], ports: list[int], timeout_s: float) 
         backup = backups.get(k)
         if backup is not None:
             state = tried.get((verdicts[k]["address"], ports[k], backup["interface"]))
-            if state in ("open", "closed"):
+            if state in (ReachState.OPEN, ReachState.CLOSED):
                 info.update(backup=backup["address"], backup_dev=backup["interface"],
                             backup_state=state)
         if states[route["gateway"]] in FAILED_STATES:
-            verdicts[k].update(state="unreachable", reason="gateway-down", route=info)
+            verdicts[k].update(state=ReachState.UNREACHABLE, reason="gateway-down", route=info)
         elif "backup" in info:
-            verdicts[k].update(state="unreachable", reason="gateway-no-route", route=info)
+            verdicts[k].update(state=ReachState.UNREACHABLE, reason="gateway-no-route", route=info)
 
 
 def family_gap(verdicts: list[dict[str, Any]]) -> None:
     """No route to an address because this network has none of its family (an IPv4-only name on
     an IPv6-only network without DNS64/NAT64, or the reverse): say so, in place."""
-    todo = [v for v in verdicts if (v["state"], v["reason"]) == ("unreachable", "net-unreach")]
+    todo = [v for v in verdicts
+            if (v["state"], v["reason"]) == (ReachState.UNREACHABLE, "net-unreach")]
     if not todo:
         return
     families = {g["family"] for g in default_gateways()}
@@ -136,16 +138,16 @@ def _reprobe(items: list[tuple[str, int, str]], timeout_s: float) -> dict[tuple,
                 active[sock] = item
                 selector.register(sock, selectors.EVENT_WRITE)
             else:
-                found[item] = _connect.classify(sock, code)[0]
+                found[item] = connect.classify(sock, code)[0]
                 sock.close()
         deadline = time.monotonic() + timeout_s
         while active and (left := deadline - time.monotonic()) > 0:
             for key, _ in selector.select(left):
                 sock = key.fileobj  # type: ignore[assignment]
-                result, icmp = _connect.settled(sock)
+                result, icmp = connect.settled(sock)
                 if result is None:
                     continue
-                found[active.pop(sock)] = _connect.classify(sock, result, icmp)[0]
+                found[active.pop(sock)] = connect.classify(sock, result, icmp)[0]
                 selector.unregister(sock)
                 sock.close()
     finally:

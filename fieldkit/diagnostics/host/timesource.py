@@ -3,8 +3,8 @@
 A clock is only wrong compared with something. NTP to the servers this machine is configured
 with (or ``[diag] ntp_servers``) is precise; the ``Date`` header of the connectivity check or of
 the sync server is good to a second, far better than the minutes that matter (Kerberos refuses
-5 minutes of skew; certificates fail on days). The HTTP request itself lives in ``_http`` and is
-shared with the captive-portal check, so a plain ``diag`` sends it once.
+5 minutes of skew; certificates fail on days). The HTTP request itself lives in
+``net/httpget.py`` and is shared with the captive-portal check, so a plain ``diag`` sends it once.
 """
 
 from __future__ import annotations

@@ -18,13 +18,14 @@ import time
 from datetime import UTC, datetime
 
 from fieldkit import RELEASE_DATE
-from fieldkit.diagnostics import _http, _timesource
+from fieldkit.diagnostics.host import timesource
 from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.net import httpget
 from fieldkit.diagnostics.registry import CheckContext, check
 from fieldkit.diagnostics.runner import run_concurrently
 
 WARN_S, FAIL_S = 120.0, 300.0  # Kerberos' default maximum skew is 5 minutes
-CLOCK_EARLIEST = _timesource.EARLIEST  # the release date: see there
+CLOCK_EARLIEST = timesource.EARLIEST  # the release date: see there
 FIX_HINT = ("Set the correct date and time and turn on automatic time sync (NTP): logins "
             "(Kerberos allows 5 minutes) and certificates fail while the clock is off.")
 BAD_SOURCE_HINT = ("{source} tells another time than the other sources: if this machine (or "
@@ -34,39 +35,39 @@ NO_SYNC_HINT = ("Enable automatic time sync (NTP); a drifting clock breaks login
                 "allows 5 minutes) and certificates.")
 
 
-def outside_time(ctx: CheckContext) -> tuple[_timesource.Reading | None, list[str]]:
+def outside_time(ctx: CheckContext) -> tuple[timesource.Reading | None, list[str]]:
     """The best outside reading this run can get (asked once, shared), and why others failed."""
     if not ctx.probe:
         return None, ["not compared with a time source (--no-probe)"]
     return ctx.shared("clock:outside", lambda: _ask_sources(ctx))
 
 
-def _ask_sources(ctx: CheckContext) -> tuple[_timesource.Reading | None, list[str]]:
+def _ask_sources(ctx: CheckContext) -> tuple[timesource.Reading | None, list[str]]:
     timeout = ctx.number("clock_timeout_s") or 3.0
-    servers = ctx.texts("ntp_servers") or _timesource.system_ntp_servers()
-    _http.check_url(ctx.text("portal_url"))  # a bad URL is said, not skipped
+    servers = ctx.texts("ntp_servers") or timesource.system_ntp_servers()
+    httpget.check_url(ctx.text("portal_url"))  # a bad URL is said, not skipped
     tasks = [(f"ntp {s}", _ntp(s, timeout), timeout + 1) for s in servers[:4]]
-    tasks.append(("http", lambda: _date(_http.connectivity(ctx)), timeout + 6))
+    tasks.append(("http", lambda: _date(httpget.connectivity(ctx)), timeout + 6))
     if ctx.sync_url:
-        tasks.append(("sync", lambda: _date(_http.date_of(ctx.sync_url, timeout)), timeout + 2))
+        tasks.append(("sync", lambda: _date(httpget.date_of(ctx.sync_url, timeout)), timeout + 2))
     results = run_concurrently(tasks)
-    readings = [r for r in results.values() if isinstance(r, _timesource.Reading)]
+    readings = [r for r in results.values() if isinstance(r, timesource.Reading)]
     reasons = [f"{name}: {_reason(r)}" for name, r in results.items()
-               if not isinstance(r, _timesource.Reading)]
+               if not isinstance(r, timesource.Reading)]
     if not servers:
         reasons.insert(0, "no NTP server configured")
-    return _timesource.weigh(readings), reasons
+    return timesource.weigh(readings), reasons
 
 
 def _ntp(server: str, timeout: float):
-    return lambda: _timesource.sntp(server, timeout)
+    return lambda: timesource.sntp(server, timeout)
 
 
-def _date(fetched: _http.Fetched) -> _timesource.Reading:
+def _date(fetched: httpget.Fetched) -> timesource.Reading:
     if fetched.error or not fetched.date:
         raise ValueError(fetched.error or f"{fetched.url} sent no Date header")
     via = f" (via proxy {fetched.proxy})" if fetched.proxy else ""
-    return _timesource.from_http_date(f"Date of {fetched.url}{via}", fetched.date,
+    return timesource.from_http_date(f"Date of {fetched.url}{via}", fetched.date,
                                       fetched.sent_at, fetched.received_at)
 
 
@@ -86,9 +87,9 @@ def clock(ctx: CheckContext) -> list[Finding]:
     return findings
 
 
-def bad_source(source: _timesource.Reading, trusted: _timesource.Reading) -> Finding:
+def bad_source(source: timesource.Reading, trusted: timesource.Reading) -> Finding:
     """A source the others outvoted: the clock is judged without it, the source is named."""
-    off = _timesource.describe_offset(trusted.offset_s - source.offset_s)
+    off = timesource.describe_offset(trusted.offset_s - source.offset_s)
     return Finding("system.clock", source.source, Status.WARN, f"bad time source: "
                    f"{source.source} is {off} of the other time sources, which agree with "
                    f"each other (the clock is judged by them)",
@@ -97,7 +98,7 @@ def bad_source(source: _timesource.Reading, trusted: _timesource.Reading) -> Fin
                     "trusted": trusted.source, "trusted_offset_s": round(trusted.offset_s, 3)})
 
 
-def assess_clock(now: datetime, synced: bool | None, reading: _timesource.Reading | None,
+def assess_clock(now: datetime, synced: bool | None, reading: timesource.Reading | None,
                  reasons: list[str]) -> Finding:
     data: dict[str, object] = {"utc": now.isoformat(timespec="seconds"),
                                "timezone": time.strftime("%Z"), "synchronized": synced}
@@ -113,7 +114,7 @@ def assess_clock(now: datetime, synced: bool | None, reading: _timesource.Readin
                        f"before this fieldkit release was built ({RELEASE_DATE}): it is "
                        "certainly wrong; certificates look not yet valid", FIX_HINT, data)
     if reading is not None:
-        off = _timesource.describe_offset(reading.offset_s)
+        off = timesource.describe_offset(reading.offset_s)
         size = abs(reading.offset_s)
         words = f"clock is {off} of {reading.source}"
         if size > FAIL_S:

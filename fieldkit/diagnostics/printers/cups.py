@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fieldkit.diagnostics import ipp
-from fieldkit.diagnostics.model import Finding, Status
-from fieldkit.diagnostics.printstate import Reading, text, texts, worst
+from fieldkit.diagnostics.model import Finding, Status, worst
+from fieldkit.diagnostics.printers.state import Reading, text, texts
+from fieldkit.diagnostics.wire import ipp
 
 DEFAULT_SOCKETS = ("/run/cups/cups.sock", "/var/run/cups/cups.sock", "/private/var/run/cupsd")
 JOB_STATES = {3: "pending", 4: "pending-held", 5: "processing", 6: "processing-stopped",

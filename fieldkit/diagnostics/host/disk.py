@@ -11,7 +11,7 @@ import os
 import subprocess
 from typing import Any
 
-from fieldkit.diagnostics._platform import source
+from fieldkit.diagnostics.host.source import source
 from fieldkit.diagnostics.model import Finding, Status
 from fieldkit.diagnostics.registry import CheckContext, check
 

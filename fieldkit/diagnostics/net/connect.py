@@ -17,6 +17,8 @@ import struct
 import sys
 from dataclasses import dataclass
 
+from fieldkit.diagnostics.model import ReachState
+
 IP_RECVERR, IPV6_RECVERR, MSG_ERRQUEUE = 11, 25, 0x2000
 SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6 = 2, 3
 FD_RESERVE = 48  # files the rest of the process needs meanwhile (stdio, logs, resolver threads)
@@ -136,13 +138,13 @@ def _is_own_address(sock: socket.socket, address: str) -> bool:
 
 
 def classify(sock: socket.socket, code: int, icmp: IcmpError | None = None
-             ) -> tuple[str, str, str]:
+             ) -> tuple[ReachState, str, str]:
     """(state, reason, ICMP sender or "") for a finished connect that returned ``code``
     (``icmp``: the message already taken from the error queue, see :func:`settled`)."""
     if code == 0:
-        return "open", "syn-ack", ""
+        return ReachState.OPEN, "syn-ack", ""
     if code == errno.EPERM:
-        return "filtered", "local-firewall", ""
+        return ReachState.FILTERED, "local-firewall", ""
     if icmp is None and code in (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.EACCES,
                                  errno.ENETUNREACH):
         icmp = icmp_error(sock)
@@ -150,18 +152,18 @@ def classify(sock: socket.socket, code: int, icmp: IcmpError | None = None
     sender = icmp.sender if icmp else ""
     if icmp is not None and (sock.family, icmp.code) in _ADMIN_PROHIBITED and icmp.icmp_type in (
             3, 1):
-        return ("filtered", "local-firewall", sender) if own else (
-            "filtered", "admin-prohibited", sender)
+        return (ReachState.FILTERED, "local-firewall", sender) if own else (
+            ReachState.FILTERED, "admin-prohibited", sender)
     if code == errno.ECONNREFUSED:
         if icmp is not None and own:  # an ICMP port-unreachable we sent ourselves: nft reject
-            return "filtered", "local-firewall", sender
-        return "closed", "conn-refused", sender
+            return ReachState.FILTERED, "local-firewall", sender
+        return ReachState.CLOSED, "conn-refused", sender
     if code == errno.EACCES:
-        return "filtered", "admin-prohibited", sender
+        return ReachState.FILTERED, "admin-prohibited", sender
     if code == errno.EHOSTUNREACH:
-        return "unreachable", "host-unreach", sender
+        return ReachState.UNREACHABLE, "host-unreach", sender
     if code == errno.ENETUNREACH:
-        return "unreachable", "net-unreach", sender
+        return ReachState.UNREACHABLE, "net-unreach", sender
     if code == errno.ETIMEDOUT:
-        return "filtered", "no-response", ""
-    return "error", errno.errorcode.get(code, str(code)), sender
+        return ReachState.FILTERED, "no-response", ""
+    return ReachState.ERROR, errno.errorcode.get(code, str(code)), sender

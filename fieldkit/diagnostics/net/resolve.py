@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from fieldkit.diagnostics import _dnswire
+from fieldkit.diagnostics.wire import dns as dnswire
 
 MAX_RESOLVER_THREADS = 256
 DEADLINE_MARGIN_S = 2.5  # a failed lookup then asks the servers directly (see explain_try_again)
@@ -49,7 +49,7 @@ def literal(host: str) -> Resolution | None:
     return Resolution(host, "literal", [(family, str(ip))])
 
 
-def lookup(host: str, config: _dnswire.ResolverConfig) -> Resolution:
+def lookup(host: str, config: dnswire.ResolverConfig) -> Resolution:
     """Resolve like applications do; name a failure by what the resolver actually said."""
     t0 = time.monotonic()
     try:
@@ -68,10 +68,10 @@ def lookup(host: str, config: _dnswire.ResolverConfig) -> Resolution:
                       (time.monotonic() - t0) * 1000)
 
 
-def explain_try_again(host: str, config: _dnswire.ResolverConfig, ms: float) -> str:
+def explain_try_again(host: str, config: dnswire.ResolverConfig, ms: float) -> str:
     """getaddrinfo's EAI_AGAIN covers silence, SERVFAIL, REFUSED and a closed DNS port alike.
 
-    Ask the servers directly (at once, one query each, see :func:`_dnswire.probe`) to learn
+    Ask the servers directly (at once, one query each, see :func:`dnswire.probe`) to learn
     which. A failure well before the resolver's own deadline was an answer. One at the deadline
     is silence - unless the servers now say "port closed" or "no route": a closed port's ICMP
     answers are rate-limited by the server's kernel, so a lookup right after others (the dns
@@ -81,10 +81,10 @@ def explain_try_again(host: str, config: _dnswire.ResolverConfig, ms: float) -> 
         return "no-answer"
     from fieldkit.diagnostics.runner import run_concurrently
 
-    servers = config.servers[:_dnswire.MAX_SERVERS]
+    servers = config.servers[:dnswire.MAX_SERVERS]
     results = run_concurrently([(server, _asker(server, host, config.tcp), 5.0)
                                 for server in servers])
-    answers = [r if isinstance(r, _dnswire.Answer) else _dnswire.Answer("timeout")
+    answers = [r if isinstance(r, dnswire.Answer) else dnswire.Answer("timeout")
                for r in results.values()]
     outcomes = [a.outcome for a in answers]
     if ms >= 0.8 * config.budget_s() * 1000:
@@ -107,18 +107,18 @@ def explain_try_again(host: str, config: _dnswire.ResolverConfig, ms: float) -> 
 
 
 def _asker(server: str, host: str, tcp: bool):
-    return lambda: _dnswire.probe(server, host, EXPLAIN_TIMEOUT_S, tcp=tcp)
+    return lambda: dnswire.probe(server, host, EXPLAIN_TIMEOUT_S, tcp=tcp)
 
 
 def _sendable(host: str) -> bool:
     try:
-        _dnswire.encode_name(host)
+        dnswire.encode_name(host)
         return True
     except (ValueError, UnicodeError):
         return False
 
 
-def deadline_s(config: _dnswire.ResolverConfig) -> float:
+def deadline_s(config: dnswire.ResolverConfig) -> float:
     return min(config.budget_s() + DEADLINE_MARGIN_S, MAX_DEADLINE_S)
 
 
@@ -126,7 +126,7 @@ class Pool:
     """Resolve names in daemon threads; finished :class:`Resolution` objects appear in
     ``results``. A lookup that outlives the deadline is reported by :meth:`expired`."""
 
-    def __init__(self, hosts: list[str], config: _dnswire.ResolverConfig, threads: int) -> None:
+    def __init__(self, hosts: list[str], config: dnswire.ResolverConfig, threads: int) -> None:
         self.config = config
         self.results: queue.SimpleQueue[Resolution] = queue.SimpleQueue()
         self.started: dict[str, float] = {}
