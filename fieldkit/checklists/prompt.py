@@ -14,6 +14,7 @@ from typing import TextIO
 from fieldkit.checklists.answers import SKIP_CHECK, default_answer, parse_answer
 from fieldkit.checklists.model import ERROR, FAIL, OK, WARN, ChecklistRun, Step
 from fieldkit.checklists.runner import BACK, Reply, format_answer
+from fieldkit.diagnostics import kinds
 from fieldkit.errors import InputError
 
 KEYS = "Enter = the default in [brackets], < = back one step, ? = help, - = skip (optional " \
@@ -103,7 +104,9 @@ class TerminalAnswers:
             what = f"{step.check} {', '.join(targets)}" if targets else step.check
             self.say(f"  runs: {what}")
             how = "Enter = run, - = skip" if not step.mandatory else "Enter = run"
-            other = ", or type other targets" if step.targets or step.check == "printer" else ""
+            kind = kinds.get(step.check)
+            others = step.targets or (kind is not None and kind.runs_without_targets)
+            other = ", or type other targets" if others else ""
             return f"  {how}{other}: "
         hint = self._input_hint(step)
         if step.default is not None and str(step.default) != "":
@@ -121,9 +124,11 @@ class TerminalAnswers:
                       f"max {step.max:g}" if step.max is not None else ""]
             return "number" + (f" ({', '.join(b for b in bounds if b)})" if any(bounds) else "") \
                 + " "
-        return {"text": "", "email": "e-mail ", "pattern": "", "host": "host or IP ",
-                "host-port": "host:port ", "printer": "printer URI or host ",
-                "mail": "mail server "}[step.type]
+        basic = {"text": "", "email": "e-mail ", "pattern": "", "host": "host or IP "}
+        if step.type in basic:
+            return basic[step.type]
+        kind = kinds.for_input_type(step.type)  # a targeted kind's: its answers are targets
+        return f"{kind.input_hint or kind.input_words} " if kind else ""
 
     def skipped(self, run: ChecklistRun, index: int) -> None:
         step = run.checklist.steps[index]

@@ -86,6 +86,7 @@ class TargetedKind:
     run: str  # "module:function": run(job, context, password) -> list[Finding]
     input_type: str  # the checklist input type whose answers are targets of this kind
     input_words: str  # what such an answer looks like (the checklist answer template)
+    input_hint: str = ""  # the short prompt for such an answer ("mail server"); else input_words
     options: tuple[Option, ...] = ()  # in the order the command's help lists them
     targets_required: bool = False  # the command refuses to run without a target
     runs_without_targets: bool = False  # no target is a job of its own (printer: the queues)

@@ -63,7 +63,7 @@ BROKEN = [
     ("placeholder of a later step", 'targets = ["{b}"]', 'targets = ["{z}"]',
      "step 3 (c): targets: '{z}' must name an earlier input or choice step"),
     ("targets for an untargeted check", 'check = "reach"', 'check = "dns"',
-     "step 3 (c): targets: check 'dns' takes no targets (only reach, printer, mail do)"),
+     "step 3 (c): targets: check 'dns' takes no targets (only reach, http, printer, mail do)"),
     ("invalid example", 'example = "intranet.example.com:443"', 'example = "nope"',
      "step 2 (b): example: 'nope' is not a valid answer: target 'nope' has no port"),
     ("duplicate step id", 'id = "c"', 'id = "a"', "step 3 (a): id: 'a' is used by an earlier step"),

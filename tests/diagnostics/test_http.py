@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.diagnostics.http import (
+from fieldkit.diagnostics.net.http import (
     MAX_REDIRECTS,
     check_http,
     merge_http_duplicates,
@@ -533,3 +533,70 @@ def test_an_endless_chain_stops_after_max_redirects():
     assert found.data["redirect_problem"] == "too-many"
     assert len(found.data["redirects"]) == MAX_REDIRECTS + 1  # the one not followed too
     assert found.data["final_url"].endswith(f"/{MAX_REDIRECTS}")
+
+
+# --- the declared kind: the CLI, a checklist step and a remote fieldkit read one declaration ---
+
+def test_diag_http_command_runs_the_kind(cli, web):
+    import json
+
+    url = f"http://{LOCAL}:{web['ok']}/"
+    r = cli("diag", "http", url, url.upper().replace("HTTP://", "http://"), "--json")
+    findings = json.loads(r.out)["findings"]
+    assert r.code == 0, r.err
+    assert [(f["check"], f["status"], f["data"]["status_code"]) for f in findings] == [
+        ("http", "ok", 200)]  # the same URL twice (host case aside) is fetched once
+    refused = cli("diag", "http", "--no-probe", url, "--json")
+    assert json.loads(refused.out)["findings"][0]["status"] == "skip"
+    bad = cli("diag", "http", "ftp://files.acme.local/")
+    assert (bad.code, bad.err.strip()) == (
+        2, "fieldkit: error: web target 'ftp://files.acme.local/': unknown scheme 'ftp' "
+           "(use http or https)")
+
+
+def test_the_kind_travels_to_a_remote_fieldkit_with_its_options():
+    from fieldkit.diagnostics.jobs import Job
+
+    job = Job("http", targets=["https://erp.acme.local/"], timeout=2.0,
+              options={"ca_file": "/etc/acme.pem", "insecure": True})
+    job.validate()
+    assert job.argv() == ["diag", "http", "--json", "--timeout", "2", "--ca-file",
+                          "/etc/acme.pem", "--insecure", "--", "https://erp.acme.local/"]
+
+
+CHECKLIST = """id = "web"
+title = "Web application"
+category = "software"
+version = 1
+
+[[steps]]
+id = "url"
+kind = "input"
+type = "url"
+title = "Which address does the user open?"
+example = "https://erp.acme.local/"
+
+[[steps]]
+id = "fetch"
+kind = "check"
+check = "http"
+targets = ["{url}"]
+title = "Fetch it"
+tip = "Compare with a colleague's browser."
+"""
+
+
+def test_a_checklist_step_runs_the_kind_on_an_answer_of_its_input_type(cli, tmp_path, web):
+    path = tmp_path / "web.toml"
+    path.write_text(CHECKLIST)
+    assert cli("checklist", "lint", str(path)).code == 0
+    path.write_text(CHECKLIST.replace('example = "https://erp.acme.local/"',
+                                      'example = "gopher://erp"'))
+    lint = cli("checklist", "lint", str(path))
+    assert lint.code != 0 and "unknown scheme 'gopher'" in lint.out + lint.err
+
+    from fieldkit.checklists.checks import run_check
+
+    url = f"http://{LOCAL}:{web['s404']}/"
+    [finding] = run_check("http", [url], None, {})
+    assert (finding.check, finding.status, finding.data["status_code"]) == ("http", "warn", 404)

@@ -14,14 +14,14 @@ from fieldkit.errors import InputError
 
 
 def test_the_declared_kinds_and_their_functions_resolve():
-    assert kinds.names() == ("reach", "printer", "mail")
+    assert kinds.names() == ("reach", "http", "printer", "mail")
     for kind in kinds.all_kinds():
         for ref in filter(None, (kind.parse, kind.run, kind.expand, kind.check_here)):
             module, _, name = ref.partition(":")
             assert callable(getattr(importlib.import_module(module), name)), ref
         assert kind.input_type not in BASIC_INPUT_TYPES
-    assert input_types() == (*BASIC_INPUT_TYPES, "host-port", "printer", "mail")
-    assert [k.timeout_s for k in kinds.all_kinds()] == [3.0, None, 5.0]
+    assert input_types() == (*BASIC_INPUT_TYPES, "host-port", "url", "printer", "mail")
+    assert [k.timeout_s for k in kinds.all_kinds()] == [3.0, 5.0, None, 5.0]
 
 
 def echo(job, context, password):

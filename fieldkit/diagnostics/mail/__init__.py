@@ -38,6 +38,7 @@ MAIL = TargetedKind(
     parse="fieldkit.diagnostics.mail.server:parse_mail_target",
     run="fieldkit.diagnostics.mail.server:run",
     input_type="mail",
+    input_hint="mail server",
     input_words="smtp|submission|smtps|imap|imaps|pop3|pop3s://host[:port], or a host",
     options=(timeout_option(5.0, "Seconds per network step."),
              Option("ca_file", ("--ca-file",), "Also trust this CA (PEM), e.g. an internal "

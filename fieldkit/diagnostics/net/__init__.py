@@ -1,5 +1,6 @@
 """The network: interfaces (``nics``), default gateway (``gateway``), name resolution (``dns``),
-captive portal (``portal``), and the targeted ``diag reach`` (``reach``). Beside them what they
+captive portal (``portal``), and the targeted ``diag reach`` (``reach``) and ``diag http``
+(``http``, its words in ``httptext``). Beside them what they
 share: the system resolver's view (``resolve``), the non-blocking connect (``connect``), which hop
 to blame (``route``), target parsing (``targets``), the colleague's words for each state
 (``reachtext``), the TLS verdict (``tls``) and one plain HTTP GET (``httpget``). The registry
@@ -41,4 +42,25 @@ REACH = TargetedKind(
     empty_error="give at least one target (host:port) or --profile NAME",
     expand="fieldkit.diagnostics.net:profile_targets",
 )
-KINDS = (REACH,)
+HTTP = TargetedKind(
+    "http",
+    "Does this web address answer? Status, redirects, TLS, speed.",
+    "Every URL is fetched at once and its redirects followed (at most 10), through the proxy\n"
+    "the environment names (http_proxy, https_proxy, no_proxy). A bare host means https.\n\n"
+    "\b\nExamples:\n"
+    "  fieldkit diag http https://erp.acme.local/login intranet.acme.local\n"
+    "  fieldkit diag http https://nas.acme.local:5001/ --ca-file acme-root.pem\n"
+    "  fieldkit diag http https://erp.acme.local/ --host ssh://pc-042.acme.local",
+    targets="URL...", targets_help="http:// or https:// URL, or a host (https)",
+    parse="fieldkit.diagnostics.net.http:parse_http_target",
+    run="fieldkit.diagnostics.net.http:run",
+    input_type="url", input_words="https://host[:port]/path", input_hint="URL",
+    options=(timeout_option(5.0, "Seconds per connection step and answer."),
+             Option("ca_file", ("--ca-file",), "Also trust this CA (PEM), e.g. an internal "
+                    "company CA (with --host: a file on that machine).", "PEM"),
+             Option("insecure", ("--insecure", "-k"), "Fetch even when the certificate is "
+                    "not trusted (the finding says so and stays at most warn).", type="flag",
+                    default=False)),
+    targets_required=True,
+)
+KINDS = (REACH, HTTP)

@@ -21,6 +21,7 @@ PRINTER = TargetedKind(
     parse="fieldkit.diagnostics.printers.targets:parse_printer_target",
     run="fieldkit.diagnostics.printers.printer:run",
     input_type="printer",
+    input_hint="printer URI or host",
     input_words="ipp://host/..., ipps://, socket://host, lpd://host/queue, a host, or \"\" for "
                 "this computer's queues",
     options=(Option("discover", ("--discover",),

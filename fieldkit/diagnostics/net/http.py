@@ -15,7 +15,7 @@ that second connection. ``--insecure`` does send it there, says so in the eviden
 the certificate's ``fail`` into a ``warn``: the answer is then known, the trust still is not.
 
 Proxies come from the environment (``http_proxy``/``https_proxy``/``no_proxy``, see
-``_http.proxy_for``): plain http goes to the proxy as an absolute URL, https through a
+``httpget.proxy_for``): plain http goes to the proxy as an absolute URL, https through a
 CONNECT tunnel, so the certificate judged is still the server's own.
 
 Verdicts: a 2xx at the end of the chain is ``ok``. ``warn``: 401/403 (reachable, needs a
@@ -34,12 +34,13 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
-from fieldkit.diagnostics import tls
-from fieldkit.diagnostics._http import Proxy, proxy_for
-from fieldkit.diagnostics._httptext import (
+from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.net import tls
+from fieldkit.diagnostics.net.httpget import Proxy, proxy_for
+from fieldkit.diagnostics.net.httptext import (
     CERT_WORDS,
     EXPIRY_HINT,
     INSECURE_HINT,
@@ -48,10 +49,13 @@ from fieldkit.diagnostics._httptext import (
     TROUBLE,
     TROUBLE_VIA_PROXY,
 )
-from fieldkit.diagnostics._targets import ascii_host, host_problem, parse_port
-from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.net.targets import ascii_host, host_problem, parse_port
 from fieldkit.diagnostics.runner import run_concurrently
 from fieldkit.errors import InputError
+
+if TYPE_CHECKING:
+    from fieldkit.diagnostics.jobs import Job
+    from fieldkit.diagnostics.registry import CheckContext
 
 CHECK = "http"
 MAX_REDIRECTS = 10
@@ -172,6 +176,16 @@ class Chain:
     target: HttpTarget
     hops: list[Hop] = field(default_factory=list)
     ending: str = ""  # why following stopped early: loop, too-many, bad-location
+
+
+def run(job: Job, context: CheckContext, password: str | None = None) -> list[Finding]:
+    """``diag http``: each URL fetched once (duplicates merged), nothing sent with no-probe."""
+    targets = merge_http_duplicates([parse_http_target(t) for t in job.targets])
+    if not context.probe:
+        return [skipped(t, job.no_probe_reason) for t in targets]
+    assert job.timeout is not None  # run_job gives the kind's default
+    return check_http(targets, job.timeout, job.options.get("ca_file"),
+                      bool(job.options.get("insecure")))
 
 
 def check_http(targets: list[HttpTarget], timeout_s: float, ca_file: str | None = None,

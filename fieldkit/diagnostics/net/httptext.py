@@ -1,10 +1,10 @@
 """The words of the ``http`` check: a summary and a first-level tip for each way a web
-request goes wrong (kept apart from the probe, as ``_reachtext`` and ``_mailtext`` are)."""
+request goes wrong (kept apart from the probe, as ``reachtext`` and ``mail.texts`` are)."""
 
 from __future__ import annotations
 
-from fieldkit.diagnostics import tls
 from fieldkit.diagnostics.model import Status
+from fieldkit.diagnostics.net import tls
 
 # no HTTP answer, or a chain that cannot be followed: (summary, hint)
 TROUBLE = {
