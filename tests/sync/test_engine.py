@@ -309,6 +309,25 @@ def test_a_local_change_during_a_pull_is_not_overwritten(store):
     assert report.conflicts and report.conflicts[0]["local"] == "resolved"
 
 
+def test_a_pull_that_turns_into_a_conflict_is_not_also_counted_updated(store):
+    t = add(store, "a")
+    backend = MemoryBackend()
+    sync(store, backend)
+    backend.tickets["1"]["status"] = "stalled"
+    original = backend.get_many
+
+    def get_many_then_local_change(ids):  # the pull is decided on what was read before this
+        result = original(ids)
+        store.change(t.ref, lambda tk: tk.resolve("fixed meanwhile"))
+        return result
+
+    backend.get_many = get_many_then_local_change
+    report = sync(store, backend)
+    assert len(report.conflicts) == 1
+    assert report.updated == 0
+    assert load_state(store)["last_result"]["updated"] == 0
+
+
 def test_a_second_sync_waits_then_says_why(store, monkeypatch):
     from fieldkit.sync import state
 
