@@ -221,12 +221,16 @@ class SyncEngine:
         if exc is None or not exc.unanswered:
             self.settle({ref: Settlement(answered=ids) for ref, ids in sent.items()})
 
-    def settle(self, work: dict[str, Settlement]) -> None:
+    def settle(self, work: dict[str, Settlement]) -> dict[str, Ticket]:
+        """Write progress to the store; the tickets as written, by ref."""
         if not work:
-            return
+            return {}
+        written: dict[str, Ticket] = {}
         for ticket in self.store.settle_many(work):
+            written[ticket.ref] = ticket
             self._done += len(work[ticket.ref].done)
             self.progress(min(self._done, self._total), self._total, ticket.ref)
+        return written
 
     def live(self, work: dict[str, Work]) -> list[Work]:
         """Tickets that can take posts and updates in this run."""

@@ -102,68 +102,90 @@ class Merge:
         self.server = replace(self.server, status=remote)
         self.decision = Decision(CONFLICT)
 
-    def conflict(self, local: str) -> dict[str, Any]:
-        return {"ref": self.ticket.ref, "field": "status", "local": local,
-                "remote": self.server.status, "base": self.ticket.remote.get("status"),
-                "remote_local": self.backend.to_local_status(self.server.status)}
-
-    def settle(self, outcome: SyncError | None,
-               on_conflict: Callable[[dict[str, Any]], None]) -> tuple[Settlement | None, bool]:
-        """The store write for this ticket (None: nothing changed), and whether it counts as
-        updated. A pull is applied only if the local status is still what it was when the
-        merge read it (compare-and-set); a change made meanwhile becomes a conflict."""
+    def step(self, outcome: SyncError | None) -> Step | None:
+        """What to write for this ticket, given the server's answer to its update (None:
+        nothing changed). Pure: the write itself is :meth:`Step.apply`."""
         action, seen_local, server = self.decision.action, self.ticket.status, self.server
         refused = action == PUSH and outcome is not None
-        unchecked = outcome is not None and outcome.uncertain
         done = {e["event_id"] for e in self.entries if e["kind"] == FIELDS} \
             if outcome is None else set()
-        conflict = self.conflict(seen_local) if action == CONFLICT else None
-        if conflict:
-            on_conflict(conflict)
-        elif not refused:
+        if action != CONFLICT and not refused:
             done |= {e["event_id"] for e in self.entries if e["kind"] == STATUS}
         remote_status = self.decision.push if action == PUSH and not refused else server.status
-        unchanged = (action == NONE and not done and not conflict
-                     and self.ticket.remote.get("owner") == server.owner
-                     and not self.ticket.remote.get("conflict")
-                     and not self.ticket.remote.get("status_write")
-                     and self.ticket.remote.get("agreed_local") == seen_local)
-        if unchanged:
-            return None, False
-        merge, label = self, self.backend.label
-        unmapped = bool(remote_status) and self.backend.to_local_status(remote_status or "") is None
+        if (action == NONE and not done
+                and self.ticket.remote.get("owner") == server.owner
+                and not self.ticket.remote.get("conflict")
+                and not self.ticket.remote.get("status_write")
+                and self.ticket.remote.get("agreed_local") == seen_local):
+            return None
+        return Step(
+            ref=self.ticket.ref, action=action, seen_local=seen_local, server=server,
+            label=self.backend.label, done=frozenset(done), refused=refused,
+            unchecked=outcome is not None and outcome.uncertain, remote_status=remote_status,
+            unmapped=bool(remote_status)
+            and self.backend.to_local_status(remote_status or "") is None,
+            pull=self.decision.pull, base=self.ticket.remote.get("status"),
+            remote_local=self.backend.to_local_status(server.status))
 
-        def apply(t: Ticket) -> None:
-            if t.remote.get("owner", "") != server.owner:
-                t.log("sync", f"{label} owner: {server.owner or 'nobody'}")
-            t.remote.update(owner=server.owner, synced_at=utc_now(), system=label)
-            if not unchecked:
-                t.remote.pop("status_write", None)  # checked: by this run's update or merge
-            had_conflict = t.remote.pop("conflict", None)
-            if conflict:
-                t.remote["conflict"] = conflict
-                if not had_conflict:
-                    t.log("sync", f"conflict on status: here {conflict['local']}, {label} "
-                                  f"{conflict['remote']}")
+
+@dataclass(frozen=True)
+class Step:
+    """One ticket's merge outcome, decided before the store's locked write: what to record, and
+    the compare-and-set that turns a pull into a conflict when the local status moved since."""
+
+    ref: str
+    action: str
+    seen_local: str  # the local status the decision was made on
+    server: RemoteTicket
+    label: str
+    done: frozenset[str]  # the entries the server now holds
+    refused: bool  # a push the server refused: the old baseline stays, it is pushed again
+    unchecked: bool  # the server's answer was unclear: the stored status write stays
+    remote_status: str | None  # the server's status to record as the new baseline
+    unmapped: bool  # that status has no local equivalent
+    pull: str | None
+    base: str | None
+    remote_local: str | None
+
+    @property
+    def changes(self) -> bool:
+        """Whether the ticket counts as updated, unless its write ends in a conflict."""
+        return bool(self.done) or self.action in (PUSH, PULL)
+
+    def conflict(self, local: str) -> dict[str, Any]:
+        return {"ref": self.ref, "field": "status", "local": local, "remote": self.server.status,
+                "base": self.base, "remote_local": self.remote_local}
+
+    def apply(self, t: Ticket) -> None:
+        """The write, inside the store's lock; a conflict it finds is left in the ticket."""
+        server, label = self.server, self.label
+        if t.remote.get("owner", "") != server.owner:
+            t.log("sync", f"{label} owner: {server.owner or 'nobody'}")
+        t.remote.update(owner=server.owner, synced_at=utc_now(), system=label)
+        if not self.unchecked:
+            t.remote.pop("status_write", None)  # checked: by this run's update or merge
+        had_conflict = t.remote.pop("conflict", None)
+        if self.action == CONFLICT:
+            t.remote["conflict"] = conflict = self.conflict(self.seen_local)
+            if not had_conflict:
+                t.log("sync", f"conflict on status: here {conflict['local']}, {label} "
+                              f"{conflict['remote']}")
+            return
+        if self.refused:
+            return  # keep the old baseline: it is pushed again next time
+        if self.action == PULL:
+            if t.status != self.seen_local:  # changed here while we were pulling
+                t.remote["conflict"] = self.conflict(t.status)
                 return
-            if refused:
-                return  # keep the old baseline: it is pushed again next time
-            if action == PULL:
-                if t.status != seen_local:  # changed here while we were pulling
-                    t.remote["conflict"] = merge.conflict(t.status)
-                    on_conflict(t.remote["conflict"])
-                    return
-                t.log("sync", f"{label} changed the status to {server.status}: "
-                              f"{t.status} -> {merge.decision.pull}")
-                t.status = merge.decision.pull or t.status
-                t.touch()
-            if t.remote.get("status") != remote_status and unmapped:
-                t.log("sync", f"{label} status is {remote_status} (kept there: no local "
-                              "equivalent)")
-            t.remote["status"] = remote_status
-            t.remote["agreed_local"] = merge.decision.pull if action == PULL else seen_local
-
-        return Settlement(done=done, update=apply), bool(done) or action in (PUSH, PULL)
+            t.log("sync", f"{label} changed the status to {server.status}: "
+                          f"{t.status} -> {self.pull}")
+            t.status = self.pull or t.status
+            t.touch()
+        if t.remote.get("status") != self.remote_status and self.unmapped:
+            t.log("sync", f"{label} status is {self.remote_status} (kept there: no local "
+                          "equivalent)")
+        t.remote["status"] = self.remote_status
+        t.remote["agreed_local"] = self.pull if self.action == PULL else self.seen_local
 
 
 def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
@@ -192,7 +214,7 @@ def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
     updates = _guard(engine, [(m, u) for m in merges if (u := m.update()) is not None])
     outcomes = dict(zip((m.ticket.ref for m, _u in updates),
                         _update_all(engine, [u for _m, u in updates]), strict=True))
-    settled: dict[str, Settlement] = {}
+    steps: dict[str, Step] = {}
     for m in merges:
         outcome = outcomes.get(m.ticket.ref)
         if isinstance(outcome, StatusConflict):
@@ -201,15 +223,26 @@ def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
             outcome = None
         if outcome is not None:
             engine.fail(m.ticket.ref, outcome)
-        settlement, updated = m.settle(outcome, engine.report.conflicts.append)
-        if settlement is not None:
-            settled[m.ticket.ref] = settlement
+        step = m.step(outcome)
+        if step is not None:
+            steps[m.ticket.ref] = step
             if m.ticket.ref in work:  # what is settled now, for the posts waiting on it
                 work[m.ticket.ref].entries = [e for e in work[m.ticket.ref].entries
-                                              if e["event_id"] not in settlement.done]
-        if updated:
-            engine.updated.add(m.ticket.ref)
-    engine.settle(settled)
+                                              if e["event_id"] not in step.done]
+    written = engine.settle({ref: Settlement(done=step.done, update=step.apply)
+                             for ref, step in steps.items()})
+    for ref, step in steps.items():
+        _count(engine, step, written[ref])
+
+
+def _count(engine: SyncEngine, step: Step, after: Ticket) -> None:
+    """The one place a merged ticket is counted: by what its write left in the store, a
+    conflict (decided before, or found by the compare-and-set) or else an update."""
+    conflict = after.remote.get("conflict")
+    if conflict:
+        engine.report.conflicts.append(conflict)
+    elif step.changes:
+        engine.updated.add(after.ref)
 
 
 def _check_written(engine: SyncEngine, merges: list[Merge]) -> list[Merge]:
