@@ -90,7 +90,7 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")
     state = load_state(store)
     waiting, flagged = store.sync_view()  # one pass over the indexes
     pending = plan(store, waiting)
-    conflicts = [t.remote["conflict"] for t in flagged if t.remote.get("conflict")]
+    conflicts = [t.remote.conflict for t in flagged if t.remote.conflict]
     data = {"pending": sum(len(p["events"]) for p in pending), "tickets": pending,
             "conflicts": conflicts, "last_sync_at": state.get("last_sync_at"),
             "last_success_at": state.get("last_success_at"),

@@ -33,10 +33,10 @@ def create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -
 def _create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -> None:
     _retag_held(engine, work)
     unconfirmed = [w for w in work.values() if w.remote_id and w.of(CREATED)
-                   and not w.ticket.remote.get("held")]
+                   and not w.ticket.remote.held]
     if unconfirmed:  # created, linked, then interrupted before the re-read
-        _confirm_created(engine, [(w, RemoteTicket(w.remote_id or "", w.ticket.remote["url"],
-                                                   w.ticket.remote["status"]))
+        _confirm_created(engine, [(w, RemoteTicket(w.remote_id or "", w.ticket.remote.url or "",
+                                                   w.ticket.remote.status or ""))
                                   for w in unconfirmed])
     if not new:
         return
@@ -143,7 +143,7 @@ def _merge_copies(engine: SyncEngine, work: dict[str, Work]) -> None:
     for cid, remotes in find(list(engine.watch), since, copies_only=True).items():
         ref = engine.watch[cid]["ref"]
         try:
-            linked = engine.store.get(ref).remote.get("id")
+            linked = engine.store.get(ref).remote.id
         except FieldkitError:
             continue
         keeper = next((r for r in remotes if r.client_id == cid), None) or \
@@ -173,8 +173,7 @@ def _relink(engine: SyncEngine, work: dict[str, Work], ref: str, keeper: RemoteT
     """Link a ticket to the server's copy that kept its client id (the one linked here lost
     it to a delayed copy that arrived first); that releases a hold."""
     def relink(t: Ticket) -> None:
-        t.remote.update(id=keeper.id, url=keeper.url)
-        t.remote.pop("held", None)
+        t.remote.id, t.remote.url, t.remote.held = keeper.id, keeper.url, None
         t.log("sync", f"linked to {engine.backend.label} ticket #{keeper.id}, which kept the "
                       f"client id; #{linked} is merged into it", remote_id=keeper.id)
 
@@ -258,7 +257,7 @@ def _link(engine: SyncEngine, found: list[tuple[Work, RemoteTicket, str]]) -> No
                                      update=_linker(remote, engine.backend.label, agreed))
                    for w, remote, agreed in found})
     for w, remote, _agreed in found:
-        w.ticket.remote.update(id=remote.id, url=remote.url)
+        w.ticket.remote.id, w.ticket.remote.url = remote.id, remote.url
         w.entries = [e for e in w.entries if e["kind"] != CREATED]
 
 
@@ -270,7 +269,7 @@ def _baseline(engine: SyncEngine, ticket: Ticket, server: RemoteTicket) -> str:
 
 def _retag_held(engine: SyncEngine, work: dict[str, Work]) -> None:
     """Try again to give held tickets their client id; success releases them."""
-    held = [w for w in work.values() if w.remote_id and w.ticket.remote.get("held")]
+    held = [w for w in work.values() if w.remote_id and w.ticket.remote.held]
     if not held:
         return
     updates = [Update(w.remote_id or "", w.ticket, frozenset({"client_id"})) for w in held]
@@ -278,21 +277,22 @@ def _retag_held(engine: SyncEngine, work: dict[str, Work]) -> None:
         if outcome is None:
             engine.settle({w.ref: Settlement(done={e["event_id"] for e in w.of(CREATED)},
                                              update=_holder(None))})
-            w.ticket.remote.pop("held", None)
+            w.ticket.remote.held = None
             w.entries = [e for e in w.entries if e["kind"] != CREATED]
         else:
             engine.dropped_client_id = engine.dropped_client_id or w.ref
-            engine.fail(w.ref, SyncError(w.ticket.remote["held"], kind="config"))
+            engine.fail(w.ref, SyncError(w.ticket.remote.held or "", kind="config"))
 
 
 def _linker(remote: RemoteTicket, label: str, agreed_local: str) -> Callable[[Ticket], None]:
     def link(t: Ticket) -> None:
-        if not t.remote.get("id"):  # the first link sets the baselines of the status merge
-            t.remote.update(status=remote.status, agreed_local=agreed_local)
+        if not t.remote.id:  # the first link sets the baselines of the status merge
+            t.remote.status, t.remote.agreed_local = remote.status, agreed_local
             t.log("sync", f"linked to {label} ticket #{remote.id}", remote_id=remote.id)
-        t.remote.update(id=remote.id, url=remote.url, system=label, synced_at=utc_now())
+        t.remote.id, t.remote.url, t.remote.system = remote.id, remote.url, label
+        t.remote.synced_at = utc_now()
         if remote.owner:
-            t.remote["owner"] = remote.owner
+            t.remote.owner = remote.owner
 
     return link
 
@@ -300,10 +300,10 @@ def _linker(remote: RemoteTicket, label: str, agreed_local: str) -> Callable[[Ti
 def _holder(reason: str | None) -> Callable[[Ticket], None]:
     def hold(t: Ticket) -> None:
         if reason is None:
-            t.remote.pop("held", None)
+            t.remote.held = None
             t.log("sync", "client id set on the server: the ticket syncs again")
         else:
-            t.remote["held"] = reason
+            t.remote.held = reason
             t.log("sync", f"held: {reason}")
 
     return hold

@@ -34,6 +34,7 @@ from fieldkit.sync.create import create_tickets
 from fieldkit.sync.merge import merge_tickets
 from fieldkit.sync.post import check_attempted, check_unsent, post_notes, post_solutions
 from fieldkit.sync.state import load_state, save_state, sync_lock
+from fieldkit.tickets.link import Conflict
 from fieldkit.tickets.model import Ticket
 from fieldkit.tickets.store import Settlement, TicketStore
 
@@ -49,7 +50,7 @@ class SyncReport:
     failed: int = 0
     pending: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
     fatal: str | None = None
     restored: list[str] = field(default_factory=list)  # refs RT knew more of than the store
     merged: list[dict[str, str]] = field(default_factory=list)  # delayed copies, merged in RT
@@ -71,7 +72,7 @@ class Work:
 
     @property
     def remote_id(self) -> str | None:
-        return self.ticket.remote.get("id")
+        return self.ticket.remote.id
 
     def of(self, *kinds: str) -> list[Entry]:
         return [e for e in self.entries if e["kind"] in kinds]
@@ -235,4 +236,4 @@ class SyncEngine:
     def live(self, work: dict[str, Work]) -> list[Work]:
         """Tickets that can take posts and updates in this run."""
         return [w for w in work.values() if w.remote_id and w.ref not in self.failures
-                and not w.ticket.remote.get("held")]
+                and not w.ticket.remote.held]

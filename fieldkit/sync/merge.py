@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldkit.errors import InputError
 from fieldkit.sync.backend import Backend, RemoteTicket, StatusConflict, SyncError, Update
+from fieldkit.tickets.link import Conflict, StatusWrite
 from fieldkit.tickets.model import FIELDS, OPEN_STATUSES, SOLUTION, STATUS, Ticket, utc_now
 
 if TYPE_CHECKING:
@@ -81,8 +82,8 @@ class Merge:
     @classmethod
     def of(cls, ticket: Ticket, server: RemoteTicket, entries: list[dict[str, Any]],
            backend: Backend) -> Merge:
-        agreed_remote = ticket.remote.get("status", server.status)
-        agreed_local = ticket.remote.get("agreed_local") or baseline_local(
+        agreed_remote = ticket.remote.status or server.status
+        agreed_local = ticket.remote.agreed_local or baseline_local(
             ticket.status, agreed_remote, backend.to_remote_status, backend.to_local_status)
         decision = decide(ticket.status, agreed_local, server.status, agreed_remote,
                           backend.to_remote_status, backend.to_local_status)
@@ -113,10 +114,10 @@ class Merge:
             done |= {e["event_id"] for e in self.entries if e["kind"] == STATUS}
         remote_status = self.decision.push if action == PUSH and not refused else server.status
         if (action == NONE and not done
-                and self.ticket.remote.get("owner") == server.owner
-                and not self.ticket.remote.get("conflict")
-                and not self.ticket.remote.get("status_write")
-                and self.ticket.remote.get("agreed_local") == seen_local):
+                and self.ticket.remote.owner == server.owner
+                and not self.ticket.remote.conflict
+                and not self.ticket.remote.status_write
+                and self.ticket.remote.agreed_local == seen_local):
             return None
         return Step(
             ref=self.ticket.ref, action=action, seen_local=seen_local, server=server,
@@ -124,7 +125,7 @@ class Merge:
             unchecked=outcome is not None and outcome.uncertain, remote_status=remote_status,
             unmapped=bool(remote_status)
             and self.backend.to_local_status(remote_status or "") is None,
-            pull=self.decision.pull, base=self.ticket.remote.get("status"),
+            pull=self.decision.pull, base=self.ticket.remote.status,
             remote_local=self.backend.to_local_status(server.status))
 
 
@@ -152,21 +153,21 @@ class Step:
         """Whether the ticket counts as updated, unless its write ends in a conflict."""
         return bool(self.done) or self.action in (PUSH, PULL)
 
-    def conflict(self, local: str) -> dict[str, Any]:
-        return {"ref": self.ref, "field": "status", "local": local, "remote": self.server.status,
-                "base": self.base, "remote_local": self.remote_local}
+    def conflict(self, local: str) -> Conflict:
+        return Conflict(ref=self.ref, field="status", local=local, remote=self.server.status,
+                        base=self.base, remote_local=self.remote_local)
 
     def apply(self, t: Ticket) -> None:
         """The write, inside the store's lock; a conflict it finds is left in the ticket."""
         server, label = self.server, self.label
-        if t.remote.get("owner", "") != server.owner:
+        if (t.remote.owner or "") != server.owner:
             t.log("sync", f"{label} owner: {server.owner or 'nobody'}")
-        t.remote.update(owner=server.owner, synced_at=utc_now(), system=label)
+        t.remote.owner, t.remote.synced_at, t.remote.system = server.owner, utc_now(), label
         if not self.unchecked:
-            t.remote.pop("status_write", None)  # checked: by this run's update or merge
-        had_conflict = t.remote.pop("conflict", None)
+            t.remote.status_write = None  # checked: by this run's update or merge
+        had_conflict, t.remote.conflict = t.remote.conflict, None
         if self.action == CONFLICT:
-            t.remote["conflict"] = conflict = self.conflict(self.seen_local)
+            t.remote.conflict = conflict = self.conflict(self.seen_local)
             if not had_conflict:
                 t.log("sync", f"conflict on status: here {conflict['local']}, {label} "
                               f"{conflict['remote']}")
@@ -175,17 +176,17 @@ class Step:
             return  # keep the old baseline: it is pushed again next time
         if self.action == PULL:
             if t.status != self.seen_local:  # changed here while we were pulling
-                t.remote["conflict"] = self.conflict(t.status)
+                t.remote.conflict = self.conflict(t.status)
                 return
             t.log("sync", f"{label} changed the status to {server.status}: "
                           f"{t.status} -> {self.pull}")
             t.status = self.pull or t.status
             t.touch()
-        if t.remote.get("status") != self.remote_status and self.unmapped:
+        if t.remote.status != self.remote_status and self.unmapped:
             t.log("sync", f"{label} status is {self.remote_status} (kept there: no local "
                           "equivalent)")
-        t.remote["status"] = self.remote_status
-        t.remote["agreed_local"] = self.pull if self.action == PULL else self.seen_local
+        t.remote.status = self.remote_status
+        t.remote.agreed_local = self.pull if self.action == PULL else self.seen_local
 
 
 def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
@@ -193,21 +194,21 @@ def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
     worth_reading = Filter(where=lambda row: row.linked and (
         row.status != "closed" or row.pending or row.flagged or row.updated_at >= since))
     linked = [t for t in engine.store.select(worth_reading)
-              if t.ref not in engine.failures and not t.remote.get("held")]
+              if t.ref not in engine.failures and not t.remote.held]
     if not linked:
         return
     # tickets read in this run already (just created or found) are not read again
-    servers = {**engine.backend.get_many([t.remote["id"] for t in linked
-                                          if t.remote["id"] not in engine.seen]), **engine.seen}
+    unread = [t.remote.id for t in linked if t.remote.id and t.remote.id not in engine.seen]
+    servers = {**engine.backend.get_many(unread), **engine.seen}
     merges: list[Merge] = []
     for ticket in linked:
-        server = servers.get(ticket.remote["id"])
+        server = servers.get(ticket.remote.id or "")
         entries = work[ticket.ref].entries if ticket.ref in work else []
         if server is not None:
             merges.append(Merge.of(ticket, server, entries, engine.backend))
         elif entries:
             engine.fail(ticket.ref, SyncError(
-                f"{engine.backend.label} ticket #{ticket.remote['id']} is not visible to the "
+                f"{engine.backend.label} ticket #{ticket.remote.id} is not visible to the "
                 "sync user (deleted, moved to a queue without rights, or unreadable)",
                 kind="denied"))
     merges = _check_written(engine, merges)
@@ -238,7 +239,7 @@ def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
 def _count(engine: SyncEngine, step: Step, after: Ticket) -> None:
     """The one place a merged ticket is counted: by what its write left in the store, a
     conflict (decided before, or found by the compare-and-set) or else an update."""
-    conflict = after.remote.get("conflict")
+    conflict = after.remote.conflict
     if conflict:
         engine.report.conflicts.append(conflict)
     elif step.changes:
@@ -251,7 +252,7 @@ def _check_written(engine: SyncEngine, merges: list[Merge]) -> list[Merge]:
     check = getattr(engine.backend, "check_written", None)
     kept: list[Merge] = []
     for m in merges:
-        written = m.ticket.remote.get("status_write")
+        written = m.ticket.remote.status_write
         if written and check is not None:
             try:
                 verdict = check(Update(m.server.id, m.ticket, status=written["status"],
@@ -279,11 +280,14 @@ def _guard(engine: SyncEngine,
         return updates
     since = int(mark([u.remote_id for _m, u in guarded]))
 
-    def note(written: dict[str, Any]) -> Callable[[Ticket], None]:
-        return lambda t: t.remote.update(status_write=written)
+    def note(written: StatusWrite) -> Callable[[Ticket], None]:
+        def write(t: Ticket) -> None:
+            t.remote.status_write = written
 
-    engine.settle({m.ticket.ref: Settlement(update=note(
-        {"since": since, "expect": u.expect, "status": u.status})) for m, u in guarded})
+        return write
+
+    engine.settle({m.ticket.ref: Settlement(update=note(StatusWrite(
+        since=since, expect=u.expect or "", status=u.status or ""))) for m, u in guarded})
     return [(m, replace(u, since=since) if u.status and u.expect is not None else u)
             for m, u in updates]
 
@@ -314,7 +318,7 @@ def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
     after that, RT would read "Resolved: ..." on a ticket that stays open or stalled there.
     """
     ticket = store.get(key)
-    conflict = ticket.remote.get("conflict")
+    conflict = ticket.remote.conflict
     if not conflict:
         raise InputError(f"{ticket.ref} has no sync conflict")
     kept = conflict.get("remote_local") or ticket.status
@@ -322,15 +326,15 @@ def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
                  if e["kind"] == SOLUTION} if keep == "remote" and kept in OPEN_STATUSES else set()
 
     def apply(t: Ticket) -> None:
-        t.remote["status"] = conflict["remote"]  # the new baseline: the server's value
+        t.remote.status = conflict["remote"]  # the new baseline: the server's value
         if keep == "remote":
-            if conflict.get("remote_local"):
+            if conflict["remote_local"]:
                 t.status = conflict["remote_local"]
                 t.touch()
-            t.remote["agreed_local"] = t.status
+            t.remote.agreed_local = t.status
         if withdrawn:
             t.log("sync", f"solution not posted: the server's status {conflict['remote']} "
                           "was kept")
-        t.remote.pop("conflict", None)
+        t.remote.conflict = None
 
     return store.settle(ticket.ref, done=withdrawn, update=apply)

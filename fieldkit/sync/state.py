@@ -63,10 +63,10 @@ def save_state(store: TicketStore, report: SyncReport, **extra: Any) -> None:
 
 def plan(store: TicketStore, pending: Pending | None = None) -> list[dict[str, Any]]:
     """What a sync would send, without touching the network (--dry-run, sync status)."""
-    return [{"ref": ticket.ref, "id": ticket.id, "remote_id": ticket.remote.get("id"),
+    return [{"ref": ticket.ref, "id": ticket.id, "remote_id": ticket.remote.id,
              "events": [e["kind"] for e in entries],
              "attempted": sum(1 for e in entries if e.get("attempted")),
              "last_error": next((e["last_error"] for e in reversed(entries)
                                  if e.get("last_error")), None),
-             "held": ticket.remote.get("held")}
+             "held": ticket.remote.held}
             for ticket, entries in (store.pending() if pending is None else pending)]

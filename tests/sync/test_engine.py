@@ -167,7 +167,7 @@ def test_existing_remote_ticket_is_adopted_not_duplicated(store):
     backend.tickets["7"] = {"client_id": t.id, "status": "new"}  # created, answer lost
     report = sync(store, backend)
     assert report.created == 0 and list(backend.tickets) == ["7"]
-    assert store.get(t.ref).remote["id"] == "7"
+    assert store.get(t.ref).remote.id == "7"
 
 
 def test_a_young_interrupted_create_is_waited_for_then_found(store):
@@ -269,7 +269,7 @@ def test_remote_status_without_local_equivalent_survives(store):
         assert sync(store, backend).pending == 0
         assert backend.tickets["1"]["status"] == "rejected"
     local = store.get(t.ref)
-    assert local.status == "new" and local.remote["status"] == "rejected"
+    assert local.status == "new" and local.remote.status == "rejected"
     store.change(t.ref, lambda tk: tk.resolve("done after all"))  # a local change is pushed
     sync(store, backend)
     assert backend.tickets["1"]["status"] == "resolved"

@@ -135,7 +135,7 @@ def test_sync_writes_complete_bundles(proc, drop, home):
     assert json.loads(attachment)["findings"][0]["summary"] == "91% used"
     assert any("Escalated from level 1 to level 2" in p["text"] for p in posts)
     assert bundles(drop)[tickets[1].id]["ticket"]["status"] == "resolved"
-    assert first.remote["url"].startswith("sftp://") and first.remote["id"] == first.id
+    assert (first.remote.url or "").startswith("sftp://") and first.remote.id == first.id
     shown = proc("ticket", "show", "FK-2")
     assert "SFTP: resolved" in shown.out
     for path in (drop / first.id).rglob("*"):  # customer data: nothing readable by everyone
