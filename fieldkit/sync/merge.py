@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldkit.errors import InputError
 from fieldkit.sync.backend import Backend, RemoteTicket, StatusConflict, SyncError, Update
+from fieldkit.sync.run import SyncRun, Work
 from fieldkit.tickets.link import Conflict, StatusWrite
 from fieldkit.tickets.model import FIELDS, OPEN_STATUSES, SOLUTION, STATUS, Ticket, utc_now
-
-if TYPE_CHECKING:
-    from fieldkit.sync.engine import SyncEngine, Work
 from fieldkit.tickets.query import Filter
 from fieldkit.tickets.store import Settlement, TicketStore
 
@@ -189,67 +187,67 @@ class Step:
         t.remote.agreed_local = self.pull if self.action == PULL else self.seen_local
 
 
-def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
+def merge_tickets(run: SyncRun, work: dict[str, Work]) -> None:
     since = (datetime.now(UTC) - timedelta(days=PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
     worth_reading = Filter(where=lambda row: row.linked and (
         row.status != "closed" or row.pending or row.flagged or row.updated_at >= since))
-    linked = [t for t in engine.store.select(worth_reading)
-              if t.ref not in engine.failures and not t.remote.held]
+    linked = [t for t in run.store.select(worth_reading)
+              if t.ref not in run.failures and not t.remote.held]
     if not linked:
         return
     # tickets read in this run already (just created or found) are not read again
-    unread = [t.remote.id for t in linked if t.remote.id and t.remote.id not in engine.seen]
-    servers = {**engine.backend.get_many(unread), **engine.seen}
+    unread = [t.remote.id for t in linked if t.remote.id and t.remote.id not in run.seen]
+    servers = {**run.backend.get_many(unread), **run.seen}
     merges: list[Merge] = []
     for ticket in linked:
         server = servers.get(ticket.remote.id or "")
         entries = work[ticket.ref].entries if ticket.ref in work else []
         if server is not None:
-            merges.append(Merge.of(ticket, server, entries, engine.backend))
+            merges.append(Merge.of(ticket, server, entries, run.backend))
         elif entries:
-            engine.fail(ticket.ref, SyncError(
-                f"{engine.backend.label} ticket #{ticket.remote.id} is not visible to the "
+            run.fail(ticket.ref, SyncError(
+                f"{run.backend.label} ticket #{ticket.remote.id} is not visible to the "
                 "sync user (deleted, moved to a queue without rights, or unreadable)",
                 kind="denied"))
-    merges = _check_written(engine, merges)
-    updates = _guard(engine, [(m, u) for m in merges if (u := m.update()) is not None])
+    merges = _check_written(run, merges)
+    updates = _guard(run, [(m, u) for m in merges if (u := m.update()) is not None])
     outcomes = dict(zip((m.ticket.ref for m, _u in updates),
-                        _update_all(engine, [u for _m, u in updates]), strict=True))
+                        _update_all(run, [u for _m, u in updates]), strict=True))
     steps: dict[str, Step] = {}
     for m in merges:
         outcome = outcomes.get(m.ticket.ref)
         if isinstance(outcome, StatusConflict):
-            engine.notice(f"{m.ticket.ref}: {outcome}")
+            run.notice(f"{m.ticket.ref}: {outcome}")
             m.raced(outcome.remote)
             outcome = None
         if outcome is not None:
-            engine.fail(m.ticket.ref, outcome)
+            run.fail(m.ticket.ref, outcome)
         step = m.step(outcome)
         if step is not None:
             steps[m.ticket.ref] = step
             if m.ticket.ref in work:  # what is settled now, for the posts waiting on it
                 work[m.ticket.ref].entries = [e for e in work[m.ticket.ref].entries
                                               if e["event_id"] not in step.done]
-    written = engine.settle({ref: Settlement(done=step.done, update=step.apply)
+    written = run.settle({ref: Settlement(done=step.done, update=step.apply)
                              for ref, step in steps.items()})
     for ref, step in steps.items():
-        _count(engine, step, written[ref])
+        _count(run, step, written[ref])
 
 
-def _count(engine: SyncEngine, step: Step, after: Ticket) -> None:
+def _count(run: SyncRun, step: Step, after: Ticket) -> None:
     """The one place a merged ticket is counted: by what its write left in the store, a
     conflict (decided before, or found by the compare-and-set) or else an update."""
     conflict = after.remote.conflict
     if conflict:
-        engine.report.conflicts.append(conflict)
+        run.report.conflicts.append(conflict)
     elif step.changes:
-        engine.updated.add(after.ref)
+        run.updated.add(after.ref)
 
 
-def _check_written(engine: SyncEngine, merges: list[Merge]) -> list[Merge]:
+def _check_written(run: SyncRun, merges: list[Merge]) -> list[Merge]:
     """Judge the status writes an earlier run sent but could not check, from the server's
     history since the mark stored before them (the merge alone would see agreement)."""
-    check = getattr(engine.backend, "check_written", None)
+    check = getattr(run.backend, "check_written", None)
     kept: list[Merge] = []
     for m in merges:
         written = m.ticket.remote.status_write
@@ -261,20 +259,20 @@ def _check_written(engine: SyncEngine, merges: list[Merge]) -> list[Merge]:
             except SyncError as exc:
                 if exc.fatal:
                     raise
-                engine.fail(m.ticket.ref, exc)
+                run.fail(m.ticket.ref, exc)
                 continue  # checked again next sync: the stored mark stays
             if verdict is not None:
-                engine.notice(f"{m.ticket.ref}: {verdict}")
+                run.notice(f"{m.ticket.ref}: {verdict}")
                 m.raced(verdict.remote)
         kept.append(m)
     return kept
 
 
-def _guard(engine: SyncEngine,
+def _guard(run: SyncRun,
            updates: list[tuple[Merge, Update]]) -> list[tuple[Merge, Update]]:
     """Store the history mark and the expected status in each ticket before its status is
     sent, so that a run that dies or errs after the write leaves the check to the next one."""
-    mark = getattr(engine.backend, "status_mark", None)
+    mark = getattr(run.backend, "status_mark", None)
     guarded = [(m, u) for m, u in updates if u.status and u.expect is not None]
     if mark is None or not guarded:
         return updates
@@ -286,24 +284,24 @@ def _guard(engine: SyncEngine,
 
         return write
 
-    engine.settle({m.ticket.ref: Settlement(update=note(StatusWrite(
+    run.settle({m.ticket.ref: Settlement(update=note(StatusWrite(
         since=since, expect=u.expect or "", status=u.status or ""))) for m, u in guarded})
     return [(m, replace(u, since=since) if u.status and u.expect is not None else u)
             for m, u in updates]
 
 
-def _update_all(engine: SyncEngine, updates: list[Update]) -> list[SyncError | None]:
+def _update_all(run: SyncRun, updates: list[Update]) -> list[SyncError | None]:
     if not updates:
         return []
     try:
-        return engine.backend.update_many(updates)
+        return run.backend.update_many(updates)
     except SyncError as exc:
         if exc.fatal or len(updates) == 1:
             raise
         outcomes: list[SyncError | None] = []
         for update in updates:  # isolate the one that broke the batch
             try:
-                outcomes += engine.backend.update_many([update])
+                outcomes += run.backend.update_many([update])
             except SyncError as single:
                 if single.fatal:
                     raise

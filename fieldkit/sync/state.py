@@ -23,7 +23,7 @@ from fieldkit.tickets.storage import (
 from fieldkit.tickets.store import Pending, TicketStore
 
 if TYPE_CHECKING:
-    from fieldkit.sync.engine import SyncReport
+    from fieldkit.sync.run import SyncReport
 
 SYNC_WAIT_S = 5.0  # an impatient second `fieldkit sync` waits this long, then says why not
 
@@ -70,3 +70,15 @@ def plan(store: TicketStore, pending: Pending | None = None) -> list[dict[str, A
                                  if e.get("last_error")), None),
              "held": ticket.remote.held}
             for ticket, entries in (store.pending() if pending is None else pending)]
+
+
+def status_report(store: TicketStore) -> dict[str, Any]:
+    """``sync status``: what is pending, held or in conflict, and the last run (no network)."""
+    state = load_state(store)
+    waiting, flagged = store.sync_view()  # one pass over the indexes
+    pending = plan(store, waiting)
+    return {"pending": sum(len(p["events"]) for p in pending), "tickets": pending,
+            "conflicts": [t.remote.conflict for t in flagged if t.remote.conflict],
+            "last_sync_at": state.get("last_sync_at"),
+            "last_success_at": state.get("last_success_at"),
+            "last_error": state.get("last_error"), "last_result": state.get("last_result")}
