@@ -229,9 +229,10 @@ def merge_tickets(run: SyncRun, work: dict[str, Work]) -> None:
                 work[m.ticket.ref].entries = [e for e in work[m.ticket.ref].entries
                                               if e["event_id"] not in step.done]
     written = run.settle({ref: Settlement(done=step.done, update=step.apply)
-                             for ref, step in steps.items()})
+                          for ref, step in steps.items()})
     for ref, step in steps.items():
-        _count(run, step, written[ref])
+        if ref in written:
+            _count(run, step, written[ref])
 
 
 def _count(run: SyncRun, step: Step, after: Ticket) -> None:
