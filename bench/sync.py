@@ -72,7 +72,7 @@ class Writes:
         self.blob = base64.b64encode(json.dumps(run, indent=1).encode()).decode()
 
     def create(self, i: int) -> dict:
-        from fieldkit.sync.rt import PRIORITY_TO_RT, first_content
+        from fieldkit.sync.rt.wire import PRIORITY_TO_RT, first_content
 
         ticket = bench_ticket(i, contact=f"{self.prefix}{i}@acme.test")
         return {"Queue": "General", "Subject": ticket.title, "Content": first_content(ticket),

@@ -84,17 +84,9 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")
 
     Pending entries per ticket, held tickets, conflicts, the last sync and its error.
     """
-    from fieldkit.sync.state import load_state, plan
+    from fieldkit.sync.state import status_report
 
-    store = _store()
-    state = load_state(store)
-    waiting, flagged = store.sync_view()  # one pass over the indexes
-    pending = plan(store, waiting)
-    conflicts = [t.remote["conflict"] for t in flagged if t.remote.get("conflict")]
-    data = {"pending": sum(len(p["events"]) for p in pending), "tickets": pending,
-            "conflicts": conflicts, "last_sync_at": state.get("last_sync_at"),
-            "last_success_at": state.get("last_success_at"),
-            "last_error": state.get("last_error"), "last_result": state.get("last_result")}
+    data = status_report(_store())
     if json_out:
         render.print_json(data)
         return
@@ -104,8 +96,8 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print as JSON.")
           f"   last success: {local_time(str(data['last_success_at'] or '')) or 'never'}")
     if data["last_error"]:
         print(f"last error: {data['last_error']}")
-    _show_plan(pending, False)
-    for c in conflicts:
+    _show_plan(data["tickets"], False)
+    for c in data["conflicts"]:
         print(f"conflict: {c['ref']} {c['field']}: here {c['local']}, server {c['remote']} "
               f"(fieldkit sync resolve {c['ref']} --keep local|remote)")
 

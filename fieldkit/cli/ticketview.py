@@ -97,18 +97,19 @@ def format_ticket(t: Any) -> str:
 
 
 def _remote(t: Any) -> list[str]:
-    if not t.remote.get("id"):
+    if not t.remote.id:
         return []
-    owner = f" (owner {t.remote['owner']})" if t.remote.get("owner") else ""
-    lines = [f"  remote    #{t.remote.get('id')} {t.remote.get('url', '')}{owner}"]
-    conflict = t.remote.get("conflict") or {}
-    shown = conflict.get("remote") or t.remote.get("status")  # in a conflict: what it holds
+    owner = f" (owner {t.remote.owner})" if t.remote.owner else ""
+    lines = [f"  remote    #{t.remote.id} {t.remote.url or ''}{owner}"]
+    conflict = t.remote.conflict
+    # in a conflict: what the server holds
+    shown = (conflict["remote"] if conflict else None) or t.remote.status
     if shown:
-        lines.append(f"  {t.remote.get('system', 'server')}: {shown}")
-    if t.remote.get("held"):
-        lines.append(f"  HELD      {t.remote['held']}")
-    if t.remote.get("conflict"):
-        c = t.remote["conflict"]
+        lines.append(f"  {t.remote.system or 'server'}: {shown}")
+    if t.remote.held:
+        lines.append(f"  HELD      {t.remote.held}")
+    if t.remote.conflict:
+        c = t.remote.conflict
         lines.append(f"  CONFLICT  {c['field']}: here {c['local']}, server {c['remote']} "
                      f"(fieldkit sync resolve {t.ref} --keep local|remote)")
     return lines

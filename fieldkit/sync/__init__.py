@@ -2,8 +2,10 @@
 
 ``engine`` drains the per-ticket outbox the store keeps (see ``fieldkit.tickets.store``) and
 knows nothing of any particular ticket system; it talks to a :class:`~fieldkit.sync.backend.Backend`
-only, whose docstring states the contract exactly-once relies on. Each backend lives in its own
-module, found by the name in ``[sync] backend``: adding one is adding a module and a line below.
+only, whose docstring states the contract exactly-once relies on. Each backend is its own
+subpackage (``rt/``, ``sftp/``), found by the name in ``[sync] backend``: adding one is adding
+a subpackage and a line below. The phases (``create``, ``post``, ``merge``) work on a run context
+(``run.py``) below them; the engine builds it and runs them under the sync lock.
 No helpdesk API is idempotent, so exactly-once is the engine's job: search by client id before
 creating, re-read after creating, an intent mark before every post, and an event id on every
 note and attachment so a retried one is recognised and not posted twice.

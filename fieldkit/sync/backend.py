@@ -27,7 +27,7 @@ What exactly-once relies on -- the contract every backend must keep:
    intent marks (``attempted``) and the checks above settle them on the next run.
 
 Backends are found by name (``[sync] backend = "rt"``) in :data:`fieldkit.sync.BACKENDS`; each
-module offers ``from_settings(settings, path, *, insecure, transport, trust_new_host,
+package offers ``from_settings(settings, path, *, insecure, transport, trust_new_host,
 ask_password)`` (the last two matter to SSH-based backends: accept a new host key, and a hidden
 prompt for a password when on a terminal).
 """
@@ -126,7 +126,7 @@ class Update:
     fields: frozenset[str] = frozenset()
     status: str | None = None
     expect: str | None = None
-    since: int | None = None  # RT: the history mark stored before this write (``rtstatus``)
+    since: int | None = None  # RT: the history mark stored before this write (``rt/status.py``)
 
 
 Outcome = SyncError | None

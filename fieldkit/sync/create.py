@@ -12,104 +12,101 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from fieldkit.errors import FieldkitError
 from fieldkit.sync import merge
 from fieldkit.sync.backend import RemoteTicket, SyncError, Update
+from fieldkit.sync.run import SyncRun, Work
 from fieldkit.tickets.model import CREATED, Ticket, utc_now
 from fieldkit.tickets.store import Settlement
 
-if TYPE_CHECKING:
-    from fieldkit.sync.engine import SyncEngine, Work
+
+def create_tickets(run: SyncRun, new: list[Work], work: dict[str, Work]) -> None:
+    _watch_unanswered(run, work)
+    _merge_copies(run, work)
+    _create_tickets(run, [w for w in new if not w.remote_id], work)
 
 
-def create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -> None:
-    _watch_unanswered(engine, work)
-    _merge_copies(engine, work)
-    _create_tickets(engine, [w for w in new if not w.remote_id], work)
-
-
-def _create_tickets(engine: SyncEngine, new: list[Work], work: dict[str, Work]) -> None:
-    _retag_held(engine, work)
+def _create_tickets(run: SyncRun, new: list[Work], work: dict[str, Work]) -> None:
+    _retag_held(run, work)
     unconfirmed = [w for w in work.values() if w.remote_id and w.of(CREATED)
-                   and not w.ticket.remote.get("held")]
+                   and not w.ticket.remote.held]
     if unconfirmed:  # created, linked, then interrupted before the re-read
-        _confirm_created(engine, [(w, RemoteTicket(w.remote_id or "", w.ticket.remote["url"],
-                                                   w.ticket.remote["status"]))
-                                  for w in unconfirmed])
+        _confirm_created(run, [(w, RemoteTicket(w.remote_id or "", w.ticket.remote.url or "",
+                                                w.ticket.remote.status or ""))
+                               for w in unconfirmed])
     if not new:
         return
-    found = engine.backend.find_by_client_ids([w.ticket.id for w in new])
-    engine.seen.update((remote.id, remote) for remote in found.values())
+    found = run.backend.find_by_client_ids([w.ticket.id for w in new])
+    run.seen.update((remote.id, remote) for remote in found.values())
     missing = [w for w in new if w.ticket.id not in found]
-    young = [w for w in missing if w.attempt_age(CREATED) < engine.grace_s]
-    if not young and engine.in_flight():  # older, but its request is still on its way
+    young = [w for w in missing if w.attempt_age(CREATED) < run.grace_s]
+    if not young and run.in_flight():  # older, but its request is still on its way
         young = [w for w in missing if w.attempt_age(CREATED) < float("inf")]
     if young:
-        found.update(_wait_for_interrupted(engine, young))
+        found.update(_wait_for_interrupted(run, young))
         missing = [w for w in missing if w.ticket.id not in found]
-    unsure = [w for w in missing if w.ticket.id in engine.watch]  # a copy may have lost its id
-    engine.restored_store([w.ref for w in new if w.ticket.id in found and not any(
+    unsure = [w for w in missing if w.ticket.id in run.watch]  # a copy may have lost its id
+    run.restored_store([w.ref for w in new if w.ticket.id in found and not any(
         e.get("attempted") for e in w.of(CREATED))], "the ticket")
-    if engine.report.restored:  # the store is older than the server: any ticket may be there
+    if run.report.restored:  # the store is older than the server: any ticket may be there
         unsure = missing
     if unsure:
-        found.update(_find_by_marker(engine, unsure))
+        found.update(_find_by_marker(run, unsure))
         missing = [w for w in missing if w.ticket.id not in found]
-    _link(engine, [(w, found[w.ticket.id], _baseline(engine, w.ticket, found[w.ticket.id]))
-                   for w in new if w.ticket.id in found])
+    _link(run, [(w, found[w.ticket.id], _baseline(run, w.ticket, found[w.ticket.id]))
+                for w in new if w.ticket.id in found])
     if not missing:
         return
-    if engine.dropped_client_id is None and len(missing) > 1 \
-            and engine.backend.queue not in engine.verified_queues:
+    if run.dropped_client_id is None and len(missing) > 1 \
+            and run.backend.queue not in run.verified_queues:
         # a canary: a queue that drops the client id must cost one ticket, not a hundred
-        _create_batch(engine, missing[:1])
+        _create_batch(run, missing[:1])
         missing = missing[1:]
-    if engine.dropped_client_id is None:
-        _create_batch(engine, missing)
+    if run.dropped_client_id is None:
+        _create_batch(run, missing)
         return
     for w in missing:
-        engine.fail(w.ref, SyncError(f"not created: {engine.dropped_client_id} lost its "
-                                     "client id on the server (see 'fieldkit sync check')",
-                                     kind="config"))
+        run.fail(w.ref, SyncError(f"not created: {run.dropped_client_id} lost its "
+                                  "client id on the server (see 'fieldkit sync check')",
+                                  kind="config"))
 
 
-def _wait_for_interrupted(engine: SyncEngine, young: list[Work]) -> dict[str, RemoteTicket]:
+def _wait_for_interrupted(run: SyncRun, young: list[Work]) -> dict[str, RemoteTicket]:
     """Wait until an interrupted sync's creates can no longer be running in the server: the
     attempt is older than the grace time, and searching again finds nothing new (a server
     slower than the grace time is still creating one ticket after another)."""
-    if any(w.attempt_age(CREATED) < engine.grace_s for w in young):
-        engine.wait_out(young, (CREATED,), "creating")
-    engine.wait_in_flight("creating")
+    if any(w.attempt_age(CREATED) < run.grace_s for w in young):
+        run.wait_out(young, (CREATED,), "creating")
+    run.wait_in_flight("creating")
     ids = [w.ticket.id for w in young]
-    found = engine.backend.find_by_client_ids(ids)
+    found = run.backend.find_by_client_ids(ids)
     for _round in range(60):  # bounded: a server still creating after ~10 minutes is not ours
         if len(found) == len(ids):
             break
-        engine.sleep(engine.quiet_s)
-        again = engine.backend.find_by_client_ids(ids)
+        run.sleep(run.quiet_s)
+        again = run.backend.find_by_client_ids(ids)
         if len(again) == len(found):
             break  # nothing new for a while: what is missing was never created
         found = again
-    engine.seen.update((remote.id, remote) for remote in found.values())
+    run.seen.update((remote.id, remote) for remote in found.values())
     return found
 
 
-def _watch_unanswered(engine: SyncEngine, work: dict[str, Work]) -> None:
+def _watch_unanswered(run: SyncRun, work: dict[str, Work]) -> None:
     """Remember creates an earlier run sent without an answer: a copy of such a request may
     reach the server at any later time (held on the way), and lose its client id there."""
     for w in work.values():
         stamps = [e["attempted_at"] for e in w.of(CREATED) if e.get("attempted")
                   and e.get("attempted_at") and not e.get("answered")]
-        if stamps and w.ticket.id not in engine.watch:
-            engine.watch[w.ticket.id] = {"ref": w.ref, "since": min(stamps)}
+        if stamps and w.ticket.id not in run.watch:
+            run.watch[w.ticket.id] = {"ref": w.ref, "since": min(stamps)}
 
 
-def _find_by_marker(engine: SyncEngine, missing: list[Work]) -> dict[str, RemoteTicket]:
+def _find_by_marker(run: SyncRun, missing: list[Work]) -> dict[str, RemoteTicket]:
     """Tickets not found by client id, looked for by the marker in their first message; one
     found is adopted and given its client id again (RT dropped it, or someone edited it)."""
-    find = getattr(engine.backend, "find_by_marker", None)
+    find = getattr(run.backend, "find_by_marker", None)
     if find is None:
         return {}
     since = _earlier(min(w.ticket.created_at for w in missing), 86400)
@@ -119,31 +116,31 @@ def _find_by_marker(engine: SyncEngine, missing: list[Work]) -> dict[str, Remote
         return {}
     updates = [Update(remote.id, w.ticket, frozenset({"client_id"}))
                for w, remote in adopted.values()]
-    for (w, remote), outcome in zip(adopted.values(), engine.backend.update_many(updates),
+    for (w, remote), outcome in zip(adopted.values(), run.backend.update_many(updates),
                                     strict=True):
-        engine.notice(f"{w.ref} is {engine.backend.label} ticket #{remote.id} (found by its "
-                      "marker: its client id was missing there)")
+        run.notice(f"{w.ref} is {run.backend.label} ticket #{remote.id} (found by its "
+                   "marker: its client id was missing there)")
         if outcome is not None:
-            engine.fail(w.ref, outcome)
-    engine.seen.update((remote.id, remote) for _w, remote in adopted.values())
+            run.fail(w.ref, outcome)
+    run.seen.update((remote.id, remote) for _w, remote in adopted.values())
     return {cid: remote for cid, (_w, remote) in adopted.items()}
 
 
-def _merge_copies(engine: SyncEngine, work: dict[str, Work]) -> None:
+def _merge_copies(run: SyncRun, work: dict[str, Work]) -> None:
     """Merge every copy of a watched create that reached the server late (found by the marker
     in its first message) into the one that kept the client id, or else the one linked here;
     a ticket linked to a copy that lost the id is linked to the keeper. A copy that cannot be
     merged fails its ticket, naming the copy."""
-    find = getattr(engine.backend, "find_by_marker", None)
-    merge_into = getattr(engine.backend, "merge_into", None)
-    if find is None or merge_into is None or not engine.watch:
+    find = getattr(run.backend, "find_by_marker", None)
+    merge_into = getattr(run.backend, "merge_into", None)
+    if find is None or merge_into is None or not run.watch:
         return
-    since = _earlier(min(item["since"] for item in engine.watch.values()), 600)
+    since = _earlier(min(item["since"] for item in run.watch.values()), 600)
     pairs: list[tuple[str, str, str]] = []
-    for cid, remotes in find(list(engine.watch), since, copies_only=True).items():
-        ref = engine.watch[cid]["ref"]
+    for cid, remotes in find(list(run.watch), since, copies_only=True).items():
+        ref = run.watch[cid]["ref"]
         try:
-            linked = engine.store.get(ref).remote.get("id")
+            linked = run.store.get(ref).remote.id
         except FieldkitError:
             continue
         keeper = next((r for r in remotes if r.client_id == cid), None) or \
@@ -151,36 +148,35 @@ def _merge_copies(engine: SyncEngine, work: dict[str, Work]) -> None:
         if keeper is None:
             continue
         if linked and keeper.id != linked:
-            _relink(engine, work, ref, keeper, linked)
+            _relink(run, work, ref, keeper, linked)
         pairs += [(r.id, keeper.id, ref) for r in remotes if r.id != keeper.id]
     if not pairs:
         return
     outcomes = merge_into([(copy, into) for copy, into, _ref in pairs])
     for (copy, into, ref), outcome in zip(pairs, outcomes, strict=True):
-        label = engine.backend.label
+        label = run.backend.label
         if outcome is None:
-            engine.report.merged.append({"ref": ref, "copy": copy, "into": into})
-            engine.notice(f"merged {label} ticket #{copy} into #{into}: a delayed copy of "
-                          f"{ref}'s create without its client id")
+            run.report.merged.append({"ref": ref, "copy": copy, "into": into})
+            run.notice(f"merged {label} ticket #{copy} into #{into}: a delayed copy of "
+                       f"{ref}'s create without its client id")
         else:
-            engine.fail(ref, SyncError(f"{label} ticket #{copy} is a delayed copy of {ref} "
-                                       f"(#{into}) without its client id; merging it failed: "
-                                       f"{outcome}", kind="duplicate"))
+            run.fail(ref, SyncError(f"{label} ticket #{copy} is a delayed copy of {ref} "
+                                    f"(#{into}) without its client id; merging it failed: "
+                                    f"{outcome}", kind="duplicate"))
 
 
-def _relink(engine: SyncEngine, work: dict[str, Work], ref: str, keeper: RemoteTicket,
+def _relink(run: SyncRun, work: dict[str, Work], ref: str, keeper: RemoteTicket,
             linked: str) -> None:
     """Link a ticket to the server's copy that kept its client id (the one linked here lost
     it to a delayed copy that arrived first); that releases a hold."""
     def relink(t: Ticket) -> None:
-        t.remote.update(id=keeper.id, url=keeper.url)
-        t.remote.pop("held", None)
-        t.log("sync", f"linked to {engine.backend.label} ticket #{keeper.id}, which kept the "
+        t.remote.id, t.remote.url, t.remote.held = keeper.id, keeper.url, None
+        t.log("sync", f"linked to {run.backend.label} ticket #{keeper.id}, which kept the "
                       f"client id; #{linked} is merged into it", remote_id=keeper.id)
 
     w = work.get(ref)
     done = {e["event_id"] for e in w.of(CREATED)} if w else set()
-    engine.settle({ref: Settlement(done=done, update=relink)})
+    run.settle({ref: Settlement(done=done, update=relink)})
     if w:
         relink(w.ticket)
         w.entries = [e for e in w.entries if e["kind"] != CREATED]
@@ -192,107 +188,108 @@ def _earlier(stamp: str, seconds: float) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _create_batch(engine: SyncEngine, batch: list[Work]) -> None:
+def _create_batch(run: SyncRun, batch: list[Work]) -> None:
     """Create, record at once, confirm."""
     sent = {w.ref: {e["event_id"] for e in w.of(CREATED)} for w in batch}
-    engine.settle({ref: Settlement(attempted=ids) for ref, ids in sent.items()})
+    run.settle({ref: Settlement(attempted=ids) for ref, ids in sent.items()})
     try:
-        made = engine.backend.create_many([w.ticket for w in batch])
+        made = run.backend.create_many([w.ticket for w in batch])
     except SyncError as exc:
-        engine.answered(sent, exc)
+        run.answered(sent, exc)
         for w in batch:
-            engine.fail(w.ref, exc)
+            run.fail(w.ref, exc)
         return
     created = [(w, out) for w, out in zip(batch, made, strict=True)
                if isinstance(out, RemoteTicket)]
-    engine.created.update(w.ref for w, _remote in created)
+    run.created.update(w.ref for w, _remote in created)
     # the remote id is on disk before anything else happens: a crash now cannot orphan it.
     # (An item that failed because the request broke off mid-way got no answer of its own.)
     # the baseline is what was created: a status RT refuses at creation is pushed right after
-    links = {w.ref: _linker(remote, engine.backend.label, _baseline(engine, w.ticket, remote))
+    links = {w.ref: _linker(remote, run.backend.label, _baseline(run, w.ticket, remote))
              for w, remote in created}
-    engine.settle({w.ref: Settlement(update=links.get(w.ref), answered=sent[w.ref])
-                   for w, out in zip(batch, made, strict=True)
-                   if not (isinstance(out, SyncError) and out.unanswered)})
+    run.settle({w.ref: Settlement(update=links.get(w.ref), answered=sent[w.ref])
+                for w, out in zip(batch, made, strict=True)
+                if not (isinstance(out, SyncError) and out.unanswered)})
     for w, out in zip(batch, made, strict=True):
         if isinstance(out, SyncError):
-            engine.fail(w.ref, out)  # a fatal one stops the run only now
-    _confirm_created(engine, created)
+            run.fail(w.ref, out)  # a fatal one stops the run only now
+    _confirm_created(run, created)
 
 
-def _confirm_created(engine: SyncEngine, created: list[tuple[Work, RemoteTicket]]) -> None:
+def _confirm_created(run: SyncRun, created: list[tuple[Work, RemoteTicket]]) -> None:
     """Re-read: did each client id stick? Link those; hold the others."""
     if not created:
         return
-    confirmed = engine.backend.get_many([remote.id for _w, remote in created])
-    engine.seen.update(confirmed)
+    confirmed = run.backend.get_many([remote.id for _w, remote in created])
+    run.seen.update(confirmed)
     all_stuck = True
     for w, remote in created:
         server = confirmed.get(remote.id)
         if server is None:
-            engine.fail(w.ref, SyncError(f"{engine.backend.label} ticket #{remote.id} cannot "
-                                         "be read back to confirm it; checked again next sync",
-                                         kind="denied"))
+            run.fail(w.ref, SyncError(f"{run.backend.label} ticket #{remote.id} cannot "
+                                      "be read back to confirm it; checked again next sync",
+                                      kind="denied"))
             continue
         if server.client_id == w.ticket.id:
             continue
         all_stuck = False
-        engine.dropped_client_id = engine.dropped_client_id or w.ref
-        reason = (f"{engine.backend.label} ticket #{remote.id} did not keep {w.ref}'s client id "
+        run.dropped_client_id = run.dropped_client_id or w.ref
+        reason = (f"{run.backend.label} ticket #{remote.id} did not keep {w.ref}'s client id "
                   f"(queue {server.queue or '?'}): the sync user needs the rights to see and "
                   "set the FieldkitID custom field there; the ticket is held, nothing more "
                   "is created ('fieldkit sync check' tells more)")
-        engine.settle({w.ref: Settlement(update=_holder(reason))})
-        engine.fail(w.ref, SyncError(reason, kind="config"))
+        run.settle({w.ref: Settlement(update=_holder(reason))})
+        run.fail(w.ref, SyncError(reason, kind="config"))
     if all_stuck and created:
-        engine.verified_queues.add(engine.backend.queue)
-    _link(engine, [(w, confirmed[r.id], w.ticket.status) for w, r in created
-                   if w.ref not in engine.failures and r.id in confirmed])
+        run.verified_queues.add(run.backend.queue)
+    _link(run, [(w, confirmed[r.id], w.ticket.status) for w, r in created
+                if w.ref not in run.failures and r.id in confirmed])
 
 
-def _link(engine: SyncEngine, found: list[tuple[Work, RemoteTicket, str]]) -> None:
+def _link(run: SyncRun, found: list[tuple[Work, RemoteTicket, str]]) -> None:
     """Record the remote ticket (and the agreed local status) and confirm 'created'."""
     if not found:
         return
-    engine.settle({w.ref: Settlement(done={e["event_id"] for e in w.of(CREATED)},
-                                     update=_linker(remote, engine.backend.label, agreed))
-                   for w, remote, agreed in found})
+    run.settle({w.ref: Settlement(done={e["event_id"] for e in w.of(CREATED)},
+                                  update=_linker(remote, run.backend.label, agreed))
+                for w, remote, agreed in found})
     for w, remote, _agreed in found:
-        w.ticket.remote.update(id=remote.id, url=remote.url)
+        w.ticket.remote.id, w.ticket.remote.url = remote.id, remote.url
         w.entries = [e for e in w.entries if e["kind"] != CREATED]
 
 
-def _baseline(engine: SyncEngine, ticket: Ticket, server: RemoteTicket) -> str:
+def _baseline(run: SyncRun, ticket: Ticket, server: RemoteTicket) -> str:
     """The local status a found (not just created) remote ticket corresponds to."""
-    return merge.baseline_local(ticket.status, server.status, engine.backend.to_remote_status,
-                                engine.backend.to_local_status)
+    return merge.baseline_local(ticket.status, server.status, run.backend.to_remote_status,
+                                run.backend.to_local_status)
 
 
-def _retag_held(engine: SyncEngine, work: dict[str, Work]) -> None:
+def _retag_held(run: SyncRun, work: dict[str, Work]) -> None:
     """Try again to give held tickets their client id; success releases them."""
-    held = [w for w in work.values() if w.remote_id and w.ticket.remote.get("held")]
+    held = [w for w in work.values() if w.remote_id and w.ticket.remote.held]
     if not held:
         return
     updates = [Update(w.remote_id or "", w.ticket, frozenset({"client_id"})) for w in held]
-    for w, outcome in zip(held, engine.backend.update_many(updates), strict=True):
+    for w, outcome in zip(held, run.backend.update_many(updates), strict=True):
         if outcome is None:
-            engine.settle({w.ref: Settlement(done={e["event_id"] for e in w.of(CREATED)},
-                                             update=_holder(None))})
-            w.ticket.remote.pop("held", None)
+            run.settle({w.ref: Settlement(done={e["event_id"] for e in w.of(CREATED)},
+                                          update=_holder(None))})
+            w.ticket.remote.held = None
             w.entries = [e for e in w.entries if e["kind"] != CREATED]
         else:
-            engine.dropped_client_id = engine.dropped_client_id or w.ref
-            engine.fail(w.ref, SyncError(w.ticket.remote["held"], kind="config"))
+            run.dropped_client_id = run.dropped_client_id or w.ref
+            run.fail(w.ref, SyncError(w.ticket.remote.held or "", kind="config"))
 
 
 def _linker(remote: RemoteTicket, label: str, agreed_local: str) -> Callable[[Ticket], None]:
     def link(t: Ticket) -> None:
-        if not t.remote.get("id"):  # the first link sets the baselines of the status merge
-            t.remote.update(status=remote.status, agreed_local=agreed_local)
+        if not t.remote.id:  # the first link sets the baselines of the status merge
+            t.remote.status, t.remote.agreed_local = remote.status, agreed_local
             t.log("sync", f"linked to {label} ticket #{remote.id}", remote_id=remote.id)
-        t.remote.update(id=remote.id, url=remote.url, system=label, synced_at=utc_now())
+        t.remote.id, t.remote.url, t.remote.system = remote.id, remote.url, label
+        t.remote.synced_at = utc_now()
         if remote.owner:
-            t.remote["owner"] = remote.owner
+            t.remote.owner = remote.owner
 
     return link
 
@@ -300,10 +297,10 @@ def _linker(remote: RemoteTicket, label: str, agreed_local: str) -> Callable[[Ti
 def _holder(reason: str | None) -> Callable[[Ticket], None]:
     def hold(t: Ticket) -> None:
         if reason is None:
-            t.remote.pop("held", None)
+            t.remote.held = None
             t.log("sync", "client id set on the server: the ticket syncs again")
         else:
-            t.remote["held"] = reason
+            t.remote.held = reason
             t.log("sync", f"held: {reason}")
 
     return hold

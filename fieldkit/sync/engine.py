@@ -13,8 +13,8 @@ tickets there are:
    changes, pull remote status and owner, each confirmed by a re-read. Solutions wait for
    their ticket's status change and are posted after it, unless it ended in a conflict.
 
-The phases share this run's bookkeeping through the engine: :meth:`SyncEngine.fail` fails one
-ticket (or, when fatal, the run), :meth:`SyncEngine.settle` writes progress to the store.
+The phases share this run's bookkeeping through a :class:`~fieldkit.sync.run.SyncRun` (defined
+below them, in ``run.py``); the engine builds it, holds the lock and runs the phases in order.
 
 A failure of one ticket (a refusal, a 404, a bad answer) fails that ticket only; a fatal one
 (login, TLS, server gone) stops the run; anything unexpected still saves ``sync.json``. Nothing
@@ -25,78 +25,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import Any
 
-from fieldkit.sync.backend import Backend, RemoteTicket, SyncError
+from fieldkit.sync.backend import Backend, SyncError
 from fieldkit.sync.create import create_tickets
 from fieldkit.sync.merge import merge_tickets
 from fieldkit.sync.post import check_attempted, check_unsent, post_notes, post_solutions
+from fieldkit.sync.run import WATCH_S, Notice, Progress, SyncReport, SyncRun, Work, watched
 from fieldkit.sync.state import load_state, save_state, sync_lock
-from fieldkit.tickets.model import Ticket
 from fieldkit.tickets.store import Settlement, TicketStore
 
-Progress = Callable[[int, int, str], None]
-Notice = Callable[[str], None]
-Entry = dict[str, Any]
-
-
-@dataclass
-class SyncReport:
-    created: int = 0
-    updated: int = 0
-    failed: int = 0
-    pending: int = 0
-    errors: list[dict[str, str]] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-    fatal: str | None = None
-    restored: list[str] = field(default_factory=list)  # refs RT knew more of than the store
-    merged: list[dict[str, str]] = field(default_factory=list)  # delayed copies, merged in RT
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Work:
-    """One ticket's pending entries, as read at the start of the run."""
-
-    ticket: Ticket
-    entries: list[Entry]
-
-    @property
-    def ref(self) -> str:
-        return self.ticket.ref
-
-    @property
-    def remote_id(self) -> str | None:
-        return self.ticket.remote.get("id")
-
-    def of(self, *kinds: str) -> list[Entry]:
-        return [e for e in self.entries if e["kind"] in kinds]
-
-    def attempt_age(self, *kinds: str) -> float:
-        """Seconds since an earlier run sent one of these entries and got no answer (inf: none
-        such): how long the server may have been working on it since."""
-        stamps = [e["attempted_at"] for e in self.of(*kinds)  # answered ones are over
-                  if e.get("attempted") and e.get("attempted_at") and not e.get("answered")]
-        if not stamps:
-            return float("inf")
-        now = datetime.now(UTC)
-        return min((now - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).total_seconds()
-                   for stamp in stamps)
-
-
-WATCH_S = 24 * 3600.0  # how long to look for delayed copies of a create that got no answer
-
-
-def watched(watch: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-    """The watch entries younger than WATCH_S."""
-    now = datetime.now(UTC)
-    return {cid: item for cid, item in watch.items()
-            if (now - datetime.fromisoformat(item["since"].replace("Z", "+00:00")))
-            .total_seconds() < WATCH_S}
+__all__ = ["SyncEngine", "SyncReport", "Work", "WATCH_S"]
 
 
 class SyncEngine:
@@ -105,130 +43,51 @@ class SyncEngine:
                  notice: Notice | None = None, sleep: Callable[[float], None] = time.sleep
                  ) -> None:
         self.store, self.backend = store, backend
-        self.max_workers = max_workers
-        self.grace_s = grace_s  # how long the server may still work on a request we gave up on
-        self.progress = progress or (lambda done, total, ref: None)
-        self.notice = notice or (lambda text: None)
-        self.sleep = sleep
-        self.report = SyncReport()
-        self.failures: dict[str, str] = {}
-        self.problems: dict[str, str] = {}  # an entry failed; the ticket's others went on
-        self.created: set[str] = set()
-        self.updated: set[str] = set()
-        self.verified_queues: set[str] = set()
-        self.dropped_client_id: str | None = None  # a ticket whose client id did not stick
-        self.seen: dict[str, RemoteTicket] = {}  # read from the server in this run, by remote id
-        # client id -> {ref, since}: creates that once got no answer, so a copy of them may
-        # still land in the server; each sync looks for such copies until WATCH_S has passed
-        self.watch: dict[str, dict[str, str]] = {}
-        self._done = self._total = 0
+        self.max_workers, self.grace_s = max_workers, grace_s
+        self.progress, self.notice, self.sleep = progress, notice, sleep
 
     def run(self) -> SyncReport:
+        run = SyncRun(self.store, self.backend, self.max_workers, self.grace_s, sleep=self.sleep)
+        if self.progress:
+            run.progress = self.progress
+        if self.notice:
+            run.notice = self.notice
         with sync_lock(self.store):
             self.store.upgrade()
             state = load_state(self.store)
-            self.verified_queues = set(state.get("client_id_queues", []))
-            self.watch = watched(state.get("create_watch", {}))
+            run.verified_queues = set(state.get("client_id_queues", []))
+            run.watch = watched(state.get("create_watch", {}))
             try:
                 self.backend.open()
-                self._run()
+                _phases(run)
             except SyncError as exc:  # a fatal failure: stop, keep everything pending
-                self.report.fatal = str(exc)
-                self.report.errors.append({"ref": "-", "kind": exc.kind, "message": str(exc)})
+                run.report.fatal = str(exc)
+                run.report.errors.append({"ref": "-", "kind": exc.kind, "message": str(exc)})
             finally:  # also on a bug or Ctrl-C: sync.json tells what happened
-                self._finish()
-        return self.report
+                _finish(run)
+        return run.report
 
-    def _run(self) -> None:
-        work = {ticket.ref: Work(ticket, entries) for ticket, entries in self.store.pending()}
-        self._total = sum(len(w.entries) for w in work.values())
-        create_tickets(self, [w for w in work.values() if not w.remote_id], work)
-        check_attempted(self, work)
-        check_unsent(self, work)
-        waiting = post_notes(self, work)
-        merge_tickets(self, work)
-        post_solutions(self, waiting)  # once their status is through, not in a conflict
 
-    def _finish(self) -> None:
-        if self.failures or self.problems:
-            self.store.settle_many({ref: Settlement(error=message) for ref, message in
-                                    {**self.problems, **self.failures}.items()})
-        self.report.created = len(self.created)
-        self.report.updated = len(self.updated - self.created)
-        self.report.failed = len(self.failures)
-        remaining = sum(len(entries) for _ticket, entries in self.store.pending())
-        self.report.pending = remaining + len(self.report.conflicts)
-        save_state(self.store, self.report, client_id_queues=sorted(self.verified_queues),
-                   create_watch=self.watch, restored=self.report.restored)
+def _phases(run: SyncRun) -> None:
+    work = {ticket.ref: Work(ticket, entries) for ticket, entries in run.store.pending()}
+    run.total = sum(len(w.entries) for w in work.values())
+    create_tickets(run, [w for w in work.values() if not w.remote_id], work)
+    check_attempted(run, work)
+    check_unsent(run, work)
+    waiting = post_notes(run, work)
+    merge_tickets(run, work)
+    post_solutions(run, waiting)  # once their status is through, not in a conflict
 
-    # -- bookkeeping -------------------------------------------------------------------------
 
-    def fail(self, ref: str, exc: SyncError) -> None:
-        if exc.fatal:
-            raise exc
-        if ref not in self.failures:
-            self.failures[ref] = str(exc)
-            self.report.errors.append({"ref": ref, "kind": exc.kind, "message": str(exc)})
-
-    def fail_entry(self, ref: str, exc: SyncError) -> None:
-        """One entry failed (a file RT refused): it stays pending, named in the report, and the
-        ticket's other entries (later notes, the queue move) go on."""
-        if exc.fatal:
-            raise exc
-        self.problems.setdefault(ref, str(exc))
-        self.report.errors.append({"ref": ref, "kind": exc.kind, "message": str(exc)})
-
-    @property
-    def quiet_s(self) -> float:
-        """How long to look away before checking whether an interrupted run's requests are
-        still landing on the server."""
-        return max(1.0, min(10.0, self.grace_s / 4))
-
-    def wait_out(self, young: list[Work], kinds: tuple[str, ...], doing: str) -> None:
-        """Sleep until the newest unanswered attempt of ``kinds`` is ``grace_s`` old: until then
-        the server may still be carrying out what an interrupted sync sent."""
-        wait = self.grace_s - min(w.attempt_age(*kinds) for w in young)
-        self.notice(f"waiting {wait:.0f} s or more: an interrupted sync may still be {doing} "
-                    f"{', '.join(w.ref for w in young)} on the server")
-        self.sleep(max(0.0, wait))
-
-    def in_flight(self) -> int:
-        """Connections this machine left open to the server (0: none, or cannot tell)."""
-        count = getattr(self.backend, "unfinished_requests", None)
-        return (count() or 0) if count else 0
-
-    def wait_in_flight(self, doing: str) -> None:
-        """Wait while a connection to the server that an earlier run left is still open at the
-        server's end: a request on it may still arrive (a slow VPN), however old it is."""
-        for round_ in range(600):  # bounded: the kernel drops such sockets after ~60 s anyway
-            if not self.in_flight():
-                return
-            if round_ == 0:
-                self.notice(f"waiting: a request sent to the server from this machine is still "
-                            f"open on its way (an interrupted sync may still be {doing})")
-            self.sleep(self.quiet_s)
-
-    def restored_store(self, refs: list[str], what: str) -> None:
-        """Say that the server holds what this store does not know it sent."""
-        new = [ref for ref in refs if ref not in self.report.restored]
-        if new:
-            self.report.restored += new
-            self.notice(f"the server already has {what} of {', '.join(new)} that this store "
-                        "does not know it sent: restored from a backup? Nothing is sent twice")
-
-    def answered(self, sent: dict[str, set[str]], exc: SyncError | None = None) -> None:
-        """Mark what was sent as answered by the server, unless it gave no answer at all."""
-        if exc is None or not exc.unanswered:
-            self.settle({ref: Settlement(answered=ids) for ref, ids in sent.items()})
-
-    def settle(self, work: dict[str, Settlement]) -> None:
-        if not work:
-            return
-        for ticket in self.store.settle_many(work):
-            self._done += len(work[ticket.ref].done)
-            self.progress(min(self._done, self._total), self._total, ticket.ref)
-
-    def live(self, work: dict[str, Work]) -> list[Work]:
-        """Tickets that can take posts and updates in this run."""
-        return [w for w in work.values() if w.remote_id and w.ref not in self.failures
-                and not w.ticket.remote.get("held")]
+def _finish(run: SyncRun) -> None:
+    store, report = run.store, run.report
+    if run.failures or run.problems:
+        store.settle_many({ref: Settlement(error=message) for ref, message in
+                           {**run.problems, **run.failures}.items()})
+    report.created = len(run.created)
+    report.updated = len(run.updated - run.created)
+    report.failed = len(run.failures)
+    remaining = sum(len(entries) for _ticket, entries in store.pending())
+    report.pending = remaining + len(report.conflicts)
+    save_state(store, report, client_id_queues=sorted(run.verified_queues),
+               create_watch=run.watch, restored=report.restored)

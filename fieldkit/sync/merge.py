@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldkit.errors import InputError
 from fieldkit.sync.backend import Backend, RemoteTicket, StatusConflict, SyncError, Update
+from fieldkit.sync.run import SyncRun, Work
+from fieldkit.tickets.link import Conflict, StatusWrite
 from fieldkit.tickets.model import FIELDS, OPEN_STATUSES, SOLUTION, STATUS, Ticket, utc_now
-
-if TYPE_CHECKING:
-    from fieldkit.sync.engine import SyncEngine, Work
 from fieldkit.tickets.query import Filter
 from fieldkit.tickets.store import Settlement, TicketStore
 
@@ -81,8 +80,8 @@ class Merge:
     @classmethod
     def of(cls, ticket: Ticket, server: RemoteTicket, entries: list[dict[str, Any]],
            backend: Backend) -> Merge:
-        agreed_remote = ticket.remote.get("status", server.status)
-        agreed_local = ticket.remote.get("agreed_local") or baseline_local(
+        agreed_remote = ticket.remote.status or server.status
+        agreed_local = ticket.remote.agreed_local or baseline_local(
             ticket.status, agreed_remote, backend.to_remote_status, backend.to_local_status)
         decision = decide(ticket.status, agreed_local, server.status, agreed_remote,
                           backend.to_remote_status, backend.to_local_status)
@@ -102,123 +101,157 @@ class Merge:
         self.server = replace(self.server, status=remote)
         self.decision = Decision(CONFLICT)
 
-    def conflict(self, local: str) -> dict[str, Any]:
-        return {"ref": self.ticket.ref, "field": "status", "local": local,
-                "remote": self.server.status, "base": self.ticket.remote.get("status"),
-                "remote_local": self.backend.to_local_status(self.server.status)}
-
-    def settle(self, outcome: SyncError | None,
-               on_conflict: Callable[[dict[str, Any]], None]) -> tuple[Settlement | None, bool]:
-        """The store write for this ticket (None: nothing changed), and whether it counts as
-        updated. A pull is applied only if the local status is still what it was when the
-        merge read it (compare-and-set); a change made meanwhile becomes a conflict."""
+    def step(self, outcome: SyncError | None) -> Step | None:
+        """What to write for this ticket, given the server's answer to its update (None:
+        nothing changed). Pure: the write itself is :meth:`Step.apply`."""
         action, seen_local, server = self.decision.action, self.ticket.status, self.server
         refused = action == PUSH and outcome is not None
-        unchecked = outcome is not None and outcome.uncertain
         done = {e["event_id"] for e in self.entries if e["kind"] == FIELDS} \
             if outcome is None else set()
-        conflict = self.conflict(seen_local) if action == CONFLICT else None
-        if conflict:
-            on_conflict(conflict)
-        elif not refused:
+        if action != CONFLICT and not refused:
             done |= {e["event_id"] for e in self.entries if e["kind"] == STATUS}
         remote_status = self.decision.push if action == PUSH and not refused else server.status
-        unchanged = (action == NONE and not done and not conflict
-                     and self.ticket.remote.get("owner") == server.owner
-                     and not self.ticket.remote.get("conflict")
-                     and not self.ticket.remote.get("status_write")
-                     and self.ticket.remote.get("agreed_local") == seen_local)
-        if unchanged:
-            return None, False
-        merge, label = self, self.backend.label
-        unmapped = bool(remote_status) and self.backend.to_local_status(remote_status or "") is None
+        if (action == NONE and not done
+                and self.ticket.remote.owner == server.owner
+                and not self.ticket.remote.conflict
+                and not self.ticket.remote.status_write
+                and self.ticket.remote.agreed_local == seen_local):
+            return None
+        return Step(
+            ref=self.ticket.ref, action=action, seen_local=seen_local, server=server,
+            label=self.backend.label, done=frozenset(done), refused=refused,
+            unchecked=outcome is not None and outcome.uncertain, remote_status=remote_status,
+            unmapped=bool(remote_status)
+            and self.backend.to_local_status(remote_status or "") is None,
+            pull=self.decision.pull, base=self.ticket.remote.status,
+            remote_local=self.backend.to_local_status(server.status))
 
-        def apply(t: Ticket) -> None:
-            if t.remote.get("owner", "") != server.owner:
-                t.log("sync", f"{label} owner: {server.owner or 'nobody'}")
-            t.remote.update(owner=server.owner, synced_at=utc_now(), system=label)
-            if not unchecked:
-                t.remote.pop("status_write", None)  # checked: by this run's update or merge
-            had_conflict = t.remote.pop("conflict", None)
-            if conflict:
-                t.remote["conflict"] = conflict
-                if not had_conflict:
-                    t.log("sync", f"conflict on status: here {conflict['local']}, {label} "
-                                  f"{conflict['remote']}")
+
+@dataclass(frozen=True)
+class Step:
+    """One ticket's merge outcome, decided before the store's locked write: what to record, and
+    the compare-and-set that turns a pull into a conflict when the local status moved since."""
+
+    ref: str
+    action: str
+    seen_local: str  # the local status the decision was made on
+    server: RemoteTicket
+    label: str
+    done: frozenset[str]  # the entries the server now holds
+    refused: bool  # a push the server refused: the old baseline stays, it is pushed again
+    unchecked: bool  # the server's answer was unclear: the stored status write stays
+    remote_status: str | None  # the server's status to record as the new baseline
+    unmapped: bool  # that status has no local equivalent
+    pull: str | None
+    base: str | None
+    remote_local: str | None
+
+    @property
+    def changes(self) -> bool:
+        """Whether the ticket counts as updated, unless its write ends in a conflict."""
+        return bool(self.done) or self.action in (PUSH, PULL)
+
+    def conflict(self, local: str) -> Conflict:
+        return Conflict(ref=self.ref, field="status", local=local, remote=self.server.status,
+                        base=self.base, remote_local=self.remote_local)
+
+    def apply(self, t: Ticket) -> None:
+        """The write, inside the store's lock; a conflict it finds is left in the ticket."""
+        server, label = self.server, self.label
+        if (t.remote.owner or "") != server.owner:
+            t.log("sync", f"{label} owner: {server.owner or 'nobody'}")
+        t.remote.owner, t.remote.synced_at, t.remote.system = server.owner, utc_now(), label
+        if not self.unchecked:
+            t.remote.status_write = None  # checked: by this run's update or merge
+        had_conflict, t.remote.conflict = t.remote.conflict, None
+        if self.action == CONFLICT:
+            t.remote.conflict = conflict = self.conflict(self.seen_local)
+            if not had_conflict:
+                t.log("sync", f"conflict on status: here {conflict['local']}, {label} "
+                              f"{conflict['remote']}")
+            return
+        if self.refused:
+            return  # keep the old baseline: it is pushed again next time
+        if self.action == PULL:
+            if t.status != self.seen_local:  # changed here while we were pulling
+                t.remote.conflict = self.conflict(t.status)
                 return
-            if refused:
-                return  # keep the old baseline: it is pushed again next time
-            if action == PULL:
-                if t.status != seen_local:  # changed here while we were pulling
-                    t.remote["conflict"] = merge.conflict(t.status)
-                    on_conflict(t.remote["conflict"])
-                    return
-                t.log("sync", f"{label} changed the status to {server.status}: "
-                              f"{t.status} -> {merge.decision.pull}")
-                t.status = merge.decision.pull or t.status
-                t.touch()
-            if t.remote.get("status") != remote_status and unmapped:
-                t.log("sync", f"{label} status is {remote_status} (kept there: no local "
-                              "equivalent)")
-            t.remote["status"] = remote_status
-            t.remote["agreed_local"] = merge.decision.pull if action == PULL else seen_local
-
-        return Settlement(done=done, update=apply), bool(done) or action in (PUSH, PULL)
+            t.log("sync", f"{label} changed the status to {server.status}: "
+                          f"{t.status} -> {self.pull}")
+            t.status = self.pull or t.status
+            t.touch()
+        if t.remote.status != self.remote_status and self.unmapped:
+            t.log("sync", f"{label} status is {self.remote_status} (kept there: no local "
+                          "equivalent)")
+        t.remote.status = self.remote_status
+        t.remote.agreed_local = self.pull if self.action == PULL else self.seen_local
 
 
-def merge_tickets(engine: SyncEngine, work: dict[str, Work]) -> None:
+def merge_tickets(run: SyncRun, work: dict[str, Work]) -> None:
     since = (datetime.now(UTC) - timedelta(days=PULL_DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
     worth_reading = Filter(where=lambda row: row.linked and (
         row.status != "closed" or row.pending or row.flagged or row.updated_at >= since))
-    linked = [t for t in engine.store.select(worth_reading)
-              if t.ref not in engine.failures and not t.remote.get("held")]
+    linked = [t for t in run.store.select(worth_reading)
+              if t.ref not in run.failures and not t.remote.held]
     if not linked:
         return
     # tickets read in this run already (just created or found) are not read again
-    servers = {**engine.backend.get_many([t.remote["id"] for t in linked
-                                          if t.remote["id"] not in engine.seen]), **engine.seen}
+    unread = [t.remote.id for t in linked if t.remote.id and t.remote.id not in run.seen]
+    servers = {**run.backend.get_many(unread), **run.seen}
     merges: list[Merge] = []
     for ticket in linked:
-        server = servers.get(ticket.remote["id"])
+        server = servers.get(ticket.remote.id or "")
         entries = work[ticket.ref].entries if ticket.ref in work else []
         if server is not None:
-            merges.append(Merge.of(ticket, server, entries, engine.backend))
+            merges.append(Merge.of(ticket, server, entries, run.backend))
         elif entries:
-            engine.fail(ticket.ref, SyncError(
-                f"{engine.backend.label} ticket #{ticket.remote['id']} is not visible to the "
+            run.fail(ticket.ref, SyncError(
+                f"{run.backend.label} ticket #{ticket.remote.id} is not visible to the "
                 "sync user (deleted, moved to a queue without rights, or unreadable)",
                 kind="denied"))
-    merges = _check_written(engine, merges)
-    updates = _guard(engine, [(m, u) for m in merges if (u := m.update()) is not None])
+    merges = _check_written(run, merges)
+    updates = _guard(run, [(m, u) for m in merges if (u := m.update()) is not None])
     outcomes = dict(zip((m.ticket.ref for m, _u in updates),
-                        _update_all(engine, [u for _m, u in updates]), strict=True))
-    settled: dict[str, Settlement] = {}
+                        _update_all(run, [u for _m, u in updates]), strict=True))
+    steps: dict[str, Step] = {}
     for m in merges:
         outcome = outcomes.get(m.ticket.ref)
         if isinstance(outcome, StatusConflict):
-            engine.notice(f"{m.ticket.ref}: {outcome}")
+            run.notice(f"{m.ticket.ref}: {outcome}")
             m.raced(outcome.remote)
             outcome = None
         if outcome is not None:
-            engine.fail(m.ticket.ref, outcome)
-        settlement, updated = m.settle(outcome, engine.report.conflicts.append)
-        if settlement is not None:
-            settled[m.ticket.ref] = settlement
+            run.fail(m.ticket.ref, outcome)
+        step = m.step(outcome)
+        if step is not None:
+            steps[m.ticket.ref] = step
             if m.ticket.ref in work:  # what is settled now, for the posts waiting on it
                 work[m.ticket.ref].entries = [e for e in work[m.ticket.ref].entries
-                                              if e["event_id"] not in settlement.done]
-        if updated:
-            engine.updated.add(m.ticket.ref)
-    engine.settle(settled)
+                                              if e["event_id"] not in step.done]
+    written = run.settle({ref: Settlement(done=step.done, update=step.apply)
+                          for ref, step in steps.items()})
+    for ref, step in steps.items():
+        if ref in written:
+            _count(run, step, written[ref])
 
 
-def _check_written(engine: SyncEngine, merges: list[Merge]) -> list[Merge]:
+def _count(run: SyncRun, step: Step, after: Ticket) -> None:
+    """The one place a merged ticket is counted: by what its write left in the store, a
+    conflict (decided before, or found by the compare-and-set) or else an update."""
+    conflict = after.remote.conflict
+    if conflict:
+        run.report.conflicts.append(conflict)
+    elif step.changes:
+        run.updated.add(after.ref)
+
+
+def _check_written(run: SyncRun, merges: list[Merge]) -> list[Merge]:
     """Judge the status writes an earlier run sent but could not check, from the server's
     history since the mark stored before them (the merge alone would see agreement)."""
-    check = getattr(engine.backend, "check_written", None)
+    check = getattr(run.backend, "check_written", None)
     kept: list[Merge] = []
     for m in merges:
-        written = m.ticket.remote.get("status_write")
+        written = m.ticket.remote.status_write
         if written and check is not None:
             try:
                 verdict = check(Update(m.server.id, m.ticket, status=written["status"],
@@ -227,46 +260,49 @@ def _check_written(engine: SyncEngine, merges: list[Merge]) -> list[Merge]:
             except SyncError as exc:
                 if exc.fatal:
                     raise
-                engine.fail(m.ticket.ref, exc)
+                run.fail(m.ticket.ref, exc)
                 continue  # checked again next sync: the stored mark stays
             if verdict is not None:
-                engine.notice(f"{m.ticket.ref}: {verdict}")
+                run.notice(f"{m.ticket.ref}: {verdict}")
                 m.raced(verdict.remote)
         kept.append(m)
     return kept
 
 
-def _guard(engine: SyncEngine,
+def _guard(run: SyncRun,
            updates: list[tuple[Merge, Update]]) -> list[tuple[Merge, Update]]:
     """Store the history mark and the expected status in each ticket before its status is
     sent, so that a run that dies or errs after the write leaves the check to the next one."""
-    mark = getattr(engine.backend, "status_mark", None)
+    mark = getattr(run.backend, "status_mark", None)
     guarded = [(m, u) for m, u in updates if u.status and u.expect is not None]
     if mark is None or not guarded:
         return updates
     since = int(mark([u.remote_id for _m, u in guarded]))
 
-    def note(written: dict[str, Any]) -> Callable[[Ticket], None]:
-        return lambda t: t.remote.update(status_write=written)
+    def note(written: StatusWrite) -> Callable[[Ticket], None]:
+        def write(t: Ticket) -> None:
+            t.remote.status_write = written
 
-    engine.settle({m.ticket.ref: Settlement(update=note(
-        {"since": since, "expect": u.expect, "status": u.status})) for m, u in guarded})
+        return write
+
+    run.settle({m.ticket.ref: Settlement(update=note(StatusWrite(
+        since=since, expect=u.expect or "", status=u.status or ""))) for m, u in guarded})
     return [(m, replace(u, since=since) if u.status and u.expect is not None else u)
             for m, u in updates]
 
 
-def _update_all(engine: SyncEngine, updates: list[Update]) -> list[SyncError | None]:
+def _update_all(run: SyncRun, updates: list[Update]) -> list[SyncError | None]:
     if not updates:
         return []
     try:
-        return engine.backend.update_many(updates)
+        return run.backend.update_many(updates)
     except SyncError as exc:
         if exc.fatal or len(updates) == 1:
             raise
         outcomes: list[SyncError | None] = []
         for update in updates:  # isolate the one that broke the batch
             try:
-                outcomes += engine.backend.update_many([update])
+                outcomes += run.backend.update_many([update])
             except SyncError as single:
                 if single.fatal:
                     raise
@@ -281,7 +317,7 @@ def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
     after that, RT would read "Resolved: ..." on a ticket that stays open or stalled there.
     """
     ticket = store.get(key)
-    conflict = ticket.remote.get("conflict")
+    conflict = ticket.remote.conflict
     if not conflict:
         raise InputError(f"{ticket.ref} has no sync conflict")
     kept = conflict.get("remote_local") or ticket.status
@@ -289,15 +325,15 @@ def resolve_conflict(store: TicketStore, key: str, keep: str) -> Ticket:
                  if e["kind"] == SOLUTION} if keep == "remote" and kept in OPEN_STATUSES else set()
 
     def apply(t: Ticket) -> None:
-        t.remote["status"] = conflict["remote"]  # the new baseline: the server's value
+        t.remote.status = conflict["remote"]  # the new baseline: the server's value
         if keep == "remote":
-            if conflict.get("remote_local"):
+            if conflict["remote_local"]:
                 t.status = conflict["remote_local"]
                 t.touch()
-            t.remote["agreed_local"] = t.status
+            t.remote.agreed_local = t.status
         if withdrawn:
             t.log("sync", f"solution not posted: the server's status {conflict['remote']} "
                           "was kept")
-        t.remote.pop("conflict", None)
+        t.remote.conflict = None
 
     return store.settle(ticket.ref, done=withdrawn, update=apply)

@@ -10,50 +10,48 @@ ticket fails alone.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldkit.errors import FieldkitError
 from fieldkit.sync.backend import Post, SyncError
 from fieldkit.sync.notes import post_for
+from fieldkit.sync.run import SyncRun, Work
 from fieldkit.tickets.model import NOTE_KINDS, SOLUTION, STATUS
 from fieldkit.tickets.store import Settlement
-
-if TYPE_CHECKING:
-    from fieldkit.sync.engine import SyncEngine, Work
 
 Entry = dict[str, Any]
 
 
-def check_attempted(engine: SyncEngine, work: dict[str, Work]) -> None:
+def check_attempted(run: SyncRun, work: dict[str, Work]) -> None:
     """Settle the posts an interrupted run sent. A bulk comment the server was still working
     through when that run gave up may land later: recent ones are first waited out, like
     interrupted creates, and checked again while more of them keep arriving."""
-    unsure = [w for w in engine.live(work)
+    unsure = [w for w in run.live(work)
               if any(e.get("attempted") for e in w.of(*NOTE_KINDS))]
-    young = [w for w in unsure if w.attempt_age(*NOTE_KINDS) < engine.grace_s]
+    young = [w for w in unsure if w.attempt_age(*NOTE_KINDS) < run.grace_s]
     if young:
-        engine.wait_out(young, NOTE_KINDS, "adding notes to")
+        run.wait_out(young, NOTE_KINDS, "adding notes to")
     if unsure:
-        engine.wait_in_flight("adding notes to")
-    confirm_posted(engine, unsure)
+        run.wait_in_flight("adding notes to")
+    confirm_posted(run, unsure)
     for _round in range(60):
-        still = [w for w in young if w.ref not in engine.failures
+        still = [w for w in young if w.ref not in run.failures
                  and any(e.get("attempted") for e in w.of(*NOTE_KINDS))]
         if not still:
             return
         before = sum(len(w.entries) for w in still)
-        engine.sleep(engine.quiet_s)
-        confirm_posted(engine, still)
+        run.sleep(run.quiet_s)
+        confirm_posted(run, still)
         if sum(len(w.entries) for w in still) == before:
             return  # nothing new arrived: what is missing was never posted
 
 
-def check_unsent(engine: SyncEngine, work: dict[str, Work]) -> None:
+def check_unsent(run: SyncRun, work: dict[str, Work]) -> None:
     """Ask the server, in one search per hundred, whether posts never marked as sent are there
     anyway: a store restored from a backup forgot what it posted. Tickets created in this run
     cannot have any, so a first sync costs nothing more."""
-    find = getattr(engine.backend, "find_posted", None)
-    unsent = {e["event_id"]: w for w in engine.live(work) if w.ref not in engine.created
+    find = getattr(run.backend, "find_posted", None)
+    unsent = {e["event_id"]: w for w in run.live(work) if w.ref not in run.created
               for e in w.of(*NOTE_KINDS) if not e.get("attempted")}
     if find is None or not unsent:
         return
@@ -61,32 +59,32 @@ def check_unsent(engine: SyncEngine, work: dict[str, Work]) -> None:
         there = find(list(unsent))
     except SyncError as exc:
         for w in {id(w): w for w in unsent.values()}.values():
-            engine.fail(w.ref, exc)
+            run.fail(w.ref, exc)
         return
     done: dict[str, set[str]] = {}
     for event_id in there:
         w = unsent[event_id]
         done.setdefault(w.ref, set()).add(event_id)
         w.entries = [e for e in w.entries if e["event_id"] != event_id]
-    engine.settle({ref: Settlement(done=ids) for ref, ids in done.items()})
-    engine.restored_store(sorted(done), "notes")
+    run.settle({ref: Settlement(done=ids) for ref, ids in done.items()})
+    run.restored_store(sorted(done), "notes")
 
 
-def confirm_posted(engine: SyncEngine, tickets: list[Work],
+def confirm_posted(run: SyncRun, tickets: list[Work],
                    only: dict[str, set[str]] | None = None) -> None:
     """Ask the server which posts arrived; mark those done (``only``: these event ids)."""
     def ask(w: Work) -> tuple[Work, set[str] | SyncError]:
         try:
-            return w, engine.backend.posted_event_ids(w.remote_id or "")
+            return w, run.backend.posted_event_ids(w.remote_id or "")
         except SyncError as exc:
             return w, exc
 
-    with ThreadPoolExecutor(max_workers=engine.max_workers) as pool:
+    with ThreadPoolExecutor(max_workers=run.max_workers) as pool:
         answers = list(pool.map(ask, tickets))
     done: dict[str, Settlement] = {}
     for w, seen in answers:
         if isinstance(seen, SyncError):
-            engine.fail(w.ref, seen)
+            run.fail(w.ref, seen)
             continue
         wanted = only.get(w.ref, set()) if only is not None else None
         arrived = {e["event_id"] for e in w.of(*NOTE_KINDS) if e["event_id"] in seen
@@ -94,60 +92,60 @@ def confirm_posted(engine: SyncEngine, tickets: list[Work],
         if arrived:
             done[w.ref] = Settlement(done=arrived)
             w.entries = [e for e in w.entries if e["event_id"] not in arrived]
-            engine.updated.add(w.ref)
-    engine.settle(done)
+            run.updated.add(w.ref)
+    run.settle(done)
 
 
-def post_notes(engine: SyncEngine, work: dict[str, Work]) -> list[tuple[Work, Entry]]:
+def post_notes(run: SyncRun, work: dict[str, Work]) -> list[tuple[Work, Entry]]:
     """Post what is pending; a solution whose status change is still to be sent waits for it
     (returned): while the status may end in a conflict, RT must not read "Resolved:"."""
-    waiting = [(w, e) for w in engine.live(work) if w.of(STATUS) for e in w.of(SOLUTION)]
+    waiting = [(w, e) for w in run.live(work) if w.of(STATUS) for e in w.of(SOLUTION)]
     later = {e["event_id"] for _w, e in waiting}
-    _send(engine, [(w, e) for w in engine.live(work) for e in w.of(*NOTE_KINDS)
-                   if e["event_id"] not in later])
+    _send(run, [(w, e) for w in run.live(work) for e in w.of(*NOTE_KINDS)
+                if e["event_id"] not in later])
     return waiting
 
 
-def post_solutions(engine: SyncEngine, waiting: list[tuple[Work, Entry]]) -> None:
+def post_solutions(run: SyncRun, waiting: list[tuple[Work, Entry]]) -> None:
     """After the merge: the solutions of tickets whose status went through without a conflict."""
-    _send(engine, [(w, e) for w, e in waiting if w.ref not in engine.failures
-                   and not w.of(STATUS)])
+    _send(run, [(w, e) for w, e in waiting if w.ref not in run.failures
+                and not w.of(STATUS)])
 
 
-def _send(engine: SyncEngine, todo: list[tuple[Work, Entry]]) -> None:
+def _send(run: SyncRun, todo: list[tuple[Work, Entry]]) -> None:
     posts: list[tuple[Work, Entry, Post]] = []
     gone: dict[str, set[str]] = {}
     for w, entry in todo:
         try:
-            post = post_for(engine.store, w.ticket, w.remote_id or "", entry)
+            post = post_for(run.store, w.ticket, w.remote_id or "", entry)
         except FieldkitError as exc:  # an attached file missing from the store: that one
-            engine.fail_entry(w.ref, SyncError(str(exc), kind="local"))
+            run.fail_entry(w.ref, SyncError(str(exc), kind="local"))
             continue
         if post is None:  # the note it names is gone: nothing to send
             gone.setdefault(w.ref, set()).add(entry["event_id"])
         else:
             posts.append((w, entry, post))
-    engine.settle({ref: Settlement(done=ids) for ref, ids in gone.items()})
-    posts = [item for item in posts if item[0].ref not in engine.failures]
+    run.settle({ref: Settlement(done=ids) for ref, ids in gone.items()})
+    posts = [item for item in posts if item[0].ref not in run.failures]
     if not posts:
         return
     by_ref: dict[str, set[str]] = {}
     for w, entry, _post in posts:
         by_ref.setdefault(w.ref, set()).add(entry["event_id"])
-    engine.settle({ref: Settlement(attempted=ids) for ref, ids in by_ref.items()})
+    run.settle({ref: Settlement(attempted=ids) for ref, ids in by_ref.items()})
     try:
-        outcomes = engine.backend.post_many([post for _w, _e, post in posts])
+        outcomes = run.backend.post_many([post for _w, _e, post in posts])
     except SyncError as exc:
-        engine.answered(by_ref, exc)
+        run.answered(by_ref, exc)
         if exc.fatal:
             raise
-        engine.notice(f"the batch of notes failed ({exc}); checking and sending per ticket")
-        _post_per_ticket(engine, posts)
+        run.notice(f"the batch of notes failed ({exc}); checking and sending per ticket")
+        _post_per_ticket(run, posts)
         return
-    _settle_posts(engine, posts, outcomes)
+    _settle_posts(run, posts, outcomes)
 
 
-def _settle_posts(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]],
+def _settle_posts(run: SyncRun, posts: list[tuple[Work, Entry, Post]],
                   outcomes: list[SyncError | None]) -> None:
     """Record what the server said of each post (it answered: nothing of it is in flight)."""
     done: dict[str, set[str]] = {}
@@ -161,47 +159,47 @@ def _settle_posts(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]],
     for (w, entry, _post), outcome in zip(posts, outcomes, strict=True):
         if outcome is None:
             done.setdefault(w.ref, set()).add(entry["event_id"])
-            engine.updated.add(w.ref)
+            run.updated.add(w.ref)
         elif outcome.uncertain:
             unsure.setdefault(w.ref, set()).add(entry["event_id"])
             reasons[entry["event_id"]] = outcome
         elif entry["event_id"] in files:  # a refused file fails itself, not its ticket
-            engine.fail_entry(w.ref, outcome)
+            run.fail_entry(w.ref, outcome)
         else:
-            engine.fail(w.ref, outcome)
-    engine.settle({ref: Settlement(done=done.get(ref, set()), answered=ids)
-                   for ref, ids in sent.items()})
+            run.fail(w.ref, outcome)
+    run.settle({ref: Settlement(done=done.get(ref, set()), answered=ids)
+                for ref, ids in sent.items()})
     if unsure:
         tickets = {w.ref: w for w, _e, _p in posts if w.ref in unsure}
-        confirm_posted(engine, list(tickets.values()), only=unsure)
+        confirm_posted(run, list(tickets.values()), only=unsure)
         for ref, ids in unsure.items():
             missing = [e["event_id"] for e in tickets[ref].entries if e["event_id"] in ids]
             for event_id in (i for i in missing if i in files):
-                engine.fail_entry(ref, SyncError(
+                run.fail_entry(ref, SyncError(
                     f"{reasons[event_id]}; {files[event_id]!r} is not there, it is sent again "
                     "next sync", kind="uncertain"))
             if any(i not in files for i in missing):
-                engine.fail(ref, SyncError("the server's answer to a note was unclear and the "
-                                           "note is not there; it is sent again next sync",
-                                           kind="uncertain"))
+                run.fail(ref, SyncError("the server's answer to a note was unclear and the "
+                                        "note is not there; it is sent again next sync",
+                                        kind="uncertain"))
 
 
-def _post_per_ticket(engine: SyncEngine, posts: list[tuple[Work, Entry, Post]]) -> None:
+def _post_per_ticket(run: SyncRun, posts: list[tuple[Work, Entry, Post]]) -> None:
     tickets = {w.ref: w for w, _e, _p in posts}
-    confirm_posted(engine, list(tickets.values()))
+    confirm_posted(run, list(tickets.values()))
     for ref, w in tickets.items():
-        if ref in engine.failures:
+        if ref in run.failures:
             continue
         left = {e["event_id"] for e in w.entries}
         mine = [item for item in posts if item[0].ref == ref and item[1]["event_id"] in left]
         if not mine:
             continue
         sent = {ref: {e["event_id"] for _w, e, _p in mine}}
-        engine.settle({ref: Settlement(attempted=sent[ref])})
+        run.settle({ref: Settlement(attempted=sent[ref])})
         try:
-            outcomes = engine.backend.post_many([post for _w, _e, post in mine])
+            outcomes = run.backend.post_many([post for _w, _e, post in mine])
         except SyncError as exc:
-            engine.answered(sent, exc)
-            engine.fail(ref, exc)
+            run.answered(sent, exc)
+            run.fail(ref, exc)
             continue
-        _settle_posts(engine, mine, outcomes)
+        _settle_posts(run, mine, outcomes)

@@ -23,7 +23,7 @@ from fieldkit.tickets.storage import (
 from fieldkit.tickets.store import Pending, TicketStore
 
 if TYPE_CHECKING:
-    from fieldkit.sync.engine import SyncReport
+    from fieldkit.sync.run import SyncReport
 
 SYNC_WAIT_S = 5.0  # an impatient second `fieldkit sync` waits this long, then says why not
 
@@ -63,10 +63,22 @@ def save_state(store: TicketStore, report: SyncReport, **extra: Any) -> None:
 
 def plan(store: TicketStore, pending: Pending | None = None) -> list[dict[str, Any]]:
     """What a sync would send, without touching the network (--dry-run, sync status)."""
-    return [{"ref": ticket.ref, "id": ticket.id, "remote_id": ticket.remote.get("id"),
+    return [{"ref": ticket.ref, "id": ticket.id, "remote_id": ticket.remote.id,
              "events": [e["kind"] for e in entries],
              "attempted": sum(1 for e in entries if e.get("attempted")),
              "last_error": next((e["last_error"] for e in reversed(entries)
                                  if e.get("last_error")), None),
-             "held": ticket.remote.get("held")}
+             "held": ticket.remote.held}
             for ticket, entries in (store.pending() if pending is None else pending)]
+
+
+def status_report(store: TicketStore) -> dict[str, Any]:
+    """``sync status``: what is pending, held or in conflict, and the last run (no network)."""
+    state = load_state(store)
+    waiting, flagged = store.sync_view()  # one pass over the indexes
+    pending = plan(store, waiting)
+    return {"pending": sum(len(p["events"]) for p in pending), "tickets": pending,
+            "conflicts": [t.remote.conflict for t in flagged if t.remote.conflict],
+            "last_sync_at": state.get("last_sync_at"),
+            "last_success_at": state.get("last_success_at"),
+            "last_error": state.get("last_error"), "last_result": state.get("last_result")}

@@ -16,6 +16,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from fieldkit.errors import InputError, TransitionError
+from fieldkit.tickets.link import Link
 from fieldkit.tickets.vocabulary import (
     ATTACHMENT,
     CATEGORIES,
@@ -97,7 +98,7 @@ class Ticket:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)  # every change, oldest first
     checklist_runs: list[dict[str, Any]] = field(default_factory=list)  # summaries, see below
-    remote: dict[str, Any] = field(default_factory=dict)
+    remote: Link = field(default_factory=Link)  # the copy in the central ticket system
     created_at: str = field(default_factory=utc_now)
     updated_at: str = ""
     # not stored: the outbox events of the mutations since the ticket was loaded (the store
@@ -363,13 +364,16 @@ class Ticket:
         """The stored and --json form. Shallow: lists are shared with the ticket, not copied
         (deep copies of every worklog made listing years of tickets slow)."""
         data = {name: getattr(self, name) for name in _STORED_FIELDS}
+        data["remote"] = self.remote.to_dict()
         data["priority"] = self.priority
         data["priority_label"] = self.priority_label
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ticket:
-        return cls(**{k: v for k, v in data.items() if k in _STORED_FIELDS})
+        values = {k: v for k, v in data.items() if k in _STORED_FIELDS}
+        values["remote"] = Link.from_dict(values.get("remote"))
+        return cls(**values)
 
 
 _STORED_FIELDS = tuple(f.name for f in fields(Ticket) if f.name not in ("events", "actor"))
@@ -377,9 +381,10 @@ _STORED_FIELDS = tuple(f.name for f in fields(Ticket) if f.name not in ("events"
 
 def stored_defaults() -> dict[str, Any]:
     """Every stored key with its default (for documents written by an older fieldkit)."""
-    return {f.name: (f.default_factory() if f.default_factory is not MISSING else f.default)
-            for f in fields(Ticket) if f.name in _STORED_FIELDS and
-            (f.default is not MISSING or f.default_factory is not MISSING)}
+    defaults = {f.name: (f.default_factory() if f.default_factory is not MISSING else f.default)
+                for f in fields(Ticket) if f.name in _STORED_FIELDS and
+                (f.default is not MISSING or f.default_factory is not MISSING)}
+    return {**defaults, "remote": Link().to_dict()}
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -167,7 +167,7 @@ def test_existing_remote_ticket_is_adopted_not_duplicated(store):
     backend.tickets["7"] = {"client_id": t.id, "status": "new"}  # created, answer lost
     report = sync(store, backend)
     assert report.created == 0 and list(backend.tickets) == ["7"]
-    assert store.get(t.ref).remote["id"] == "7"
+    assert store.get(t.ref).remote.id == "7"
 
 
 def test_a_young_interrupted_create_is_waited_for_then_found(store):
@@ -269,7 +269,7 @@ def test_remote_status_without_local_equivalent_survives(store):
         assert sync(store, backend).pending == 0
         assert backend.tickets["1"]["status"] == "rejected"
     local = store.get(t.ref)
-    assert local.status == "new" and local.remote["status"] == "rejected"
+    assert local.status == "new" and local.remote.status == "rejected"
     store.change(t.ref, lambda tk: tk.resolve("done after all"))  # a local change is pushed
     sync(store, backend)
     assert backend.tickets["1"]["status"] == "resolved"
@@ -307,6 +307,25 @@ def test_a_local_change_during_a_pull_is_not_overwritten(store):
     report = sync(store, backend)
     assert store.get(t.ref).status == "resolved"
     assert report.conflicts and report.conflicts[0]["local"] == "resolved"
+
+
+def test_a_pull_that_turns_into_a_conflict_is_not_also_counted_updated(store):
+    t = add(store, "a")
+    backend = MemoryBackend()
+    sync(store, backend)
+    backend.tickets["1"]["status"] = "stalled"
+    original = backend.get_many
+
+    def get_many_then_local_change(ids):  # the pull is decided on what was read before this
+        result = original(ids)
+        store.change(t.ref, lambda tk: tk.resolve("fixed meanwhile"))
+        return result
+
+    backend.get_many = get_many_then_local_change
+    report = sync(store, backend)
+    assert len(report.conflicts) == 1
+    assert report.updated == 0
+    assert load_state(store)["last_result"]["updated"] == 0
 
 
 def test_a_second_sync_waits_then_says_why(store, monkeypatch):

@@ -73,7 +73,7 @@ def test_a_local_change_during_a_pull_becomes_a_conflict(synced, home):
     ticket = store.create(Ticket.create("two terminals"))
     backend = build_backend(load_config(home))
     assert SyncEngine(store, backend).run().pending == 0
-    remote_id = store.get(ticket.ref).remote["id"]
+    remote_id = store.get(ticket.ref).remote.id
     synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "stalled"})
     original = backend.get_many
 
@@ -87,7 +87,7 @@ def test_a_local_change_during_a_pull_becomes_a_conflict(synced, home):
     backend.close()
     local = store.get(ticket.ref)
     assert local.status == "resolved", "the local change was overwritten by the pull"
-    assert report.conflicts[0]["local"] == "resolved" and local.remote["conflict"]
+    assert report.conflicts[0]["local"] == "resolved" and local.remote.conflict
     assert one_remote(synced, ticket.id)["Status"] == "stalled"
 
 
@@ -143,7 +143,7 @@ def test_one_tickets_403_leaves_the_others_synced(synced, proc, home):
         new(proc, f"ticket {i}")
     assert proc("sync").code == 0
     store = TicketStore.at_home(home)
-    hidden = store.get("2").remote["id"]
+    hidden = store.get("2").remote.id
     synced.request("PUT", f"/REST/2.0/ticket/{hidden}", {"Queue": "Hidden"})  # 2nd level did
     for ref in ("1", "2", "3"):
         proc("ticket", "note", ref, "after the move", "-m", "1")

@@ -12,7 +12,7 @@ import pytest
 
 from fieldkit.sync.backend import Post, SyncError, Update
 from fieldkit.sync.rt import RTBackend
-from fieldkit.sync.rthttp import RTClient
+from fieldkit.sync.rt.client import RTClient
 from fieldkit.tickets.model import Ticket
 
 
@@ -147,7 +147,7 @@ def test_an_answer_that_is_not_json_is_a_protocol_error():
 
 
 def test_bulk_requests_are_split_by_count():
-    from fieldkit.sync.rt import MAX_COMMENTS
+    from fieldkit.sync.rt.wire import MAX_COMMENTS
 
     fake = FakeRT()
     fake.on("POST", "/REST/2.0/tickets/bulk/comment",

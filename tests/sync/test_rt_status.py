@@ -194,6 +194,30 @@ def test_status_changed_in_rt_after_the_update_landed(proxy, synced, proc, home)
     assert "RT: stalled" in proc("ticket", "show", "1").out
 
 
+def test_a_local_change_during_a_pull_counts_as_a_conflict_only(proxy, synced, proc, home):
+    """2nd level changes the status in RT; while the sync reads it back (the pull decided, not
+    yet written) the technician resolves the ticket here: the pull turns into a conflict in the
+    store's locked write, and the report counts that one conflict, not also an updated ticket."""
+    import json
+
+    t = new_ticket(proc, "-t", "pulled while resolved here")
+    assert proc("sync").code == 0
+    remote_id = one_remote(synced, t["id"])["id"]
+    synced.request("PUT", f"/REST/2.0/ticket/{remote_id}", {"Status": "stalled"})
+
+    def technician():
+        assert proc("ticket", "resolve", "1", "--solution", "fixed meanwhile").code == 0
+
+    code, out, err = sync_while_held(proxy, home, "POST", r"^/REST/2.0/tickets$", technician)
+    assert code == 1, out + err
+    report = json.loads(out)
+    (conflict,) = report["conflicts"]
+    assert (conflict["local"], conflict["remote"]) == ("resolved", "stalled")
+    assert report["updated"] == 0, report
+    assert proc("ticket", "show", "1", "--json").json()["status"] == "resolved"
+    assert one_remote(synced, t["id"])["Status"] == "stalled"
+
+
 def test_status_update_without_a_race_is_clean(synced, proc, home):
     t = new_ticket(proc, "-t", "plain resolve")
     assert proc("sync").code == 0

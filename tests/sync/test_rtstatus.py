@@ -1,7 +1,7 @@
 """The compare-and-set verdict on RT's status history (pure: no server)."""
 
 from fieldkit.sync.backend import Update
-from fieldkit.sync.rtstatus import Change, judge
+from fieldkit.sync.rt.status import Change, judge
 from fieldkit.tickets.model import Ticket
 
 UPDATE = Update("7", Ticket.create("t"), status="resolved", expect="open")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldkit.sync.bundle import sha256
+from fieldkit.sync.sftp.bundle import sha256
 from fieldkit.tickets.model import Ticket
 from fieldkit.tickets.store import TicketStore
 from tests.conftest import fieldkit_cmd, need, need_root
@@ -135,7 +135,7 @@ def test_sync_writes_complete_bundles(proc, drop, home):
     assert json.loads(attachment)["findings"][0]["summary"] == "91% used"
     assert any("Escalated from level 1 to level 2" in p["text"] for p in posts)
     assert bundles(drop)[tickets[1].id]["ticket"]["status"] == "resolved"
-    assert first.remote["url"].startswith("sftp://") and first.remote["id"] == first.id
+    assert (first.remote.url or "").startswith("sftp://") and first.remote.id == first.id
     shown = proc("ticket", "show", "FK-2")
     assert "SFTP: resolved" in shown.out
     for path in (drop / first.id).rglob("*"):  # customer data: nothing readable by everyone
@@ -231,10 +231,10 @@ def test_posts_placed_but_not_in_the_manifest_are_settled_once(drop, home, monke
     not named. The next sync asks the manifest (not the listing), sends them again, finds
     their files already there (no upload) and names each once."""
     from fieldkit.config import load_config
-    from fieldkit.sync import sftpdrop
     from fieldkit.sync.backend import SyncError
     from fieldkit.sync.configure import build_backend
     from fieldkit.sync.engine import SyncEngine
+    from fieldkit.sync.sftp import drop as sftpdrop
 
     store = TicketStore.at_home(home)
     ticket = store.create(Ticket.create("scanner"), a_run())

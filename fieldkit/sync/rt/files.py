@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from fieldkit.sync.backend import Post, SyncError
 
 if TYPE_CHECKING:
-    from fieldkit.sync.rthttp import RTClient
+    from fieldkit.sync.rt.client import RTClient
 
 def needs_multipart(post: Post) -> bool:
     """Whether the post's file name would not survive RT's JSON attachment path."""

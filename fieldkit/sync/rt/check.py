@@ -8,18 +8,13 @@ created (a create keeps going when a custom field is refused, so that is the evi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fieldkit.sync.backend import CheckItem, SyncError
-
-if TYPE_CHECKING:
-    from fieldkit.sync.rt import RTBackend
+from fieldkit.sync.rt.wire import CLIENT_ID_FIELD, RTSide, sql_text
 
 
-def check_setup(backend: RTBackend) -> list[CheckItem]:
-    from fieldkit.sync.rt import CLIENT_ID_FIELD
-
+def check_setup(backend: RTSide) -> list[CheckItem]:
     http = backend.http
     if not backend.have_credentials:
         return [CheckItem("login", "fail", "no RT credentials: set FIELDKIT_SYNC_PASSWORD (with "
@@ -64,7 +59,7 @@ def check_setup(backend: RTBackend) -> list[CheckItem]:
     return items
 
 
-def _queue(backend: RTBackend, name: str) -> dict | None:
+def _queue(backend: RTSide, name: str) -> dict | None:
     try:
         data = backend.http.call("GET", f"/queue/{quote(name, safe='')}", "reading a queue")
     except SyncError as exc:
@@ -83,7 +78,7 @@ def _create_right(name: str, queue: dict, label: str = "create-right") -> CheckI
                      "ask the RT admin to grant CreateTicket on that queue")
 
 
-def queue_refusal(backend: RTBackend, name: str, current: str) -> str:
+def queue_refusal(backend: RTSide, name: str, current: str) -> str:
     """Why RT kept a ticket out of queue ``name`` ("Permission Denied" says nothing), from what
     the sync user can see of that queue: one read, only after a refused move."""
     who = backend.http.who
@@ -104,9 +99,7 @@ def queue_refusal(backend: RTBackend, name: str, current: str) -> str:
             f"its queue {current!r}")
 
 
-def _client_id_writable(backend: RTBackend) -> CheckItem:
-    from fieldkit.sync.rt import CLIENT_ID_FIELD, sql_text
-
+def _client_id_writable(backend: RTSide) -> CheckItem:
     query = f"Queue = '{sql_text(backend.queue)}' AND Creator = '__CurrentUser__'"
     data = backend.http.call("POST", "/tickets", "searching RT", idempotent=True, data={
         "query": query, "fields": "CustomFields", "per_page": "1", "orderby": "id",

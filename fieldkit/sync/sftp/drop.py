@@ -25,7 +25,7 @@ from typing import TypeVar
 import paramiko
 
 from fieldkit.sync.backend import SyncError
-from fieldkit.sync.bundle import PART, sha256
+from fieldkit.sync.sftp.bundle import PART, sha256
 
 T = TypeVar("T")
 # bundles hold customer data: never readable by everyone on the server; the group may read

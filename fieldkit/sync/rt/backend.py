@@ -1,24 +1,15 @@
-"""Request Tracker 5 backend (REST 2.0), keeping the contract in ``backend.py``.
+"""The RT backend: the :class:`~fieldkit.sync.backend.Backend` verbs over RT's bulk endpoints.
 
-Batches go to RT's bulk endpoints, which answer per item: ``POST /tickets/bulk`` (creates),
-``POST /tickets/bulk/comment`` (notes, time worked, attachments), ``PUT /tickets/bulk``
-(updates); searches go as ``POST /tickets`` with TicketSQL. RT answers 200 to an update even
-when it refused a value, and a comment's only sign of success is its message, so updates are
-confirmed by re-reading the tickets and a comment counts as posted only on RT's success message
-(anything else is checked against the ticket's history before it is sent again).
+Creates, notes and updates go in batches; each answer is read per item (``wire.py``), updates
+are confirmed by a re-read and their status by RT's history (``status.py``).
 """
 
 from __future__ import annotations
 
 import base64
-import json
-import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from fieldkit.sync import rtfiles, rtstatus
 from fieldkit.sync.backend import (
     CheckItem,
     Post,
@@ -27,65 +18,28 @@ from fieldkit.sync.backend import (
     SyncError,
     Update,
 )
-from fieldkit.sync.rthttp import RTClient
+from fieldkit.sync.rt import check, files, find
+from fieldkit.sync.rt import status as rtstatus
+from fieldkit.sync.rt.client import RTClient
+from fieldkit.sync.rt.wire import (
+    CLIENT_ID_FIELD,
+    CREATE_STATUS,
+    DEFAULT_CUSTOM_FIELDS,
+    EVENT_RE,
+    MAX_COMMENTS,
+    MAX_ITEMS,
+    PRIORITY_TO_RT,
+    READ_FIELDS,
+    SEARCH_IDS,
+    STATUS_FROM_RT,
+    STATUS_TO_RT,
+    chunks,
+    comment_outcome,
+    first_content,
+    mismatches,
+    sql_text,
+)
 from fieldkit.tickets.model import Ticket
-
-STATUS_TO_RT = {"new": "new", "in_progress": "open", "pending": "stalled",
-                "resolved": "resolved", "closed": "resolved"}
-# RT statuses without a fieldkit equivalent (rejected, deleted, custom ones) map to None
-STATUS_FROM_RT = {"new": "new", "open": "in_progress", "stalled": "pending",
-                  "resolved": "resolved"}
-# RT's default lifecycle refuses "stalled" for a new ticket: create it open, the merge of the
-# same sync sets stalled
-CREATE_STATUS = {"stalled": "open"}
-# fieldkit priority 1 (critical) .. 5 (planning) -> RT's numeric 0..100 (High=100, Low=0)
-PRIORITY_TO_RT = {1: 90, 2: 70, 3: 50, 4: 30, 5: 10}
-DEFAULT_CUSTOM_FIELDS = {"category": "Category", "site": "Site", "level": "SupportLevel"}
-CLIENT_ID_FIELD = "FieldkitID"
-EVENT_RE = re.compile(r"\[fieldkit ([0-9a-f-]{36})\]")
-READ_FIELDS = "Status,Owner,Queue,Subject,Priority,CustomFields"
-POSTED = ("Comments added", "Correspondence added")
-REFUSED = ("Permission Denied", "Resource does not exist", "could not be recorded",
-           "is a required field")
-ENV_TOKEN = "FIELDKIT_SYNC_TOKEN"
-ENV_PASSWORD = "FIELDKIT_SYNC_PASSWORD"
-MAX_ITEMS = 100  # per bulk create or update, and per search page (RT's page size)
-MAX_COMMENTS = 250  # per bulk comment: ~7 s of RT's work (cheaper per item than a create)
-MAX_BYTES = 16 << 20
-SEARCH_IDS = 100  # client ids per search (one page of results)
-
-
-def from_settings(settings: dict[str, Any], path: Path, *, insecure: bool = False,
-                  transport: Any = None, trust_new_host: bool = False,
-                  ask_password: Any = None) -> RTBackend:
-    """The backend for a validated [sync] section; secrets from the environment or keyring
-    (``trust_new_host`` and ``ask_password`` are for SSH backends: RT ignores them)."""
-    from fieldkit.config import secret
-    from fieldkit.configschema import refusal, settings_of
-
-    url = str(settings["url"])
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise refusal(path, settings_of("sync")["url"], url, "an http(s) URL for backend 'rt'")
-    if urlsplit(url).username is not None:
-        raise refusal(path, settings_of("sync")["url"], url, "an http(s) URL without a user "
-                      "name for backend 'rt' (set [sync] user)")
-    user = settings.get("user") or None
-    token = secret(ENV_TOKEN, keyring_user=f"token@{url}")
-    password = None if token else secret(ENV_PASSWORD, keyring_user=f"{user}@{url}")
-    verify: Any = False  # the user opted out for this one call (--insecure)
-    if not insecure:
-        from fieldkit.trust import client_context
-
-        verify = client_context(settings.get("ca_file") or None, what="[sync] ca_file")
-    http = RTClient(url, user=user, password=password, token=token, verify=verify,
-                    timeout_s=settings["timeout_s"], retries=settings["retries"],
-                    backoff_s=settings["backoff_s"], transport=transport)
-    backend = RTBackend(http, settings["queue"], custom_fields=settings["custom_fields"],
-                        escalation_queues={int(k): v for k, v in
-                                           settings["escalation_queues"].items()},
-                        have_credentials=bool(token or (user and password)))
-    backend.grace_s = 2 * float(settings["timeout_s"])
-    return backend
 
 
 class RTBackend:
@@ -151,7 +105,7 @@ class RTBackend:
     def create_many(self, tickets: list[Ticket]) -> list[RemoteTicket | SyncError]:
         bodies = [self._create_body(t) for t in tickets]
         results: list[RemoteTicket | SyncError] = []
-        for chunk in _chunks(bodies):
+        for chunk in chunks(bodies):
             try:
                 answer = self.http.call("POST", "/tickets/bulk", "creating tickets",
                                         expect=(200, 201), json=chunk, idempotent=False)
@@ -197,20 +151,20 @@ class RTBackend:
         return found
 
     def post_many(self, posts: list[Post]) -> list[SyncError | None]:
-        """Notes in bulk; a file whose name is not plain ASCII by multipart (``rtfiles.py``)."""
+        """Notes in bulk; a file whose name is not plain ASCII by multipart (``files.py``)."""
         bodies = [self._comment_body(post) for post in posts]
-        alone = {i for i, post in enumerate(posts) if rtfiles.needs_multipart(post)}
+        alone = {i for i, post in enumerate(posts) if files.needs_multipart(post)}
         bulk = [body for i, body in enumerate(bodies) if i not in alone]
         outcomes: list[SyncError | None] = []
-        for chunk in _chunks(bulk, MAX_COMMENTS):
+        for chunk in chunks(bulk, MAX_COMMENTS):
             answer = self.http.call("POST", "/tickets/bulk/comment", "adding notes",
                                     expect=(200, 201), json=chunk, idempotent=False)
             if not isinstance(answer, list) or len(answer) != len(chunk):
                 raise SyncError("RT's answer to a bulk comment does not list one result per "
                                 "note", kind="protocol", uncertain=True)
-            outcomes += [_comment_outcome(item) for item in answer]
+            outcomes += [comment_outcome(item) for item in answer]
         by_item = iter(outcomes)
-        return [rtfiles.post_multipart(self.http, post, body, _comment_outcome)
+        return [files.post_multipart(self.http, post, body, comment_outcome)
                 if i in alone else next(by_item)
                 for i, (post, body) in enumerate(zip(posts, bodies, strict=True))]
 
@@ -223,7 +177,7 @@ class RTBackend:
         stored = [u.since for u in guarded if u.since is not None]
         since = min(stored) if guarded and len(stored) == len(guarded) else \
             rtstatus.mark(self.http, [u.remote_id for u in guarded]) if guarded else 0
-        for chunk in _chunks(sent):
+        for chunk in chunks(sent):
             answer = self.http.call("PUT", "/tickets/bulk", "updating tickets", json=chunk)
             for item in answer if isinstance(answer, list) else []:
                 if isinstance(item, list) and item:
@@ -241,7 +195,7 @@ class RTBackend:
         for update, body in zip(updates, bodies, strict=True):
             remote = now.get(update.remote_id)
             race = races.get(update.remote_id)
-            wrong = _mismatches(body, remote) if len(body) > 1 else []
+            wrong = mismatches(body, remote) if len(body) > 1 else []
             if remote is None and len(body) > 1:
                 wrong = ["the ticket is not visible any more"]
             if race is not None and wrong in ([], ["Status"]):  # someone else's change
@@ -255,9 +209,7 @@ class RTBackend:
             if wrong:
                 messages = "; ".join(said.get(update.remote_id, [])) or "no reason given"
                 if "Queue" in wrong and remote is not None:
-                    from fieldkit.sync.rtcheck import queue_refusal
-
-                    messages += f": {queue_refusal(self, body['Queue'], remote.queue)}"
+                    messages += f": {check.queue_refusal(self, body['Queue'], remote.queue)}"
                 outcomes.append(SyncError(f"RT did not apply {', '.join(wrong)} to ticket "
                                           f"#{update.remote_id} ({messages})", kind="rejected"))
             else:
@@ -285,20 +237,14 @@ class RTBackend:
             page += 1
 
     def find_posted(self, event_ids: list[str]) -> set[str]:
-        from fieldkit.sync.rtfind import find_posted
-
-        return find_posted(self, event_ids)
+        return find.find_posted(self, event_ids)
 
     def find_by_marker(self, client_ids: list[str], since: str,
                        copies_only: bool = False) -> dict[str, list[RemoteTicket]]:
-        from fieldkit.sync.rtfind import find_by_marker
-
-        return find_by_marker(self, client_ids, since, copies_only)
+        return find.find_by_marker(self, client_ids, since, copies_only)
 
     def merge_into(self, pairs: list[tuple[str, str]]) -> list[SyncError | None]:
-        from fieldkit.sync.rtfind import merge_into
-
-        return merge_into(self, pairs)
+        return find.merge_into(self, pairs)
 
     def unfinished_requests(self) -> int | None:
         return self.http.unfinished_connections()
@@ -313,9 +259,7 @@ class RTBackend:
         return STATUS_FROM_RT.get(remote_status)
 
     def check(self) -> list[CheckItem]:
-        from fieldkit.sync.rtcheck import check_setup
-
-        return check_setup(self)
+        return check.check_setup(self)
 
     # -- bodies and answers -------------------------------------------------------------------
 
@@ -335,7 +279,7 @@ class RTBackend:
         body: dict[str, Any] = {"id": post.remote_id, "Content": post.text,
                                 "Subject": f"[fieldkit {post.event_id}] {headline}",
                                 "ContentType": "text/plain", "TimeTaken": str(post.minutes)}
-        if post.attachment and not rtfiles.needs_multipart(post):
+        if post.attachment and not files.needs_multipart(post):
             body["Attachments"] = [{
                 "FileName": post.attachment.filename, "FileType": post.attachment.mime,
                 "FileContent": base64.b64encode(post.attachment.content).decode("ascii")}]
@@ -383,61 +327,3 @@ class RTBackend:
                              "CustomFields": fields})
 
 
-def _comment_outcome(item: Any) -> SyncError | None:
-    messages = [str(m) for m in item[1:]] if isinstance(item, list) else [str(item)]
-    if messages and messages[0] in POSTED:
-        return None
-    text = "; ".join(messages) or "no answer"
-    if any(refused in m for m in messages for refused in REFUSED):
-        return SyncError(f"RT refused a note: {text}", kind="denied")
-    return SyncError(f"RT's answer to a note is unclear: {text}", kind="unclear", uncertain=True)
-
-
-def _mismatches(body: dict[str, Any], remote: RemoteTicket | None) -> list[str]:
-    if remote is None:
-        return []
-    held, wrong = remote.values, list[str]()
-    for key in ("Subject", "Status", "Queue"):
-        if key in body and held.get(key) != body[key]:
-            wrong.append(key)
-    if "Priority" in body and str(held.get("Priority")) != str(body["Priority"]):
-        wrong.append("Priority")
-    for name, value in body.get("CustomFields", {}).items():
-        if name in held["CustomFields"] and held["CustomFields"][name] != value:
-            wrong.append(name)  # a field the ticket's (new) queue does not have cannot hold one
-    return wrong
-
-
-def _chunks(bodies: list[dict[str, Any]],
-            most: int = MAX_ITEMS) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    size = 0
-    for body in bodies:
-        length = len(json.dumps(body))
-        if chunk and (len(chunk) >= most or size + length > MAX_BYTES):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(body)
-        size += length
-    if chunk:
-        yield chunk
-
-
-def sql_text(text: str) -> str:
-    """A value for a TicketSQL string literal."""
-    return text.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def first_content(ticket: Ticket) -> str:
-    """The ticket's first message in RT: what the technician captured, readable by 2nd level."""
-    lines = [ticket.description or "(no description)", ""]
-    for label, value in (("Requester", ticket.requester), ("Contact", ticket.contact),
-                         ("Site", ticket.site), ("Asset", ticket.asset),
-                         ("Category", ticket.category)):
-        if value:
-            lines.append(f"{label}: {value}")
-    lines += [f"Priority: P{ticket.priority} {ticket.priority_label} (impact {ticket.impact}, "
-              f"urgency {ticket.urgency})", f"Support level: {ticket.level}",
-              f"Captured offline with fieldkit as {ticket.ref} ({ticket.id}) "
-              f"at {ticket.created_at}"]
-    return "\n".join(lines)

@@ -9,16 +9,26 @@ behind (``.part`` bundles) are counted: the next sync restarts them.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from fieldkit.sync import bundle
 from fieldkit.sync.backend import CheckItem, SyncError
+from fieldkit.sync.sftp import bundle
+from fieldkit.sync.sftp.drop import Drop
 
-if TYPE_CHECKING:
-    from fieldkit.sync.sftp import SftpBackend
+
+class SftpSide(Protocol):
+    """What the check uses of the SFTP backend (``backend.SftpBackend``)."""
+
+    connection: Any
+    drop_path: str
+
+    @property
+    def drop(self) -> Drop: ...
+
+    def open(self) -> None: ...
 
 
-def check_drop(backend: SftpBackend) -> list[CheckItem]:
+def check_drop(backend: SftpSide) -> list[CheckItem]:
     try:
         backend.open()
     except SyncError as exc:

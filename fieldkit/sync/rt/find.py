@@ -9,17 +9,14 @@ the engine only runs them when something is in doubt.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldkit.sync.backend import RemoteTicket, SyncError
-from fieldkit.sync.rt import EVENT_RE, SEARCH_IDS
-
-if TYPE_CHECKING:
-    from fieldkit.sync.rt import RTBackend
-    from fieldkit.sync.rthttp import RTClient
+from fieldkit.sync.rt.client import RTClient
+from fieldkit.sync.rt.wire import EVENT_RE, SEARCH_IDS, RTSide
 
 
-def find_posted(backend: RTBackend, event_ids: list[str]) -> set[str]:
+def find_posted(backend: RTSide, event_ids: list[str]) -> set[str]:
     """Which of these event ids RT already has in a note's subject, on any ticket: one
     search per ``SEARCH_IDS`` ids however many tickets they belong to (a store restored
     from a backup no longer knows what it posted)."""
@@ -33,7 +30,7 @@ def find_posted(backend: RTBackend, event_ids: list[str]) -> set[str]:
     return seen & set(event_ids)
 
 
-def find_by_marker(backend: RTBackend, client_ids: list[str], since: str,
+def find_by_marker(backend: RTSide, client_ids: list[str], since: str,
                    copies_only: bool = False) -> dict[str, list[RemoteTicket]]:
     """Live tickets created since ``since`` (ISO) whose first message names one of these
     client ids ("Captured offline with fieldkit as FK-n (<id>)"): RT keeps a create's
@@ -80,7 +77,7 @@ def find_by_marker(backend: RTBackend, client_ids: list[str], since: str,
     return found
 
 
-def merge_into(backend: RTBackend, pairs: list[tuple[str, str]]) -> list[SyncError | None]:
+def merge_into(backend: RTSide, pairs: list[tuple[str, str]]) -> list[SyncError | None]:
     """Merge each (copy, original) pair in RT, per item in order, confirmed by a re-read:
     a merged ticket no longer reads back under its own id."""
     if not pairs:

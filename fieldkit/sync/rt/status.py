@@ -20,13 +20,10 @@ re-read) only when something had to be put back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fieldkit.sync.backend import StatusConflict, SyncError, Update
-
-if TYPE_CHECKING:
-    from fieldkit.sync.rt import RTBackend
-    from fieldkit.sync.rthttp import RTClient
+from fieldkit.sync.rt.client import RTClient
+from fieldkit.sync.rt.wire import RTSide
 
 STATUS_FIELDS = "ObjectId,OldValue,NewValue,Creator"
 
@@ -105,7 +102,7 @@ def judge(update: Update, changes: list[Change], now: str, mine: set[int]) -> Ra
     return Race(before[-1] if before else None, final.old, now, final.id)
 
 
-def put_back(backend: RTBackend, races: dict[str, Race]) -> tuple[set[str], set[str]]:
+def put_back(backend: RTSide, races: dict[str, Race]) -> tuple[set[str], set[str]]:
     """Undo fieldkit's status writes that overwrote someone else's: the ids it worked for, and
     those where the put-back (unconditional, as any bulk PUT) met a third change. RT's history
     tells: after fieldkit's write, only the put-back itself may be there."""
@@ -122,7 +119,7 @@ def put_back(backend: RTBackend, races: dict[str, Race]) -> tuple[set[str], set[
             and rid not in overwrote}, overwrote
 
 
-def check_written(backend: RTBackend, update: Update, now: str,
+def check_written(backend: RTSide, update: Update, now: str,
                   since: int) -> StatusConflict | None:
     """A status write an earlier run could not check (the history read or the put-back after
     it failed, or the run died): judged from RT's history since the mark stored before it, as
