@@ -328,6 +328,19 @@ def test_a_pull_that_turns_into_a_conflict_is_not_also_counted_updated(store):
     assert load_state(store)["last_result"]["updated"] == 0
 
 
+def test_a_ticket_in_conflict_is_counted_once_even_when_its_note_went_through(store):
+    t = add(store, "a")
+    backend = MemoryBackend()
+    sync(store, backend)
+    backend.tickets["1"]["status"] = "stalled"  # both sides change the status: a conflict
+    store.change(t.ref, lambda tk: (tk.add_note("printer replaced"), tk.resolve("new toner")))
+    report = sync(store, backend)
+    assert [n[2] for n in backend.notes] == ["printer replaced"]  # the note did go up
+    assert len(report.conflicts) == 1
+    assert report.updated == 0  # one ticket, one line of the report: the conflict
+    assert load_state(store)["last_result"]["updated"] == 0
+
+
 def test_a_second_sync_waits_then_says_why(store, monkeypatch):
     from fieldkit.sync import state
 
