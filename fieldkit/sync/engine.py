@@ -85,7 +85,10 @@ def _finish(run: SyncRun) -> None:
         store.settle_many({ref: Settlement(error=message) for ref, message in
                            {**run.problems, **run.failures}.items()})
     report.created = len(run.created)
-    report.updated = len(run.updated - run.created)
+    # each ticket is one line of the report: created, else in conflict, else updated (a note
+    # that went up beside a status conflict does not make it "updated" as well)
+    conflicted = {conflict["ref"] for conflict in report.conflicts}
+    report.updated = len(run.updated - run.created - conflicted)
     report.failed = len(run.failures)
     remaining = sum(len(entries) for _ticket, entries in store.pending())
     report.pending = remaining + len(report.conflicts)

@@ -236,8 +236,9 @@ def merge_tickets(run: SyncRun, work: dict[str, Work]) -> None:
 
 
 def _count(run: SyncRun, step: Step, after: Ticket) -> None:
-    """The one place a merged ticket is counted: by what its write left in the store, a
-    conflict (decided before, or found by the compare-and-set) or else an update."""
+    """A merged ticket is judged by what its write left in the store: a conflict (decided
+    before, or found by the compare-and-set) or else an update. The report's counts are made
+    from these sets in one place, the engine's ``_finish``, where conflict beats update."""
     conflict = after.remote.conflict
     if conflict:
         run.report.conflicts.append(conflict)
