@@ -43,7 +43,7 @@ def unknown_check(name: str) -> str | None:
 
 
 def targeted() -> tuple[str, ...]:
-    """The checks a step can give targets to: the targeted kinds (reach, printer, mail)."""
+    """The checks a step can give targets to: the targeted kinds (``kinds.names()``)."""
     from fieldkit.diagnostics import kinds
 
     return kinds.names()

@@ -27,9 +27,9 @@ def _notice(text: str) -> None:
 def config_choices() -> Choices:
     """What the choice keys owned by parts above the config schema accept: the schema sits
     below sync and must not import it, so the CLI, which composes both, hands the names in."""
-    from fieldkit.sync import BACKENDS
+    from fieldkit import sync
 
-    return {"sync.backend": tuple(BACKENDS)}
+    return sync.config_choices()
 
 
 def config(*sections: str) -> Config:

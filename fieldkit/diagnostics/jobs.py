@@ -1,6 +1,6 @@
 """One diagnostics command as data, so that it runs the same here and on a remote machine.
 
-``fieldkit diag`` and each targeted kind (``diag reach``, ``diag mail``, ``diag printer``, as
+``fieldkit diag`` and each targeted kind (``diag reach``, ``diag http`` ..., as
 :mod:`fieldkit.diagnostics.kinds` declares them) become a :class:`Job`, and :func:`run_job`
 runs it with this machine's checks. ``--host`` sends the same job elsewhere
 (``fieldkit.remote``): as arguments to a fieldkit installed there (:meth:`Job.argv`), or as JSON
@@ -59,6 +59,13 @@ class Job:
         if kind is None:
             raise InputError(f"unknown diagnostics job {self.kind!r}")
         return kind
+
+    def seconds(self) -> float:
+        """The timeout a kind's ``run`` uses: :func:`run_job` has put the kind's default in
+        when none was given (a real check, not an ``assert`` that ``python -O`` drops)."""
+        if self.timeout is None:
+            raise RuntimeError(f"{self.kind} job run without a timeout (use run_job)")
+        return self.timeout
 
     def validate(self) -> None:
         """Refuse bad input before anything is sent (InputError, exit 2)."""

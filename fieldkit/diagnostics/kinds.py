@@ -1,7 +1,7 @@
-"""Targeted kinds: ``diag reach``, ``diag mail``, ``diag printer``, each declared once.
+"""Targeted kinds (``diag reach``, ``http``, ``printer``, ``mail``), each declared once.
 
-A targeted kind is a diagnostic that takes targets (``host:port``, a mail URL, a printer URI)
-instead of looking at this machine. Its :class:`TargetedKind` says everything the rest of
+A targeted kind is a diagnostic that takes targets (``host:port``, a URL, a printer URI, a mail
+URL) instead of looking at this machine. Its :class:`TargetedKind` says everything the rest of
 fieldkit asks about it: the job runner (:mod:`fieldkit.diagnostics.jobs`: validate, run, the
 argv for a remote fieldkit), the checklists (a ``check`` step naming the kind, the input type
 whose answers are its targets, the default timeout) and the CLI (``fieldkit diag NAME``, built
@@ -9,21 +9,10 @@ from the declaration: its help, target argument and options). Nothing else lists
 
 A declaration must stay light, because ``fieldkit --help`` reads it: it names its functions as
 ``"module:function"`` text, imported only when called. Each domain package
-(:data:`fieldkit.diagnostics.DOMAINS`) lists its kinds in ``KINDS`` in its ``__init__.py``.
-Adding a kind: write its module (parse a target, run a job), declare it beside its siblings,
-add tests and docs. For example, in ``net/__init__.py``::
-
-    HTTP = TargetedKind(
-        "http", "Does this URL answer? Status, redirects, TLS, time to first byte.",
-        "Every URL is fetched once, through the proxy the environment names.\\n\\n\\b\\n"
-        "Examples:\\n  fieldkit diag http https://erp.acme.local/",
-        targets="URL...", targets_help="http:// or https:// URL",
-        parse="fieldkit.diagnostics.net.http:parse_http_target",
-        run="fieldkit.diagnostics.net.http:run",
-        input_type="url", input_words="http(s)://host[:port]/path",
-        options=(timeout_option(5.0, "Seconds per request."),),
-    )
-    KINDS = (REACH, HTTP)
+(:data:`fieldkit.diagnostics.DOMAINS`) lists its kinds in ``KINDS`` in its ``__init__.py``;
+``HTTP`` in ``net/__init__.py`` is the smallest complete example (added as one module pair and
+that declaration). Adding a kind: write its module (parse a target, run a job), declare it
+beside its siblings, add tests and docs.
 
 ``run`` is called as ``run(job, context, password)`` and returns findings; ``job.timeout`` is
 already the kind's default when none was given, ``job.options`` holds the kind's options by
@@ -113,20 +102,35 @@ class TargetedKind:
         return list(self.call(self.run, job, context, password))
 
 
+def ca_file_here(job: Job) -> None:
+    """``check_here`` of the kinds with ``--ca-file`` (mail, http): a CA file given for a local
+    run must exist, refused before any traffic and also under --no-probe (with --host it is a
+    file on that machine, checked there)."""
+    from pathlib import Path
+
+    from fieldkit.errors import InputError
+
+    ca_file = job.options.get("ca_file")
+    if ca_file and not Path(ca_file).is_file():
+        raise InputError(f"--ca-file {ca_file}: no such file")
+
+
 _KINDS: dict[str, TargetedKind] = {}
 
 
 def all_kinds() -> list[TargetedKind]:
-    """Every declared kind, in the order of the domain packages (reach, printer, mail)."""
+    """Every declared kind, in the order of the domain packages and their ``KINDS``."""
     if not _KINDS:
         from fieldkit.diagnostics import DOMAINS
 
+        found: dict[str, TargetedKind] = {}  # filled completely or not at all
         for domain in DOMAINS:
             package = importlib.import_module(f"fieldkit.diagnostics.{domain}")
             for kind in getattr(package, "KINDS", ()):
-                if kind.name in _KINDS or kind.name == "diag":
+                if kind.name in found or kind.name == "diag":
                     raise RuntimeError(f"targeted kind {kind.name!r} declared twice")
-                _KINDS[kind.name] = kind
+                found[kind.name] = kind
+        _KINDS.update(found)
     return list(_KINDS.values())
 
 

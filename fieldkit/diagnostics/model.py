@@ -27,7 +27,8 @@ class Status(StrEnum):
 class ReachState(StrEnum):
     """Where a TCP probe of one port got, nmap's vocabulary (``reason`` says why), best first:
     open (an answer), closed (refused), filtered (no answer, or a firewall's "prohibited"),
-    unreachable (no route), unresolved (the name did not resolve), error (the probe broke)."""
+    unreachable (no route), unresolved (the name did not resolve), error (the probe broke);
+    not-probed (validated only: --no-probe or the customer's policy), never a probe's result."""
 
     OPEN = "open"
     CLOSED = "closed"
@@ -35,6 +36,7 @@ class ReachState(StrEnum):
     UNREACHABLE = "unreachable"
     UNRESOLVED = "unresolved"
     ERROR = "error"
+    NOT_PROBED = "not-probed"
 
 
 # worst first: what decides a run's overall verdict

@@ -14,3 +14,9 @@ note and attachment so a retried one is recognised and not posted twice.
 # [sync] backend = NAME -> the module providing from_settings(settings, path, *, insecure,
 # transport, trust_new_host, ask_password)
 BACKENDS = {"rt": "fieldkit.sync.rt", "sftp": "fieldkit.sync.sftp"}
+
+
+def config_choices() -> dict[str, tuple[str, ...]]:
+    """The choice keys sync owns, as the config schema takes them handed in (it sits below
+    sync and must not import it): ``[sync] backend`` accepts the names above."""
+    return {"sync.backend": tuple(BACKENDS)}

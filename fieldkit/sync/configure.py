@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from fieldkit.config import Config
 from fieldkit.errors import ConfigError
-from fieldkit.sync import BACKENDS
+from fieldkit.sync import BACKENDS, config_choices
 from fieldkit.sync.backend import Backend
 
 
@@ -23,7 +23,7 @@ def sync_settings(config: Config) -> dict[str, Any]:
     if name not in BACKENDS:  # a config loaded without the backend names handed in
         from fieldkit.configschema import refusal, settings_of
 
-        setting = settings_of("sync", {"sync.backend": tuple(BACKENDS)})["backend"]
+        setting = settings_of("sync", config_choices())["backend"]
         raise refusal(config.path, setting, name)
     if not settings.get("url"):
         raise ConfigError(f"{config.path}: [sync] url is missing (where the ticket system is)")

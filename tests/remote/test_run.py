@@ -108,6 +108,35 @@ def test_mail_and_printer_run_on_the_remote(proc, sshd, trusted):
 
 
 @pytest.fixture(scope="module")
+def remote_web(sshd, tmp_path_factory):
+    """An HTTPS page signed by a test CA that only the remote reaches (127.0.0.1:2443 in its
+    namespace). Returns (port, CA file)."""
+    from tests.peers.certs import make_certs
+
+    certs = make_certs(tmp_path_factory.mktemp("webcerts"), ["127.0.0.1"])
+    webpeer = Path(__file__).parents[1] / "peers" / "webpeer.py"
+    sshd.ns.start(sys.executable, str(webpeer), "127.0.0.1", "2443", "ok", "hello", "--tls",
+                  str(certs / "server.crt"), str(certs / "server.key"), ready="ready")
+    return 2443, certs / "ca.crt"
+
+
+@pytest.mark.parametrize("port", [BARE_ALT, INSTALLED])
+def test_http_runs_on_the_remote_with_its_options(proc, sshd, trusted, remote_web, port):
+    web_port, ca = remote_web
+    url = f"https://127.0.0.1:{web_port}/"
+    trusted_run = proc("diag", "http", url, "--ca-file", str(ca), "--timeout", "2", "--json",
+                       *on(sshd, port))
+    assert trusted_run.code == 0, trusted_run.err
+    [finding] = trusted_run.json()["findings"]
+    assert trusted_run.json()["host"] == HOST_NAME
+    assert (finding["status"], finding["data"]["status_code"]) == ("ok", 200)
+    untrusted = proc("diag", "http", url, "--insecure", "--timeout", "2", "--json",
+                     *on(sshd, port))  # no CA there: only --insecure gets the answer
+    [finding] = untrusted.json()["findings"]
+    assert (finding["status"], finding["data"]["insecure"]) == ("warn", True), untrusted.err
+
+
+@pytest.fixture(scope="module")
 def submission(sshd, tmp_path_factory):
     """An SMTP submission server (STARTTLS, AUTH fieldkit/s3cret) that only the remote reaches:
     127.0.0.1 inside its namespace. Returns (port, CA file)."""

@@ -5,24 +5,7 @@ the texts a technician reads (``texts``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fieldkit.diagnostics.kinds import Option, Password, TargetedKind, timeout_option
-
-if TYPE_CHECKING:
-    from fieldkit.diagnostics.jobs import Job
-
-
-def ca_file_here(job: Job) -> None:
-    """A CA file given for a local run must exist (with --host it is a file over there)."""
-    from pathlib import Path
-
-    from fieldkit.errors import InputError
-
-    ca_file = job.options.get("ca_file")
-    if ca_file and not Path(ca_file).is_file():
-        raise InputError(f"--ca-file {ca_file}: no such file")
-
 
 MAIL = TargetedKind(
     "mail",
@@ -46,7 +29,7 @@ MAIL = TargetedKind(
              Option("user", ("--user", "-u"), "Test a login as this user (asks for the "
                     "password; FIELDKIT_MAIL_PASSWORD).", "NAME")),
     targets_required=True,
-    check_here="fieldkit.diagnostics.mail:ca_file_here",
+    check_here="fieldkit.diagnostics.kinds:ca_file_here",
     password=Password("user", "FIELDKIT_MAIL_PASSWORD", "Password for {value}",
                       "--user needs a password: no terminal to ask for it (set "
                       "FIELDKIT_MAIL_PASSWORD)"),

@@ -31,7 +31,7 @@ from fieldkit.diagnostics.mail.proto import (
     Session,
     converse,
 )
-from fieldkit.diagnostics.model import Finding, ReachState, Status
+from fieldkit.diagnostics.model import Finding, ReachState, Status, worst
 from fieldkit.diagnostics.net import tls
 from fieldkit.diagnostics.net.reach import Probe, sweep
 from fieldkit.diagnostics.net.reachtext import HINTS, SUMMARIES, hijack_note
@@ -137,7 +137,7 @@ def merge_mail_duplicates(targets: list[MailTarget]) -> list[MailTarget]:
 def skipped(target: MailTarget, why: str) -> Finding:
     return Finding("mail", target.text, Status.SKIP, f"not probed ({why})",
                    data={"scheme": target.scheme, "host": target.host, "port": target.port,
-                         "state": "not-probed"})
+                         "state": ReachState.NOT_PROBED})
 
 
 def check_mail(targets: list[MailTarget], timeout_s: float, cafile: str | None = None,
@@ -340,11 +340,7 @@ def assess(target: MailTarget, probe: Probe, session: Session, auth_asked: bool,
         problems.append((Status.WARN, "no usable login", words.NO_AUTH_HINT.format(detail=auth)))
     elif auth.startswith("ok"):
         notes.append(f"login {auth}")
-    status = Status.OK
-    for level in (Status.FAIL, Status.WARN):
-        if any(p[0] == level for p in problems):
-            status = level
-            break
+    status = worst((p[0] for p in problems), Status.OK)
     summary = "; ".join([p[1] for p in problems] + notes) or "answers, no TLS details"
     hint = " ".join(p[2] for p in problems if p[0] in (Status.FAIL, Status.WARN))
     return Finding("mail", target.text, status, summary, hint, data)
@@ -412,6 +408,5 @@ def run(job: Job, context: CheckContext, password: str | None) -> list[Finding]:
         return [skipped(t, job.no_probe_reason) for t in parsed]
     user = job.options.get("user")
     credentials = (user, password or "") if user else None
-    assert job.timeout is not None  # run_job gives the kind's default
-    return check_mail(parsed, job.timeout, job.options.get("ca_file"), credentials,
+    return check_mail(parsed, job.seconds(), job.options.get("ca_file"), credentials,
                       clock=lambda: outside_time(context))

@@ -62,5 +62,6 @@ HTTP = TargetedKind(
                     "not trusted (the finding says so and stays at most warn).", type="flag",
                     default=False)),
     targets_required=True,
+    check_here="fieldkit.diagnostics.kinds:ca_file_here",
 )
 KINDS = (REACH, HTTP)

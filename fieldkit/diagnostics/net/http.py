@@ -29,7 +29,6 @@ redirect loop, more than :data:`MAX_REDIRECTS` redirects, a redirect that cannot
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
 import time
@@ -37,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
-from fieldkit.diagnostics.model import Finding, Status
+from fieldkit.diagnostics.model import Finding, ReachState, Status, worst
 from fieldkit.diagnostics.net import tls
 from fieldkit.diagnostics.net.httpget import Proxy, proxy_for
 from fieldkit.diagnostics.net.httptext import (
@@ -49,7 +48,7 @@ from fieldkit.diagnostics.net.httptext import (
     TROUBLE,
     TROUBLE_VIA_PROXY,
 )
-from fieldkit.diagnostics.net.targets import ascii_host, host_problem, parse_port
+from fieldkit.diagnostics.net.targets import ascii_host, split_host_port
 from fieldkit.diagnostics.runner import run_concurrently
 from fieldkit.errors import InputError
 
@@ -106,33 +105,9 @@ def parse_http_target(text: str) -> HttpTarget:
     scheme = scheme.lower()
     if scheme not in DEFAULT_PORTS:
         raise InputError(f"web target {shown!r}: unknown scheme {scheme!r} (use http or https)")
-    host, port = _split_netloc(netloc, shown, DEFAULT_PORTS[scheme])
+    host, port = split_host_port(netloc, f"web target {shown!r}", DEFAULT_PORTS[scheme])
     path = quote(path if path.startswith("/") else "/" + path, safe=_PRINTABLE)
     return HttpTarget(raw, scheme, ascii_host(host), port, path)
-
-
-def _split_netloc(netloc: str, shown: str, default: int) -> tuple[str, int]:
-    if netloc.startswith("["):
-        host, sep, after = netloc[1:].partition("]")
-        if not sep or (after and not after.startswith(":")):
-            raise InputError(f"web target {shown!r}: write IPv6 as [address]:port")
-        port_text: str | None = after[1:] if after else None
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise InputError(f"web target {shown!r}: {host!r} is not an IPv6 address") from None
-    else:
-        host, sep, port_text = netloc.rpartition(":") if ":" in netloc else (netloc, "", None)
-        if ":" in host:
-            raise InputError(f"web target {shown!r}: write IPv6 as [address]:port")
-        if not host:
-            raise InputError(f"web target {shown!r} has no host")
-        problem = host_problem(host)
-        if problem:
-            raise InputError(f"web target {shown!r}: not a valid host name or address "
-                             f"({problem})")
-    port = parse_port(port_text, f"web target {shown!r}") if port_text is not None else default
-    return host, port
 
 
 def merge_http_duplicates(targets: list[HttpTarget]) -> list[HttpTarget]:
@@ -146,7 +121,7 @@ def merge_http_duplicates(targets: list[HttpTarget]) -> list[HttpTarget]:
 def skipped(target: HttpTarget, why: str) -> Finding:
     """A target that was validated but, by policy, not probed (``--no-probe``)."""
     return Finding(CHECK, target.text, Status.SKIP, f"{target.url} not fetched ({why})",
-                   data={"url": target.url, "state": "not-probed"})
+                   data={"url": target.url, "state": ReachState.NOT_PROBED})
 
 
 @dataclass
@@ -183,8 +158,7 @@ def run(job: Job, context: CheckContext, password: str | None = None) -> list[Fi
     targets = merge_http_duplicates([parse_http_target(t) for t in job.targets])
     if not context.probe:
         return [skipped(t, job.no_probe_reason) for t in targets]
-    assert job.timeout is not None  # run_job gives the kind's default
-    return check_http(targets, job.timeout, job.options.get("ca_file"),
+    return check_http(targets, job.seconds(), job.options.get("ca_file"),
                       bool(job.options.get("insecure")))
 
 
@@ -378,8 +352,7 @@ def assess(chain: Chain, insecure: bool) -> Finding:
         notes.append(f"{len(chain.hops) - 1} redirect{'s' if len(chain.hops) > 2 else ''}")
     if last.proxy and last.trouble not in TROUBLE_VIA_PROXY:  # else the summary names it
         notes.append(f"through the proxy {last.proxy}")
-    status = next((level for level in (Status.FAIL, Status.WARN)
-                   if any(p[0] == level for p in problems)), Status.OK)
+    status = worst((p[0] for p in problems), Status.OK)
     summary = "; ".join([p[1] for p in problems] + notes)
     hint = " ".join(dict.fromkeys(p[2] for p in problems))
     return Finding(CHECK, target.text, status, summary, hint, data)

@@ -274,7 +274,7 @@ def skipped(target: Target, why: str) -> Finding:
     """A target that was validated but, by policy, not probed (``--no-probe``)."""
     return Finding("reach", target.text, Status.SKIP, f"{target.host}:{target.port} not probed "
                    f"({why})", data={"host": target.host, "port": target.port,
-                                     "state": "not-probed"})
+                                     "state": ReachState.NOT_PROBED})
 
 
 def run(job: Job, context: CheckContext, password: str | None = None) -> list[Finding]:
@@ -282,8 +282,7 @@ def run(job: Job, context: CheckContext, password: str | None = None) -> list[Fi
     unique, given = merge_duplicates([parse_target(t) for t in job.targets])
     if context.probe:
         slow = context.number("dns_slow_s") or DNS_SLOW_S
-        assert job.timeout is not None  # run_job gives the kind's default
-        found = [to_finding(p, slow) for p in sweep(unique, job.timeout)]
+        found = [to_finding(p, slow) for p in sweep(unique, job.seconds())]
     else:
         found = [skipped(t, job.no_probe_reason) for t in unique]
     for finding, target in zip(found, unique, strict=True):

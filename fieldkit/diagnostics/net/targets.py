@@ -109,27 +109,41 @@ def parse_target(text: str) -> Target:
         raise InputError(f"target {shown!r} is too long to be host:port")
     if "://" in raw or "/" in raw:
         raise InputError(f"target {shown!r}: give host:port, not a URL")
-    if raw.startswith("["):
-        host, sep, rest = raw[1:].partition("]")
-        if not sep or not rest.startswith(":"):
-            raise InputError(f"target {shown!r}: write IPv6 as [address]:port")
-        port_text = rest[1:]
+    host, port = split_host_port(raw, f"target {shown!r}", hint=": give host:port")
+    return Target(raw, ascii_host(host), port)
+
+
+def split_host_port(netloc: str, what: str, default_port: int | None = None,
+                    hint: str = "") -> tuple[str, int]:
+    """``host[:port]`` or ``[v6][:port]`` of a reach target or a URL, checked; the port is
+    required when there is no ``default_port``. ``what`` names the input in the errors
+    ("target 'x'"), ``hint`` follows "has no host"."""
+    port_text: str | None
+    if netloc.startswith("["):
+        host, sep, after = netloc[1:].partition("]")
+        if not sep or (after and not after.startswith(":")) or (default_port is None
+                                                                and not after):
+            raise InputError(f"{what}: write IPv6 as [address]:port")
+        port_text = after[1:] if after else None
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise InputError(f"target {shown!r}: {host!r} is not an IPv6 address") from None
+            raise InputError(f"{what}: {host!r} is not an IPv6 address") from None
     else:
-        host, sep, port_text = raw.rpartition(":")
-        if not sep:
-            raise InputError(f"target {shown!r} has no port: give host:port")
+        host, sep, port_text = netloc.rpartition(":") if ":" in netloc else (netloc, "", None)
+        if not sep and default_port is None:
+            raise InputError(f"{what} has no port: give host:port")
         if ":" in host:
-            raise InputError(f"target {shown!r}: write IPv6 as [address]:port")
+            raise InputError(f"{what}: write IPv6 as [address]:port")
         if not host:
-            raise InputError(f"target {shown!r} has no host: give host:port")
+            raise InputError(f"{what} has no host{hint}")
         problem = host_problem(host)
         if problem:
-            raise InputError(f"target {shown!r}: not a valid host name or address ({problem})")
-    return Target(raw, ascii_host(host), parse_port(port_text, f"target {shown!r}"))
+            raise InputError(f"{what}: not a valid host name or address ({problem})")
+    if port_text is None:
+        assert default_port is not None  # refused above when there is none
+        return host, default_port
+    return host, parse_port(port_text, what)
 
 
 def merge_duplicates(targets: list[Target]) -> tuple[list[Target], dict[tuple[str, int], int]]:
