@@ -55,7 +55,7 @@ def document(report: Report) -> Document:
                        if x is not None),
         signed=_signed(report),
         signature=(_("Place, date") + f": {report.place}, {report.date}",
-                   _("Technician") + f": {report.technician}", _("Customer")),
+                   _("Technician") + f": {report.technician}", _("Customer's signature")),
         footer=_("{ref}, generated {date}").format(ref=report.ref, date=report.date))
 
 
