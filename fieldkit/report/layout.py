@@ -66,8 +66,9 @@ def _problem(r: Report) -> Section:
 def _findings(r: Report) -> Section | None:
     if not r.findings and not r.checks_ok:
         return None
-    rows = tuple((word(f.status), f.check, f.summary + (f"\n{_('Tip')}: {f.tip}" if f.tip
-                                                         else "")) for f in r.findings)
+    tip = _("Tip")
+    rows = tuple((word(f.status), f.check, f.summary + (f"\n{tip}: {f.tip}" if f.tip else ""))
+                 for f in r.findings)
     notes = (ngettext("{n} further check passed.", "{n} further checks passed.",
                       r.checks_ok).format(n=r.checks_ok),) if r.checks_ok else ()
     if not rows:

@@ -65,7 +65,7 @@ def _head(pdf, doc: Document) -> None:
         pdf.set_font(FONT, "B", 9)
         pdf.cell(38, 5, label)
         pdf.set_font(FONT, "", 9)
-        pdf.multi_cell(0, 5, value, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, value, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _section(pdf, section: Section) -> None:
@@ -75,7 +75,7 @@ def _section(pdf, section: Section) -> None:
     pdf.ln(1)
     pdf.set_font(FONT, "", 9)
     for line in section.lines:
-        pdf.multi_cell(0, 4.6, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.6, line, align="L", new_x="LMARGIN", new_y="NEXT")
     if section.table:
         t = section.table
         width = pdf.w - 2 * MARGIN
@@ -91,7 +91,7 @@ def _section(pdf, section: Section) -> None:
         pdf.ln(1)
         pdf.set_font(FONT, "B", 9)
         for note in section.notes:
-            pdf.multi_cell(0, 4.6, note, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 4.6, note, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _headings():
@@ -106,7 +106,7 @@ def _signature(pdf, doc: Document) -> None:
     pdf.ln(4)
     pdf.set_font(FONT, "B", 9)
     for line in doc.signed:
-        pdf.multi_cell(0, 4.6, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.6, line, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(14)
     width = (pdf.w - 2 * MARGIN - 10) / 3
     y = pdf.get_y()
