@@ -68,3 +68,17 @@ def test_a_closed_ticket_is_not_signed(cli):
     r = cli("ticket", "signoff", "1", "--name", "Anna Müller")
     assert r.code == 2 and "closed" in r.err
     assert cli("ticket", "signoff", "FK-99", "--name", "x").code == 3
+
+
+def test_on_a_terminal_the_customer_reads_the_summary_and_types_the_name(home):
+    from tests.checklists.pty import Terminal
+
+    t = Terminal(home, "ticket", "signoff", "1")
+    t.expect(r"Service report: FK-1 Outlook sendet nicht")
+    t.expect(r"Work done: Working time: 62 min logged, 75 min billed")
+    t.expect(r"Still open / escalated: Escalated on .* to Exchange-Team")
+    t.expect(r"please type your name \(it is your signature\): ")
+    t.line("Anna Müller")
+    t.expect(r"FK-1: signed off by Anna Müller; FK-1-report-.*\.pdf attached")
+    assert t.wait() == 0
+    assert latest(TicketStore.at_home(home).get("1")).name == "Anna Müller"
