@@ -20,10 +20,11 @@ def time_(
                                                            "JSON.")),
     csv_out: bool = typer.Option(False, "--csv", help=N_("Print the rows as CSV.")),
 ) -> None:
-    """Time per ticket, site and day, rounded as the service report rounds it.
+    """Time per ticket, site and day, as billed.
 
-    Each visit (a ticket's work on one day) is rounded up to [report] rounding_minutes and
-    billed at least [report] minimum_minutes. Archived tickets count too.
+    Rounded as the service report rounds it: each visit (a ticket's work on one day)
+    is rounded up to [report] rounding_minutes and billed at least [report]
+    minimum_minutes. Archived tickets count too.
 
     \b
     Examples:

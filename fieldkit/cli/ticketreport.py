@@ -36,7 +36,7 @@ def report(
                              help=N_("Language of the report (default: the language of the "
                                      "run).")),
 ) -> None:
-    """Write the service report of a ticket for the customer to sign.
+    """Write the service report for the customer to sign.
 
     Company, customer, problem, findings with tips, work done with the rounded time
     ([report] rounding_minutes), checklist results, solution, what is still open, signature
@@ -83,7 +83,7 @@ def signoff(
                                  help=N_("Signature to follow (remote jobs): the report is "
                                          "attached and marked so.")),
 ) -> None:
-    """Record the customer's acceptance of the service report, offline.
+    """Record the customer accepting the service report.
 
     The report (PDF, with the signature) is attached to the ticket and reaches the central
     system with the next sync, once; its sha256 is kept in the history. A later change to the
