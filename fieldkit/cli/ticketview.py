@@ -98,15 +98,19 @@ def format_ticket(t: Any) -> str:
 
 
 def _signoff(t: Any) -> list[str]:
+    from fieldkit.i18n import _
     from fieldkit.report.signoff import latest
 
     signed = latest(t)
     if signed is None:
         return []
-    who = (f"signature to follow{' (' + signed.name + ')' if signed.name else ''}"
-           if signed.pending else f"signed off by {signed.name} {local_time(signed.at)}")
-    stale = render.paint("  SIGNED BEFORE CHANGES", "warn") if signed.changed_after else ""
-    return ["", f"  sign-off: {who}, report sha256 {signed.sha256[:12]}...{stale}"]
+    who = (_("signature to follow") + (f" ({signed.name})" if signed.name else "")
+           if signed.pending else _("signed off by {name}").format(name=signed.name)
+           + f" {local_time(signed.at)}")
+    stale = render.paint("  " + _("SIGNED BEFORE CHANGES"), "warn") if signed.changed_after \
+        else ""
+    return ["", "  " + _("sign-off: {who}, report sha256 {sha}...").format(
+        who=who, sha=signed.sha256[:12]) + stale]
 
 
 def _remote(t: Any) -> list[str]:

@@ -91,3 +91,31 @@ def test_page_one_as_an_image(cli, tmp_path):
     png = (tmp_path / "page1.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     shutil.copy(tmp_path / "page1.png", "/tmp/report-page1.png")
+
+
+def tiny_png(path):
+    """A 4x4 red PNG, written with the standard library."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 4 for _ in range(4))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2,
+                                                                         0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def test_the_logo_is_embedded(cli, home, tmp_path):
+    logo = tmp_path / "logo.png"
+    tiny_png(logo)
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace("[report]\n", f'[report]\nlogo = "{logo}"\n'))
+    out = tmp_path / "logo.pdf"
+    assert cli("ticket", "report", "1", "-o", str(out)).code == 0
+    data = out.read_bytes()
+    assert b"/Subtype /Image" in data
+    assert cli("ticket", "report", "1", "-o", str(tmp_path / "again.pdf")).code == 0
+    assert (tmp_path / "again.pdf").read_bytes() == data
