@@ -97,6 +97,7 @@ def signoff(
     """
     import hashlib
     import io
+    from copy import deepcopy
 
     from fieldkit.cli.common import section
     from fieldkit.errors import InputError
@@ -110,7 +111,7 @@ def signoff(
         if not sys.stdin.isatty():
             raise InputError(_("--name is required (no terminal to ask the customer)"))
         name = _ask_name(store, ticket, settings)
-    ticket.sign_off(name or "", comment, "", pending)  # refuses bad input before any write
+    deepcopy(ticket).sign_off(name or "", comment, "", pending)  # refuses bad input first
     now = utc_now()
     signed = SignOff(name or "", now, comment.strip(), "", pending, changed_after=False)
     data = render(build(store, ticket, settings, _moment(now), signed), "pdf")

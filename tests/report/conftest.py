@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from fieldkit.diagnostics.model import DiagRun, Finding
+from fieldkit.i18n import set_language
 from fieldkit.tickets.store import TicketStore
 from tests.conftest import need
 
@@ -68,6 +69,12 @@ def visit(cli, home) -> str:
             "Exchange-Postfach gesperrt: Zugriff nur durch den Admin")
     assert r.code == 0, r.err
     return "FK-1"
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards():
+    yield
+    set_language("en")  # --lang de sets the language of the (in-process) run
 
 
 @pytest.fixture

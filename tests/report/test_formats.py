@@ -24,9 +24,6 @@ def test_html_is_one_escaped_page(cli, tmp_path):
     assert page.startswith("<!DOCTYPE html>") and '<html lang="de">' in page
     assert "Müller &amp; Söhne, Köln" in page  # escaped, and the umlauts kept as they are
     assert "<h2>Durchgeführte Arbeiten</h2>" in page and "Tipp: Check the mail" in page
-    from fieldkit.i18n import set_language
-
-    set_language("en")
 
 
 def test_markdown_does_not_let_a_note_become_markup(cli):

@@ -6,7 +6,6 @@ import subprocess
 
 import pytest
 
-from fieldkit.i18n import set_language
 from tests.report.conftest import pdf_text
 
 pytestmark = pytest.mark.usefixtures("realistic")
@@ -29,12 +28,6 @@ GERMAN = ["Servicebericht", "Betreff", "Kunde / Standort", "Meldende Person", "G
           "Noch offen / Eskalation", "Eskalation am", "an Exchange-Team",
           "Techniker: Jörg Schröder", "Ort, Datum: Müller & Söhne, Köln",
           "Unterschrift Kunde", "2 weitere Prüfungen ohne Befund."]
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    yield
-    set_language("en")  # --lang de sets the language of the (in-process) run
 
 
 def flat(text: str) -> str:
