@@ -115,4 +115,4 @@ def _signature(pdf, doc: Document) -> None:
         x = MARGIN + i * (width + 5)
         pdf.line(x, y, x + width, y)
         pdf.set_xy(x, y + 1)
-        pdf.multi_cell(width, 4, label)
+        pdf.multi_cell(width, 4, label, align="L")
