@@ -99,6 +99,21 @@ SETTINGS: tuple[Setting, ...] = (
             "overrides (default: the OS user name)"),
     Setting("tickets", "max_attachment_mib", "float", 20.0, "largest file 'ticket attach' "
             "accepts, in MiB", minimum=0.001, maximum=1024),
+    Setting("report", "company", "str", "", "your company's name at the head of the service "
+            "report"),
+    Setting("report", "address", "str", "", "your company's address on the report (lines "
+            "separated by \\n)"),
+    Setting("report", "logo", "file", "", "a PNG or JPEG logo for the report's head"),
+    Setting("report", "rounding_minutes", "int", 15, "the report and 'report time' round each "
+            "visit's time up to this many minutes (1: exact)", minimum=1, maximum=240),
+    Setting("report", "minimum_minutes", "int", 0, "least time billed per visit (a ticket's "
+            "work on one day)", minimum=0, maximum=1440),
+    Setting("report", "paper", "choice", "a4", "paper size of the PDF report",
+            choices=("a4", "letter")),
+    Setting("report", "technician", "str", "", "the technician named on the report (default: "
+            "[technician] name)"),
+    Setting("report", "place", "str", "", "the place printed beside the date (default: the "
+            "ticket's site)"),
     Setting("diag", "probe", "bool", True, "false: every command behaves as with --no-probe "
             "(a customer's no-probe policy)"),
     Setting("diag", "dns_name", "str", "example.com", "the name the dns check resolves",

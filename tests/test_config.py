@@ -12,7 +12,8 @@ COMMAND = {"sync": ("sync",), "diag": ("diag", "--no-probe", "--check", "system.
            "technician": ("ticket", "new", "-t", "x"),
            "tickets": ("ticket", "attach", "FK-1", "/dev/null"),
            # read before connecting; a valid section then meets a closed port (exit 7)
-           "remote": ("diag", "--host", "ssh://127.0.0.1:1", "--check", "system.os")}
+           "remote": ("diag", "--host", "ssh://127.0.0.1:1", "--check", "system.os"),
+           "report": ("report", "time")}
 VALID_SYNC = {"backend": "rt", "url": "http://127.0.0.1:9/", "user": "fk"}
 
 

@@ -15,7 +15,15 @@ import sys
 import typer
 
 from fieldkit import __version__
-from fieldkit.cli import checklist, config, diag, sync, ticket
+from fieldkit.cli import (
+    checklist,
+    config,
+    diag,
+    report,
+    sync,
+    ticket,
+    ticketreport,  # noqa: F401 - adds `ticket report` and `ticket signoff`
+)
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
@@ -46,6 +54,7 @@ app.add_typer(diag.app, name="diag")
 app.add_typer(ticket.app, name="ticket")
 app.add_typer(sync.app, name="sync")
 app.add_typer(checklist.app, name="checklist")
+app.add_typer(report.app, name="report")
 app.add_typer(config.app, name="config")
 
 

@@ -85,6 +85,7 @@ def format_ticket(t: Any) -> str:
     from fieldkit.cli.checklistview import ticket_lines  # checklist runs
 
     lines += ticket_lines(t)
+    lines += _signoff(t)
     if t.attachments:
         lines += ["", "  attachments:"]
         lines += [f"    {a['name']}  {_size(a['size'])}  {a['mime']}  sha256 {a['sha256']}"
@@ -94,6 +95,22 @@ def format_ticket(t: Any) -> str:
         lines += [f"    {local_time(h['at'])}  {h.get('by') or '-':<12} {h['text']}"
                   for h in t.history]
     return "\n".join(lines)
+
+
+def _signoff(t: Any) -> list[str]:
+    from fieldkit.i18n import _
+    from fieldkit.report.signoff import latest
+
+    signed = latest(t)
+    if signed is None:
+        return []
+    who = (_("signature to follow") + (f" ({signed.name})" if signed.name else "")
+           if signed.pending else _("signed off by {name}").format(name=signed.name)
+           + f" {local_time(signed.at)}")
+    stale = render.paint("  " + _("SIGNED BEFORE CHANGES"), "warn") if signed.changed_after \
+        else ""
+    return ["", "  " + _("sign-off: {who}, report sha256 {sha}...").format(
+        who=who, sha=signed.sha256[:12]) + stale]
 
 
 def _remote(t: Any) -> list[str]:

@@ -277,6 +277,18 @@ class Ticket:
         self.touch()
         return entry
 
+    def sign_off(self, name: str, comment: str, sha256: str, pending: bool) -> None:
+        """The customer accepts the report with this sha256 (or will sign later: ``pending``);
+        history only, as fieldkit.report.signoff reads it: the signed PDF itself is the
+        attachment that reaches the central system."""
+        self._refuse_if_closed("signing it off")
+        name = clean_text("--name", name, MAX_SHORT_TEXT, required=not pending)
+        comment = clean_text("--comment", comment, MAX_LONG_TEXT)
+        self.log("signoff", f"signature to follow{' (' + name + ')' if name else ''}" if pending
+                 else f"signed off by {name}", name=name, comment=comment, sha256=sha256,
+                 pending=pending)
+        self.touch()
+
     def log(self, what: str, text: str, **details: Any) -> None:
         """Add to the history: when, who, what happened (never sent as an outbox event)."""
         self.history.append({"at": utc_now(), "by": self.actor, "what": what, "text": text,
