@@ -112,7 +112,7 @@ def build(ticket: Any, settings: Settings, created: datetime,
     findings, ok = _findings(ticket, load_run)
     logged = sum(int(e.get("minutes") or 0) for e in ticket.worklog)
     return Report(
-        settings=settings, ref=ticket.ref, remote_id=str(ticket.remote.get("id") or ""),
+        settings=settings, ref=ticket.ref, remote_id=ticket.remote.id or "",
         title=ticket.title, site=ticket.site, requester=ticket.requester,
         contact=ticket.contact, asset=ticket.asset, problem=ticket.description,
         status=ticket.status, findings=findings, checks_ok=ok,
