@@ -197,15 +197,20 @@ def _write(data: bytes, target: str) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    try:
-        Path(target).expanduser().write_bytes(data)
+    from fieldkit.tickets.storage import atomic_write
+
+    path = Path(target).expanduser()
+    try:  # the project's one writer: whole or not at all, readable by the user only (0600)
+        atomic_write(path, data, path.parent)
     except OSError as exc:
         raise InputError(_("cannot write {path}: {reason}").format(
             path=target, reason=exc.strerror or exc.__class__.__name__)) from None
 
 
 def _moment(utc: str) -> datetime:
-    return datetime.fromisoformat(utc.replace("Z", "+00:00"))
+    from fieldkit.tickets.vocabulary import parse_utc
+
+    return parse_utc(utc)
 
 
 def _store() -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 from fieldkit.i18n import N_, _, language
 from fieldkit.report.rounding import Rounding, visits
 from fieldkit.report.signoff import SignOff, latest
+from fieldkit.tickets.vocabulary import parse_utc
 
 PAPERS = ("a4", "letter")
 # findings the customer reads first: what failed, then warnings, then checks that broke
@@ -131,7 +132,7 @@ def local(utc: str, with_time: bool = True) -> str:
     """A stored time as the reader writes it: ``02.12.2026 14:05`` in German,
     ``2026-12-02 14:05`` otherwise (local zone)."""
     try:
-        moment = datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone()
+        moment = parse_utc(utc).astimezone()
     except ValueError:
         return utc
     day = "%d.%m.%Y" if language() == "de" else "%Y-%m-%d"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+
+from fieldkit.tickets.vocabulary import parse_utc
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Rounding:
 
 def local_day(utc: str) -> date:
     """The technician's calendar day of a stored UTC time (``2026-12-01T23:30:00Z``)."""
-    return datetime.fromisoformat(utc.replace("Z", "+00:00")).astimezone().date()
+    return parse_utc(utc).astimezone().date()
 
 
 def visits(worklog: Iterable[dict]) -> dict[date, int]:

@@ -77,6 +77,12 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def parse_utc(stamp: str) -> datetime:
+    """A stored time (as :func:`utc_now` writes it, ``...Z``) back as an aware datetime;
+    ValueError when it is not one."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
 def new_event_id() -> str:
     return str(uuid.uuid4())
 

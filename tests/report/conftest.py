@@ -11,6 +11,7 @@ import pytest
 from fieldkit.diagnostics.model import DiagRun, Finding
 from fieldkit.i18n import set_language
 from fieldkit.tickets.store import TicketStore
+from tests.checklists.test_cli import DISK_ANSWERS
 from tests.conftest import need
 
 CONFIG = """[technician]
@@ -25,15 +26,6 @@ rounding_minutes = 15
 escalation_queues = { "2" = "Exchange-Team" }
 """
 
-DISK_ANSWERS = """checklist = "disk-full"
-[answers]
-usage = "run"
-where = "system"
-cleanup = false
-health = "skip"
-usage-after = "run"
-enough = false
-"""
 
 FINDINGS = [
     Finding("system.os", "os", "ok", "Windows 11 Pro 23H2"),
